@@ -1,0 +1,50 @@
+# sonos-chime: every developer and CI command starts here.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+export PYTHONPATH := $(abspath tests)
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+
+.PHONY: help venv test lint pytest molecule engine images demo bench clean
+
+help:
+	@echo "make demo   - simulated household + chime-host container, one chime, before/during/after per speaker"
+	@echo "make test   - every test: lint, pytest (simulator and chime.py), molecule (Debian 12 and 13)"
+	@echo "make bench  - performance and reliability figures (Markdown table, JSON and PNG under results/)"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-dev.txt files/requirements.txt scripts/ensure-venv.sh
+	scripts/ensure-venv.sh $(VENV)
+	touch $@
+
+test: lint pytest molecule
+
+lint: venv
+	ruff check files tests
+	mypy --strict files/chime.py
+	yamllint --strict .
+	ansible-lint
+
+pytest: venv
+	pytest tests
+
+engine:
+	scripts/ensure-engine.sh
+
+images: engine
+	scripts/build-image.sh bookworm
+	scripts/build-image.sh trixie
+
+molecule: venv images
+	molecule test --all
+
+demo: venv images
+	scripts/demo.sh
+
+bench: venv
+	python -m bench
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create the development venv (default .venv) from requirements-dev.txt on a fresh Debian machine.
+set -euo pipefail
+venv="${1:-.venv}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  echo "ensure-venv: installing python3-venv from Debian" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING' || true
+"$venv/bin/python" -m pip install -q -r "$here/requirements-dev.txt" 2>&1 | grep -v '^WARNING' || true
+"$venv/bin/python" -m pip check
