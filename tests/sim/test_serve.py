@@ -1,0 +1,55 @@
+"""`python -m sonos_sim serve` runs a household until SIGTERM, then flushes and exits 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import soco
+import yaml
+
+from .helpers import wait_for
+
+TESTS = Path(__file__).parent.parent
+
+
+def test_serve_answers_soco_then_exits_0_on_sigterm_with_events_flushed(tmp_path, loopback_addresses):
+    data = yaml.safe_load((TESTS / "households" / "group-on-radio.yml").read_text())
+    for player, ip in zip(data["players"], loopback_addresses.take(len(data["players"])), strict=True):
+        player["ip"] = ip
+    data["household_id"] = loopback_addresses.household_id()
+    household_file = tmp_path / "home.yml"
+    household_file.write_text(yaml.safe_dump(data))
+    events_file = tmp_path / "events.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sonos_sim", "serve", str(household_file), "--events", str(events_file)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_for(lambda: events_file.exists() and "household_started" in events_file.read_text(), timeout=10)
+        living = soco.SoCo(data["players"][0]["ip"])
+        living.volume = 44
+        assert living.volume == 44
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0, stderr
+    assert "Living Room" in stdout
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    set_volume = [e for e in events if e["action"] == "SetVolume" and e["kind"] == "request"]
+    assert set_volume and set_volume[0]["args"]["DesiredVolume"] == "44" and set_volume[0]["volume"] == 44
+    assert all({"mono", "wall", "player", "kind", "fault"} <= set(e) for e in events)
+
+
+def test_serve_rejects_a_bad_household_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("players:\n  - name: A\n    colour: red\n")
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    result = subprocess.run([sys.executable, "-m", "sonos_sim", "serve", str(bad)], check=False, env=env, capture_output=True, text=True, timeout=20)
+    assert result.returncode == 2
+    assert "players[0].colour: unknown key" in result.stderr

@@ -1,0 +1,91 @@
+"""SoCo's Snapshot: interrupt each source in each state with a chime, then restore."""
+
+from __future__ import annotations
+
+import pytest
+import soco
+from soco.exceptions import SoCoUPnPException
+from soco.snapshot import Snapshot
+
+from .helpers import wait_for
+
+QUEUE = [{"title": "One", "duration": 300}, {"title": "Two", "duration": 300}, {"title": "Three", "duration": 300}]
+
+
+def single(state: dict, model: str = "Sonos Five") -> dict:
+    return {"transition_time": 0.05, "players": [{"name": "Den", "model": model, "state": {"volume": 20, **state}}]}
+
+
+def chime_and_restore(home, media_server, snapshot_queue: bool = False) -> soco.SoCo:
+    den = soco.SoCo(home.players["Den"].ip)
+    snapshot = Snapshot(den, snapshot_queue=snapshot_queue)
+    snapshot.snapshot()
+    den.volume = 45
+    den.play_uri(media_server.url("/chime.wav"), title="Chime")
+    wait_for(lambda: home.players["Den"].state().transport_state == "STOPPED" and home.events(action="end_of_media"), timeout=4)
+    snapshot.restore()
+    return den
+
+
+@pytest.mark.parametrize("transport_state", ["PLAYING", "PAUSED_PLAYBACK", "STOPPED"])
+@pytest.mark.parametrize("snapshot_queue", [False, True])
+def test_queue_is_restored_with_track_position_and_mode(household, media_server, transport_state, snapshot_queue):
+    home = household(single({"source": "queue", "queue": QUEUE, "track": 2, "position": 42.0,
+                             "transport_state": transport_state, "play_mode": "SHUFFLE_NOREPEAT", "bass": 3}))
+    chime_and_restore(home, media_server, snapshot_queue)
+    wait_for(lambda: home.players["Den"].state().transport_state != "TRANSITIONING")
+    state = home.players["Den"].state()
+    assert state.uri == f"x-rincon-queue:{home.players['Den'].uid}#0"
+    assert state.track == 2
+    assert state.play_mode == "SHUFFLE_NOREPEAT"
+    assert (state.volume, state.bass) == (20, 3)
+    expected = {"PLAYING": "PLAYING", "PAUSED_PLAYBACK": "STOPPED", "STOPPED": "STOPPED"}[transport_state]
+    assert state.transport_state == expected
+    if transport_state != "STOPPED":
+        assert 42.0 <= state.position < 44.0
+    assert state.queue_length == 3
+
+
+def test_radio_is_restored_and_plays_again(household, media_server):
+    uri = "x-sonosapi-stream:s44255?sid=254&flags=8224&sn=0"
+    home = household(single({"source": "radio", "uri": uri, "title": "FIP", "transport_state": "PLAYING"}))
+    den = chime_and_restore(home, media_server)
+    wait_for(lambda: home.players["Den"].state().transport_state == "PLAYING")
+    assert home.players["Den"].state().uri == uri
+    assert den.get_current_media_info()["channel"] == "FIP"
+
+
+def test_line_in_is_restored(household, media_server):
+    home = household(single({"source": "line_in", "transport_state": "PLAYING"}))
+    chime_and_restore(home, media_server)
+    wait_for(lambda: home.players["Den"].state().transport_state == "PLAYING")
+    assert home.players["Den"].state().uri == f"x-rincon-stream:{home.players['Den'].uid}"
+
+
+def test_idle_player_is_left_idle_with_its_volume(household, media_server):
+    home = household(single({}))
+    chime_and_restore(home, media_server)
+    state = home.players["Den"].state()
+    assert state.transport_state == "STOPPED" and state.volume == 20
+    assert state.uri.startswith("http://")  # Snapshot does not clear a URI it never saved
+
+
+def test_cloud_session_is_gone_for_good_once_replaced(household, media_server):
+    uri = "x-sonos-vli:RINCON_000E58A0001001400:1,spotify:7c1b3a2e"
+    home = household(single({"source": "cloud", "uri": uri, "transport_state": "PLAYING"}))
+    den = soco.SoCo(home.players["Den"].ip)
+    snapshot = Snapshot(den)
+    snapshot.snapshot()
+    den.play_uri(media_server.url("/chime.wav"))
+    wait_for(lambda: home.events(action="end_of_media"), timeout=4)
+    with pytest.raises(SoCoUPnPException) as raised:
+        snapshot.restore()
+    assert raised.value.error_code == "714"
+    state = home.players["Den"].state()
+    assert state.uri != uri and state.volume == 20
+
+
+def test_cloud_queue_is_not_restored_by_snapshot(household, media_server):
+    home = household(single({"source": "cloud_queue", "transport_state": "PLAYING"}))
+    chime_and_restore(home, media_server)
+    assert home.players["Den"].state().uri.startswith("http://")

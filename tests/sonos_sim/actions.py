@@ -1,0 +1,651 @@
+"""SOAP action handlers: each takes the player and its input arguments, returns output arguments
+(in SCPD order) or raises UpnpFault with the code a real player gives."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from . import didl
+from .descriptions import (
+    DISPLAY_VERSION,
+    HARDWARE_VERSION,
+    SOFTWARE_VERSION,
+    mac_address,
+    room_name,
+    zone_group_state,
+)
+from .media import NotAudio, probe
+from .model import Household, Player, Track, UpnpFault, source_kind
+
+# Transport commands a grouped non-coordinator refuses (SoCo sees 800 from real players).
+COORDINATOR_ONLY = {"Play", "Pause", "Stop", "Seek", "Next", "Previous", "SetPlayMode", "SetCrossfadeMode"}
+
+
+@dataclass
+class Call:
+    household: Household
+    player: Player
+    args: dict[str, str]
+
+    def arg(self, name: str) -> str:
+        if name not in self.args:
+            raise UpnpFault(402, f"missing argument {name}")
+        return self.args[name]
+
+    def int_arg(self, name: str, low: int, high: int) -> int:
+        try:
+            value = int(self.arg(name))
+        except ValueError as exc:
+            raise UpnpFault(402, f"{name} is not an integer") from exc
+        if not low <= value <= high:
+            raise UpnpFault(402, f"{name} out of range")
+        return value
+
+    def bool_arg(self, name: str) -> bool:
+        value = self.arg(name).strip().lower()
+        if value in ("1", "true", "yes"):
+            return True
+        if value in ("0", "false", "no"):
+            return False
+        raise UpnpFault(402, f"{name} is not a boolean")
+
+    @property
+    def coordinator(self) -> Player:
+        return self.household.coordinator(self.player)
+
+
+Result = dict[str, str]
+Handler = Callable[[Call], Awaitable[Result]]
+HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+def handles(service: str, action: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        HANDLERS[(service, action)] = func
+        return func
+
+    return register
+
+
+def flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+# ---- AVTransport: source -------------------------------------------------------------
+
+
+@handles("AVTransport", "SetAVTransportURI")
+async def set_av_transport_uri(call: Call) -> Result:
+    household, player = call.household, call.player
+    uri, metadata = call.arg("CurrentURI"), call.arg("CurrentURIMetaData")
+    if player.is_bonded:
+        raise UpnpFault(800, "bonded player follows its primary")
+    kind = source_kind(uri)
+    if kind == "member":
+        target = household.by_uid.get(uri[len("x-rincon:"):])
+        if target is None:
+            raise UpnpFault(402, "unknown player")
+        household.join(player, target)
+        return {}
+    if not household.is_coordinator(player):
+        household.unjoin(player)
+    duration, error = 0.0, None
+    if kind == "http":
+        try:
+            result = await probe(uri, player.ip)
+        except NotAudio as exc:
+            raise UpnpFault(714, str(exc)) from exc
+        duration, error = result.duration, result.error
+    else:
+        _check_source(household, player, uri, kind)
+    household.set_source(player, uri, metadata, duration=duration, error=error)
+    return {}
+
+
+def _check_source(household: Household, player: Player, uri: str, kind: str) -> None:
+    if kind in ("cloud", "cloud_queue") and uri not in household.cloud_sessions:
+        raise UpnpFault(714, "cloud-controlled session is not available")
+    if kind == "queue" and uri != f"x-rincon-queue:{player.uid}#0":
+        raise UpnpFault(402, "not this player's queue")
+    if kind == "line_in":
+        owner = household.by_uid.get(uri[len("x-rincon-stream:"):])
+        if owner is None or not owner.has_line_in:
+            raise UpnpFault(701, "no such line-in")
+    if kind == "tv" and (not player.is_soundbar or not uri.startswith(f"x-sonos-htastream:{player.uid}:")):
+        raise UpnpFault(701, "no TV input on this player")
+    if kind == "unknown":
+        raise UpnpFault(714, "unsupported URI scheme")
+
+
+@handles("AVTransport", "AddURIToQueue")
+async def add_uri_to_queue(call: Call) -> Result:
+    household, player = call.household, call.player
+    uri = call.arg("EnqueuedURI")
+    desired = call.int_arg("DesiredFirstTrackNumberEnqueued", 0, 2**31)
+    track = await _track_for_uri(household, player, uri, call.arg("EnqueuedURIMetaData"))
+    position = len(player.queue) + 1 if desired == 0 or desired > len(player.queue) else desired
+    if call.args.get("EnqueueAsNext", "0") in ("1", "true") and desired == 0:
+        position = min(player.transport.track + 1, len(player.queue) + 1) if player.queue else 1
+    player.queue.insert(position - 1, track)
+    household.queue_changed(player)
+    return {"FirstTrackNumberEnqueued": str(position), "NumTracksAdded": "1", "NewQueueLength": str(len(player.queue))}
+
+
+async def _track_for_uri(household: Household, player: Player, uri: str, metadata: str) -> Track:
+    known = household.known_tracks.get(uri)
+    if known is not None:
+        return Track(known.uri, known.title, known.duration, known.artist, known.album)
+    duration = 180.0
+    if source_kind(uri) == "http":
+        try:
+            result = await probe(uri, player.ip)
+        except NotAudio as exc:
+            raise UpnpFault(714, str(exc)) from exc
+        duration = result.duration or duration
+    title = uri.rsplit("/", 1)[-1]
+    return Track(uri=uri, title=title, duration=duration)
+
+
+@handles("AVTransport", "RemoveAllTracksFromQueue")
+async def remove_all_tracks(call: Call) -> Result:
+    call.player.queue.clear()
+    call.household.queue_changed(call.player)
+    return {}
+
+
+@handles("AVTransport", "RemoveTrackFromQueue")
+async def remove_track(call: Call) -> Result:
+    object_id = call.arg("ObjectID")
+    try:
+        index = int(object_id.rsplit("/", 1)[-1])
+    except ValueError as exc:
+        raise UpnpFault(701, "no such object") from exc
+    if not 1 <= index <= len(call.player.queue):
+        raise UpnpFault(701, "no such object")
+    del call.player.queue[index - 1]
+    call.household.queue_changed(call.player)
+    return {}
+
+
+# ---- AVTransport: reporting ----------------------------------------------------------
+
+
+@handles("AVTransport", "GetMediaInfo")
+async def get_media_info(call: Call) -> Result:
+    transport = call.player.transport if not call.household.is_coordinator(call.player) else call.coordinator.transport
+    owner = call.coordinator
+    queue_length = len(owner.queue) if owner.transport.kind == "queue" else (1 if owner.transport.uri else 0)
+    if transport is not owner.transport:
+        queue_length = 0
+    return {
+        "NrTracks": str(queue_length),
+        "MediaDuration": "NOT_IMPLEMENTED",
+        "CurrentURI": transport.uri,
+        "CurrentURIMetaData": transport.uri_metadata or _default_media_metadata(call),
+        "NextURI": "",
+        "NextURIMetaData": "",
+        "PlayMedium": "LINE-IN" if transport.kind == "line_in" else "NETWORK",
+        "RecordMedium": "NOT_IMPLEMENTED",
+        "WriteStatus": "NOT_IMPLEMENTED",
+    }
+
+
+def _default_media_metadata(call: Call) -> str:
+    transport = call.coordinator.transport
+    if call.household.is_coordinator(call.player) and transport.kind == "radio" and transport.single_title:
+        return didl.station_didl(transport.single_title)
+    return ""
+
+
+@handles("AVTransport", "GetTransportInfo")
+async def get_transport_info(call: Call) -> Result:
+    transport = call.coordinator.transport
+    return {"CurrentTransportState": transport.state, "CurrentTransportStatus": transport.status, "CurrentSpeed": "1"}
+
+
+@handles("AVTransport", "GetPositionInfo")
+async def get_position_info(call: Call) -> Result:
+    household, coordinator = call.household, call.coordinator
+    transport = coordinator.transport
+    position = household.position(transport)
+    track = household.current_track(transport)
+    kind = transport.kind
+    if kind == "idle":
+        return _position_result("0", "0:00:00", "", "", "0:00:00")
+    if track is not None:
+        return _position_result(str(transport.track), didl.hms(track.duration), didl.track_didl(track), track.uri, didl.hms(position))
+    if kind == "http":
+        metadata = transport.uri_metadata or "NOT_IMPLEMENTED"
+        return _position_result("1", didl.hms(transport.single_duration), metadata, transport.uri, didl.hms(position))
+    if kind == "radio":
+        metadata = didl.stream_didl(transport.single_title, transport.stream_content)
+        return _position_result("1", "0:00:00", metadata, transport.uri, didl.hms(position))
+    return _position_result("1", "0:00:00", "NOT_IMPLEMENTED", transport.uri, didl.hms(position))
+
+
+def _position_result(track: str, duration: str, metadata: str, uri: str, rel_time: str) -> Result:
+    return {
+        "Track": track,
+        "TrackDuration": duration,
+        "TrackMetaData": metadata,
+        "TrackURI": uri,
+        "RelTime": rel_time,
+        "AbsTime": "NOT_IMPLEMENTED",
+        "RelCount": "2147483647",
+        "AbsCount": "2147483647",
+    }
+
+
+@handles("AVTransport", "GetTransportSettings")
+async def get_transport_settings(call: Call) -> Result:
+    return {"PlayMode": call.coordinator.transport.play_mode, "RecQualityMode": "NOT_IMPLEMENTED"}
+
+
+@handles("AVTransport", "GetCrossfadeMode")
+async def get_crossfade_mode(call: Call) -> Result:
+    return {"CrossfadeMode": flag(call.coordinator.transport.crossfade)}
+
+
+@handles("AVTransport", "GetCurrentTransportActions")
+async def get_current_transport_actions(call: Call) -> Result:
+    transport = call.coordinator.transport
+    actions = ["Set", "Stop", "Pause", "Play"]
+    if transport.kind in ("queue", "http"):
+        actions += ["Seek", "X_DLNA_SeekTime"]
+    if transport.kind == "queue":
+        actions += ["Next", "Previous", "X_DLNA_SeekTrackNr"]
+    return {"Actions": ", ".join(actions)}
+
+
+@handles("AVTransport", "GetRemainingSleepTimerDuration")
+async def get_sleep_timer(call: Call) -> Result:
+    return {"RemainingSleepTimerDuration": "", "CurrentSleepTimerGeneration": "0"}
+
+
+# ---- AVTransport: commands -----------------------------------------------------------
+
+
+@handles("AVTransport", "Play")
+async def play(call: Call) -> Result:
+    call.household.play(call.player)
+    return {}
+
+
+@handles("AVTransport", "Pause")
+async def pause(call: Call) -> Result:
+    call.household.pause(call.player)
+    return {}
+
+
+@handles("AVTransport", "Stop")
+async def stop(call: Call) -> Result:
+    call.household.stop(call.player)
+    return {}
+
+
+@handles("AVTransport", "Seek")
+async def seek(call: Call) -> Result:
+    unit, target = call.arg("Unit"), call.arg("Target")
+    if unit == "TRACK_NR":
+        try:
+            number = int(target)
+        except ValueError as exc:
+            raise UpnpFault(711, "illegal seek target") from exc
+        call.household.seek_track(call.player, number)
+    elif unit == "REL_TIME":
+        try:
+            seconds = didl.parse_hms(target)
+        except ValueError as exc:
+            raise UpnpFault(711, "illegal seek target") from exc
+        call.household.seek_time(call.player, seconds)
+    else:
+        raise UpnpFault(710, "seek mode not supported")
+    return {}
+
+
+@handles("AVTransport", "Next")
+async def next_track(call: Call) -> Result:
+    call.household.next_track(call.player, 1)
+    return {}
+
+
+@handles("AVTransport", "Previous")
+async def previous_track(call: Call) -> Result:
+    call.household.next_track(call.player, -1)
+    return {}
+
+
+@handles("AVTransport", "SetPlayMode")
+async def set_play_mode(call: Call) -> Result:
+    mode = call.arg("NewPlayMode")
+    if mode not in ("NORMAL", "REPEAT_ALL", "REPEAT_ONE", "SHUFFLE_NOREPEAT", "SHUFFLE", "SHUFFLE_REPEAT_ONE"):
+        raise UpnpFault(402, "invalid play mode")
+    if call.player.transport.kind != "queue":
+        raise UpnpFault(712, "play mode not supported for this source")
+    call.player.transport.play_mode = mode
+    call.household.log_state(call.player, "SetPlayMode")
+    return {}
+
+
+@handles("AVTransport", "SetCrossfadeMode")
+async def set_crossfade_mode(call: Call) -> Result:
+    call.player.transport.crossfade = call.bool_arg("CrossfadeMode")
+    call.household.log_state(call.player, "SetCrossfadeMode")
+    return {}
+
+
+@handles("AVTransport", "BecomeCoordinatorOfStandaloneGroup")
+async def become_standalone(call: Call) -> Result:
+    if call.player.is_bonded:
+        raise UpnpFault(800, "bonded player follows its primary")
+    call.household.unjoin(call.player)
+    return {"DelegatedGroupCoordinatorID": "", "NewGroupID": call.household.group_id(call.player)}
+
+
+# ---- RenderingControl -------------------------------------------------------------
+
+
+def _set_volume(call: Call, player: Player, volume: int, cause: str) -> None:
+    if player.output_fixed:
+        raise UpnpFault(701, "output is fixed")
+    player.volume = max(0, min(100, volume))
+    call.household.log_state(player, cause)
+
+
+@handles("RenderingControl", "GetVolume")
+async def get_volume(call: Call) -> Result:
+    return {"CurrentVolume": str(call.player.volume)}
+
+
+@handles("RenderingControl", "SetVolume")
+async def set_volume(call: Call) -> Result:
+    _set_volume(call, call.player, call.int_arg("DesiredVolume", 0, 100), "SetVolume")
+    return {}
+
+
+@handles("RenderingControl", "SetRelativeVolume")
+async def set_relative_volume(call: Call) -> Result:
+    _set_volume(call, call.player, call.player.volume + call.int_arg("Adjustment", -100, 100), "SetRelativeVolume")
+    return {"NewVolume": str(call.player.volume)}
+
+
+@handles("RenderingControl", "GetMute")
+async def get_mute(call: Call) -> Result:
+    return {"CurrentMute": flag(call.player.mute)}
+
+
+@handles("RenderingControl", "SetMute")
+async def set_mute(call: Call) -> Result:
+    call.player.mute = call.bool_arg("DesiredMute")
+    call.household.log_state(call.player, "SetMute")
+    return {}
+
+
+@handles("RenderingControl", "GetBass")
+async def get_bass(call: Call) -> Result:
+    return {"CurrentBass": str(call.player.bass)}
+
+
+@handles("RenderingControl", "SetBass")
+async def set_bass(call: Call) -> Result:
+    call.player.bass = call.int_arg("DesiredBass", -10, 10)
+    call.household.log_state(call.player, "SetBass")
+    return {}
+
+
+@handles("RenderingControl", "GetTreble")
+async def get_treble(call: Call) -> Result:
+    return {"CurrentTreble": str(call.player.treble)}
+
+
+@handles("RenderingControl", "SetTreble")
+async def set_treble(call: Call) -> Result:
+    call.player.treble = call.int_arg("DesiredTreble", -10, 10)
+    call.household.log_state(call.player, "SetTreble")
+    return {}
+
+
+@handles("RenderingControl", "GetLoudness")
+async def get_loudness(call: Call) -> Result:
+    return {"CurrentLoudness": flag(call.player.loudness)}
+
+
+@handles("RenderingControl", "SetLoudness")
+async def set_loudness(call: Call) -> Result:
+    call.player.loudness = call.bool_arg("DesiredLoudness")
+    call.household.log_state(call.player, "SetLoudness")
+    return {}
+
+
+@handles("RenderingControl", "GetEQ")
+async def get_eq(call: Call) -> Result:
+    eq_type = call.arg("EQType")
+    if eq_type not in call.player.eq:
+        raise UpnpFault(402, "unknown EQ type")
+    return {"CurrentValue": str(call.player.eq[eq_type])}
+
+
+@handles("RenderingControl", "SetEQ")
+async def set_eq(call: Call) -> Result:
+    eq_type = call.arg("EQType")
+    if eq_type not in call.player.eq:
+        raise UpnpFault(402, "unknown EQ type")
+    call.player.eq[eq_type] = call.int_arg("DesiredValue", -15, 15)
+    return {}
+
+
+@handles("RenderingControl", "GetOutputFixed")
+async def get_output_fixed(call: Call) -> Result:
+    return {"CurrentFixed": flag(call.player.output_fixed)}
+
+
+@handles("RenderingControl", "SetOutputFixed")
+async def set_output_fixed(call: Call) -> Result:
+    if not call.player.has_line_in:
+        raise UpnpFault(701, "output cannot be fixed on this model")
+    call.player.output_fixed = call.bool_arg("DesiredFixed")
+    return {}
+
+
+@handles("RenderingControl", "GetSupportsOutputFixed")
+async def get_supports_output_fixed(call: Call) -> Result:
+    return {"CurrentSupportsFixed": flag(call.player.has_line_in)}
+
+
+@handles("RenderingControl", "GetRoomCalibrationStatus")
+async def get_room_calibration(call: Call) -> Result:
+    return {"RoomCalibrationEnabled": "0", "RoomCalibrationAvailable": "0"}
+
+
+@handles("RenderingControl", "RampToVolume")
+async def ramp_to_volume(call: Call) -> Result:
+    player, household = call.player, call.household
+    target = call.int_arg("DesiredVolume", 0, 100)
+    ramp_type = call.arg("RampType")
+    if ramp_type not in ("SLEEP_TIMER_RAMP_TYPE", "ALARM_RAMP_TYPE", "AUTOPLAY_RAMP_TYPE"):
+        raise UpnpFault(402, "invalid ramp type")
+    start = 0 if ramp_type == "ALARM_RAMP_TYPE" else player.volume
+    seconds = abs(target - start) / household.spec.ramp_rate
+    asyncio.get_running_loop().create_task(_ramp(call, player, start, target, seconds))
+    return {"RampTime": str(round(seconds))}
+
+
+async def _ramp(call: Call, player: Player, start: int, target: int, seconds: float) -> None:
+    begin = time.monotonic()
+    while True:
+        fraction = 1.0 if seconds <= 0 else min(1.0, (time.monotonic() - begin) / seconds)
+        volume = round(start + (target - start) * fraction)
+        if volume != player.volume:
+            player.volume = volume
+            call.household.log_state(player, "ramp")
+        if fraction >= 1.0:
+            return
+        await asyncio.sleep(0.05)
+
+
+# ---- GroupRenderingControl ---------------------------------------------------------
+
+
+def _require_coordinator(call: Call) -> list[Player]:
+    if not call.household.is_coordinator(call.player):
+        raise UpnpFault(701, "group rendering is answered by the coordinator")
+    return call.household.visible_members(call.player)
+
+
+def _group_volume(members: list[Player]) -> int:
+    return round(sum(p.volume for p in members) / len(members))
+
+
+@handles("GroupRenderingControl", "GetGroupVolume")
+async def get_group_volume(call: Call) -> Result:
+    return {"CurrentVolume": str(_group_volume(_require_coordinator(call)))}
+
+
+@handles("GroupRenderingControl", "SetGroupVolume")
+async def set_group_volume(call: Call) -> Result:
+    _scale_group_volume(call, call.int_arg("DesiredVolume", 0, 100))
+    return {}
+
+
+@handles("GroupRenderingControl", "SetRelativeGroupVolume")
+async def set_relative_group_volume(call: Call) -> Result:
+    members = _require_coordinator(call)
+    _scale_group_volume(call, max(0, min(100, _group_volume(members) + call.int_arg("Adjustment", -100, 100))))
+    return {"NewVolume": str(_group_volume(members))}
+
+
+def _scale_group_volume(call: Call, desired: int) -> None:
+    """Like a player: keep the members' proportions, move the average to `desired`."""
+    members = _require_coordinator(call)
+    current = _group_volume(members)
+    for member in members:
+        if member.output_fixed:
+            continue
+        if current == 0:
+            member.volume = desired
+        else:
+            member.volume = max(0, min(100, round(member.volume + (desired - current))))
+        call.household.log_state(member, "SetGroupVolume")
+
+
+@handles("GroupRenderingControl", "GetGroupMute")
+async def get_group_mute(call: Call) -> Result:
+    return {"CurrentMute": flag(all(p.mute for p in _require_coordinator(call)))}
+
+
+@handles("GroupRenderingControl", "SetGroupMute")
+async def set_group_mute(call: Call) -> Result:
+    mute = call.bool_arg("DesiredMute")
+    for member in _require_coordinator(call):
+        member.mute = mute
+        call.household.log_state(member, "SetGroupMute")
+    return {}
+
+
+@handles("GroupRenderingControl", "SnapshotGroupVolume")
+async def snapshot_group_volume(call: Call) -> Result:
+    _require_coordinator(call)
+    return {}
+
+
+# ---- ZoneGroupTopology, DeviceProperties, ContentDirectory, AlarmClock --------------
+
+
+@handles("ZoneGroupTopology", "GetZoneGroupState")
+async def get_zone_group_state(call: Call) -> Result:
+    return {"ZoneGroupState": zone_group_state(call.household)}
+
+
+@handles("ZoneGroupTopology", "GetZoneGroupAttributes")
+async def get_zone_group_attributes(call: Call) -> Result:
+    household, coordinator = call.household, call.coordinator
+    members = household.visible_members(coordinator)
+    name = room_name(household, coordinator) + (f" + {len(members) - 1}" if len(members) > 1 else "")
+    return {
+        "CurrentZoneGroupName": name,
+        "CurrentZoneGroupID": household.group_id(coordinator),
+        "CurrentZonePlayerUUIDsInGroup": ",".join(p.uid for p in household.group_members(coordinator)),
+        "CurrentMuseHouseholdId": household.spec.household_id + ".0",
+    }
+
+
+@handles("DeviceProperties", "GetHouseholdID")
+async def get_household_id(call: Call) -> Result:
+    return {"CurrentHouseholdID": call.household.spec.household_id}
+
+
+@handles("DeviceProperties", "GetZoneAttributes")
+async def get_zone_attributes(call: Call) -> Result:
+    return {
+        "CurrentZoneName": room_name(call.household, call.player),
+        "CurrentIcon": "x-rincon-roomicon:living",
+        "CurrentConfiguration": "1",
+        "CurrentTargetRoomName": room_name(call.household, call.player),
+    }
+
+
+@handles("DeviceProperties", "GetZoneInfo")
+async def get_zone_info(call: Call) -> Result:
+    return {
+        "SerialNumber": mac_address(call.player).replace(":", "-") + ":E",
+        "SoftwareVersion": SOFTWARE_VERSION,
+        "DisplaySoftwareVersion": DISPLAY_VERSION,
+        "HardwareVersion": HARDWARE_VERSION,
+        "IPAddress": call.player.ip,
+        "MACAddress": mac_address(call.player).upper(),
+        "CopyrightInfo": "© 2004-2026 Sonos, Inc. All Rights Reserved.",
+        "ExtraInfo": "",
+        "HTAudioIn": "0",
+        "Flags": "0",
+    }
+
+
+@handles("DeviceProperties", "GetInvisible")
+async def get_invisible(call: Call) -> Result:
+    return {"CurrentInvisible": flag(call.player.is_bonded)}
+
+
+@handles("DeviceProperties", "GetLEDState")
+async def get_led_state(call: Call) -> Result:
+    return {"CurrentLEDState": "On" if call.player.led_on else "Off"}
+
+
+@handles("DeviceProperties", "SetLEDState")
+async def set_led_state(call: Call) -> Result:
+    state = call.arg("DesiredLEDState")
+    if state not in ("On", "Off"):
+        raise UpnpFault(402, "LED state is On or Off")
+    call.player.led_on = state == "On"
+    return {}
+
+
+@handles("DeviceProperties", "GetButtonLockState")
+async def get_button_lock_state(call: Call) -> Result:
+    return {"CurrentButtonLockState": "Off"}
+
+
+@handles("ContentDirectory", "Browse")
+async def browse(call: Call) -> Result:
+    object_id = call.arg("ObjectID")
+    start = call.int_arg("StartingIndex", 0, 2**31)
+    count = call.int_arg("RequestedCount", 0, 2**31)
+    if object_id in ("Q:0", "Q:"):
+        queue = call.player.queue
+        chosen = queue[start:start + count] if count else queue[start:]
+        return {
+            "Result": didl.queue_didl(chosen, start),
+            "NumberReturned": str(len(chosen)),
+            "TotalMatches": str(len(queue)),
+            "UpdateID": str(call.player.queue_update_id),
+        }
+    if object_id.split(":")[0] in ("FV", "SQ", "R", "A", "S"):
+        return {"Result": f"{didl.DIDL_OPEN}</DIDL-Lite>", "NumberReturned": "0", "TotalMatches": "0", "UpdateID": "1"}
+    raise UpnpFault(701, "no such object")
+
+
+@handles("AlarmClock", "ListAlarms")
+async def list_alarms(call: Call) -> Result:
+    return {"CurrentAlarmList": "<Alarms></Alarms>", "CurrentAlarmListVersion": f"{call.player.uid}:1"}

@@ -1,0 +1,39 @@
+"""The event log: one JSON object a line for every request and every state change."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from typing import IO, Any
+
+
+class EventLog:
+    """Thread-safe append-only list of events, optionally mirrored to a JSON-lines file."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self._lock = threading.Lock()
+        self._events: list[dict[str, Any]] = []
+        # The file stays open for the household's lifetime; close() ends it.
+        self._file: IO[str] | None = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+
+    def write(self, event: dict[str, Any]) -> None:
+        stamped = {"mono": time.monotonic(), "wall": datetime.now(UTC).isoformat(), **event}
+        line = json.dumps(stamped, ensure_ascii=False)
+        with self._lock:
+            self._events.append(stamped)
+            if self._file is not None:
+                self._file.write(line + "\n")
+                self._file.flush()
+
+    def events(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._events]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.flush()
+                self._file.close()
+                self._file = None

@@ -1,0 +1,56 @@
+"""Fetching an http(s) URI the way a player does: from its own address, reading the header.
+
+A real player checks what it is given when the URI is set: SoCo's users see 714 from
+SetAVTransportURI for files it cannot play. A URI it cannot reach (404, refused) is accepted
+and fails only once playback starts: Play succeeds, the transport goes to STOPPED with an
+error status. So the fetch happens at SetAVTransportURI (and AddURIToQueue), and its result
+(duration, or the playback error to report later) is kept with the transport.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import aiohttp
+import mutagen
+
+MAX_BYTES = 64 * 1024 * 1024
+AUDIO_TYPES = ("audio/", "application/ogg", "application/x-mpegurl", "application/vnd.apple.mpegurl")
+
+
+class NotAudio(Exception):
+    """The URI answered, but with something a player refuses (UPnP 714)."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    duration: float = 0.0
+    error: str | None = None
+
+
+async def probe(uri: str, local_ip: str, timeout: float = 10.0) -> Probe:
+    """Fetch `uri` from `local_ip`; raise NotAudio, or return its duration or playback error."""
+    connector = aiohttp.TCPConnector(local_addr=(local_ip, 0), force_close=True, ssl=False)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    try:
+        async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session, session.get(uri) as response:
+            if response.status >= 400:
+                return Probe(error=f"HTTP {response.status}")
+            content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if not content_type.startswith(AUDIO_TYPES):
+                raise NotAudio(f"Content-Type {content_type or 'missing'}")
+            body = await response.content.read(MAX_BYTES)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return Probe(error=f"unreachable: {type(exc).__name__}")
+    return Probe(duration=audio_duration(body))
+
+
+def audio_duration(body: bytes) -> float:
+    try:
+        parsed = mutagen.File(io.BytesIO(body))
+    except Exception as exc:  # mutagen raises many types for garbage
+        raise NotAudio(f"unparseable audio: {exc}") from exc
+    if parsed is None or parsed.info is None or not getattr(parsed.info, "length", 0):
+        raise NotAudio("no audio stream found")
+    return float(parsed.info.length)

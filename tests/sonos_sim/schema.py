@@ -1,0 +1,408 @@
+"""The household file: one dataclass per section, validated, with errors naming the bad key.
+
+A household is YAML (or the same structure as a dict):
+
+    household_id: Sonos_sim0000000000000001     # optional
+    transition_time: 0.1                        # seconds of TRANSITIONING after Play
+    ramp_rate: 50.0                             # volume units per second for RampToVolume
+    players:
+      - name: Living Room                       # room name (required, unique)
+        ip: 127.0.0.2                           # required for `serve`; the fixture replaces it
+        uid: RINCON_000E58000001001400          # optional, derived from the name
+        model: Sonos One                        # see MODELS
+        bonded_to: Kitchen                      # optional: stereo-pair slave or satellite
+        channel: RF                             # with bonded_to: RF (stereo pair), SUB, LR, RR
+        state: {...}                            # PlayerStateSpec
+    groups:
+      - coordinator: Living Room
+        members: [Kitchen]
+    faults: [...]                               # FaultSpec
+
+Players in no group play alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TRANSPORT_STATES = ("PLAYING", "PAUSED_PLAYBACK", "STOPPED")
+PLAY_MODES = ("NORMAL", "REPEAT_ALL", "REPEAT_ONE", "SHUFFLE_NOREPEAT", "SHUFFLE", "SHUFFLE_REPEAT_ONE")
+SOURCES = ("idle", "queue", "radio", "http", "line_in", "tv", "cloud", "cloud_queue")
+CHANNELS = ("RF", "SUB", "LR", "RR")
+FAULT_KINDS = ("latency", "upnp_error", "reset", "no_answer", "vanish", "regroup")
+FAULT_MODES = ("once", "always", "after")
+
+# model name -> (modelNumber, has line-in, is a home-theatre soundbar)
+MODELS: dict[str, tuple[str, bool, bool]] = {
+    "Sonos One": ("S18", False, False),
+    "Sonos One SL": ("S38", False, False),
+    "Sonos Era 100": ("S39", False, False),
+    "Sonos Five": ("S24", True, False),
+    "Play:1": ("S12", False, False),
+    "Play:5": ("S6", True, False),
+    "Sonos Move": ("S17", False, False),
+    "Sonos Port": ("S23", True, False),
+    "Sonos Amp": ("S16", True, True),
+    "Sonos Beam": ("S14", False, True),
+    "Sonos Arc": ("S19", False, True),
+    "Sonos Sub": ("Sub", False, False),
+    "Connect": ("ZP90", True, False),
+}
+
+
+class HouseholdError(ValueError):
+    """A household file is invalid; the message starts with the path of the bad key."""
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    title: str
+    duration: float
+    artist: str = ""
+    album: str = ""
+    uri: str = ""
+
+
+@dataclass(frozen=True)
+class PlayerStateSpec:
+    source: str = "idle"
+    uri: str = ""
+    title: str = ""
+    stream_content: str = ""
+    queue: tuple[TrackSpec, ...] = ()
+    track: int = 1
+    position: float = 0.0
+    duration: float = 0.0
+    transport_state: str = "STOPPED"
+    volume: int = 20
+    mute: bool = False
+    bass: int = 0
+    treble: int = 0
+    loudness: bool = True
+    play_mode: str = "NORMAL"
+    crossfade: bool = False
+    output_fixed: bool = False
+
+
+@dataclass(frozen=True)
+class PlayerSpec:
+    name: str
+    ip: str
+    uid: str
+    model: str = "Sonos One"
+    bonded_to: str | None = None
+    channel: str | None = None
+    state: PlayerStateSpec = field(default_factory=PlayerStateSpec)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    coordinator: str
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """One injected fault.
+
+    kind latency: every request to `player` waits fixed + uniform(0, jitter) seconds.
+    kind upnp_error / reset / no_answer: requests matching `action` (any if omitted) get
+    the fault: mode once (the first), always, or after (every call after the first `after`).
+    kind vanish: `player` stops listening after answering `after` requests.
+    kind regroup: at `at` seconds after start the topology becomes `groups`.
+    """
+
+    kind: str
+    player: str | None = None
+    action: str | None = None
+    mode: str = "always"
+    after: int = 0
+    code: int = 701
+    fixed: float = 0.0
+    jitter: float = 0.0
+    at: float = 0.0
+    groups: tuple[GroupSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class HouseholdSpec:
+    players: tuple[PlayerSpec, ...]
+    groups: tuple[GroupSpec, ...] = ()
+    faults: tuple[FaultSpec, ...] = ()
+    household_id: str = "Sonos_sim0000000000000000001"
+    transition_time: float = 0.1
+    ramp_rate: float = 50.0
+
+    def player(self, name: str) -> PlayerSpec:
+        for spec in self.players:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+def load_household(source: str | Path | dict[str, Any]) -> HouseholdSpec:
+    """Read a household from a YAML path or a dict and validate it."""
+    if isinstance(source, dict):
+        data = source
+    else:
+        with open(source, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    return parse_household(data)
+
+
+def derive_uid(name: str) -> str:
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest().upper()
+    return f"RINCON_000E58{digest[:6]}01400"
+
+
+def parse_household(data: Any) -> HouseholdSpec:
+    mapping = _mapping(data, "household")
+    _only_keys(mapping, "household", {"household_id", "transition_time", "ramp_rate", "players", "groups", "faults"})
+    raw_players = _list(mapping.get("players"), "players")
+    if not raw_players:
+        raise HouseholdError("players: a household needs at least one player")
+    players = tuple(_parse_player(raw, f"players[{i}]") for i, raw in enumerate(raw_players))
+    _check_unique(players)
+    names = {p.name for p in players}
+    _check_bonds(players, names)
+    groups = tuple(_parse_group(raw, f"groups[{i}]", names) for i, raw in enumerate(_list(mapping.get("groups", []), "groups")))
+    _check_groups(groups, players, "groups")
+    faults = tuple(
+        _parse_fault(raw, f"faults[{i}]", names, players) for i, raw in enumerate(_list(mapping.get("faults", []), "faults"))
+    )
+    return HouseholdSpec(
+        players=players,
+        groups=groups,
+        faults=faults,
+        household_id=_str(mapping.get("household_id", HouseholdSpec.household_id), "household_id"),
+        transition_time=_number(mapping.get("transition_time", 0.1), "transition_time", 0.0, 30.0),
+        ramp_rate=_number(mapping.get("ramp_rate", 50.0), "ramp_rate", 0.1, 10000.0),
+    )
+
+
+def _parse_player(raw: Any, path: str) -> PlayerSpec:
+    mapping = _mapping(raw, path)
+    _only_keys(mapping, path, {"name", "ip", "uid", "model", "bonded_to", "channel", "state"})
+    name = _str(mapping.get("name"), f"{path}.name")
+    if not name:
+        raise HouseholdError(f"{path}.name: must not be empty")
+    ip = _str(mapping.get("ip", "127.0.0.1"), f"{path}.ip")
+    try:
+        ipaddress.IPv4Address(ip)
+    except ValueError as exc:
+        raise HouseholdError(f"{path}.ip: {ip!r} is not an IPv4 address") from exc
+    uid = _str(mapping.get("uid", derive_uid(name)), f"{path}.uid")
+    if not uid.startswith("RINCON_"):
+        raise HouseholdError(f"{path}.uid: {uid!r} must start with RINCON_")
+    model = _str(mapping.get("model", "Sonos One"), f"{path}.model")
+    if model not in MODELS:
+        raise HouseholdError(f"{path}.model: {model!r} is not one of {sorted(MODELS)}")
+    bonded_to = mapping.get("bonded_to")
+    channel = mapping.get("channel")
+    if bonded_to is not None:
+        bonded_to = _str(bonded_to, f"{path}.bonded_to")
+        channel = _choice(channel or "RF", f"{path}.channel", CHANNELS)
+    elif channel is not None:
+        raise HouseholdError(f"{path}.channel: only valid with bonded_to")
+    state = _parse_state(mapping.get("state", {}), f"{path}.state", uid)
+    return PlayerSpec(name=name, ip=ip, uid=uid, model=model, bonded_to=bonded_to, channel=channel, state=state)
+
+
+def _parse_state(raw: Any, path: str, uid: str) -> PlayerStateSpec:
+    mapping = _mapping(raw, path)
+    allowed = set(PlayerStateSpec.__dataclass_fields__)
+    _only_keys(mapping, path, allowed)
+    source = _choice(mapping.get("source", "idle"), f"{path}.source", SOURCES)
+    queue = tuple(_parse_track(t, f"{path}.queue[{i}]") for i, t in enumerate(_list(mapping.get("queue", []), f"{path}.queue")))
+    uri = _str(mapping.get("uri", default_uri(source, uid)), f"{path}.uri")
+    if source in ("radio", "http", "cloud") and not uri:
+        raise HouseholdError(f"{path}.uri: source {source} needs a uri")
+    track = _int(mapping.get("track", 1), f"{path}.track", 1, max(1, len(queue)))
+    state = PlayerStateSpec(
+        source=source,
+        uri=uri,
+        title=_str(mapping.get("title", ""), f"{path}.title"),
+        stream_content=_str(mapping.get("stream_content", ""), f"{path}.stream_content"),
+        queue=queue,
+        track=track,
+        position=_number(mapping.get("position", 0.0), f"{path}.position", 0.0, 1e7),
+        duration=_number(mapping.get("duration", 0.0), f"{path}.duration", 0.0, 1e7),
+        transport_state=_choice(mapping.get("transport_state", "STOPPED"), f"{path}.transport_state", TRANSPORT_STATES),
+        volume=_int(mapping.get("volume", 20), f"{path}.volume", 0, 100),
+        mute=_bool(mapping.get("mute", False), f"{path}.mute"),
+        bass=_int(mapping.get("bass", 0), f"{path}.bass", -10, 10),
+        treble=_int(mapping.get("treble", 0), f"{path}.treble", -10, 10),
+        loudness=_bool(mapping.get("loudness", True), f"{path}.loudness"),
+        play_mode=_choice(mapping.get("play_mode", "NORMAL"), f"{path}.play_mode", PLAY_MODES),
+        crossfade=_bool(mapping.get("crossfade", False), f"{path}.crossfade"),
+        output_fixed=_bool(mapping.get("output_fixed", False), f"{path}.output_fixed"),
+    )
+    if source == "queue" and not queue:
+        raise HouseholdError(f"{path}.queue: source queue needs at least one track")
+    if source == "idle" and state.transport_state != "STOPPED":
+        raise HouseholdError(f"{path}.transport_state: an idle player can only be STOPPED")
+    return state
+
+
+def default_uri(source: str, uid: str) -> str:
+    """The URI a real player reports for a source when the file names none."""
+    return {
+        "queue": f"x-rincon-queue:{uid}#0",
+        "line_in": f"x-rincon-stream:{uid}",
+        "tv": f"x-sonos-htastream:{uid}:spdif",
+        "cloud_queue": f"x-rincon-queue:{uid}#7",
+    }.get(source, "")
+
+
+def _parse_track(raw: Any, path: str) -> TrackSpec:
+    mapping = _mapping(raw, path)
+    _only_keys(mapping, path, {"title", "duration", "artist", "album", "uri"})
+    title = _str(mapping.get("title"), f"{path}.title")
+    uri = _str(mapping.get("uri", f"x-file-cifs://nas/music/{title.replace(' ', '%20')}.mp3"), f"{path}.uri")
+    return TrackSpec(
+        title=title,
+        duration=_number(mapping.get("duration"), f"{path}.duration", 0.1, 1e6),
+        artist=_str(mapping.get("artist", ""), f"{path}.artist"),
+        album=_str(mapping.get("album", ""), f"{path}.album"),
+        uri=uri,
+    )
+
+
+def _parse_group(raw: Any, path: str, names: set[str]) -> GroupSpec:
+    mapping = _mapping(raw, path)
+    _only_keys(mapping, path, {"coordinator", "members"})
+    coordinator = _str(mapping.get("coordinator"), f"{path}.coordinator")
+    if coordinator not in names:
+        raise HouseholdError(f"{path}.coordinator: no player named {coordinator!r}")
+    members = tuple(_str(m, f"{path}.members[{i}]") for i, m in enumerate(_list(mapping.get("members", []), f"{path}.members")))
+    for i, member in enumerate(members):
+        if member not in names:
+            raise HouseholdError(f"{path}.members[{i}]: no player named {member!r}")
+    return GroupSpec(coordinator=coordinator, members=members)
+
+
+def _parse_fault(raw: Any, path: str, names: set[str], players: tuple[PlayerSpec, ...]) -> FaultSpec:
+    mapping = _mapping(raw, path)
+    _only_keys(mapping, path, set(FaultSpec.__dataclass_fields__))
+    kind = _choice(mapping.get("kind"), f"{path}.kind", FAULT_KINDS)
+    player = mapping.get("player")
+    if player is not None:
+        player = _str(player, f"{path}.player")
+        if player not in names:
+            raise HouseholdError(f"{path}.player: no player named {player!r}")
+    elif kind in ("latency", "vanish"):
+        raise HouseholdError(f"{path}.player: a {kind} fault needs a player")
+    groups = tuple(_parse_group(g, f"{path}.groups[{i}]", names) for i, g in enumerate(_list(mapping.get("groups", []), f"{path}.groups")))
+    if kind == "regroup":
+        _check_groups(groups, players, f"{path}.groups")
+    code = _int(mapping.get("code", 701), f"{path}.code", 400, 899)
+    return FaultSpec(
+        kind=kind,
+        player=player,
+        action=None if mapping.get("action") is None else _str(mapping.get("action"), f"{path}.action"),
+        mode=_choice(mapping.get("mode", "always"), f"{path}.mode", FAULT_MODES),
+        after=_int(mapping.get("after", 0), f"{path}.after", 0, 10**9),
+        code=code,
+        fixed=_number(mapping.get("fixed", 0.0), f"{path}.fixed", 0.0, 600.0),
+        jitter=_number(mapping.get("jitter", 0.0), f"{path}.jitter", 0.0, 600.0),
+        at=_number(mapping.get("at", 0.0), f"{path}.at", 0.0, 86400.0),
+        groups=groups,
+    )
+
+
+def _check_unique(players: tuple[PlayerSpec, ...]) -> None:
+    for attribute in ("name", "uid"):
+        seen: set[str] = set()
+        for i, player in enumerate(players):
+            value = getattr(player, attribute)
+            if value in seen:
+                raise HouseholdError(f"players[{i}].{attribute}: {value!r} is used twice")
+            seen.add(value)
+    seen_ips: set[str] = set()
+    for i, player in enumerate(players):
+        if player.ip in seen_ips and player.ip != "127.0.0.1":
+            raise HouseholdError(f"players[{i}].ip: {player.ip!r} is used twice")
+        seen_ips.add(player.ip)
+
+
+def _check_bonds(players: tuple[PlayerSpec, ...], names: set[str]) -> None:
+    by_name = {p.name: p for p in players}
+    for i, player in enumerate(players):
+        if player.bonded_to is None:
+            continue
+        if player.bonded_to not in names or player.bonded_to == player.name:
+            raise HouseholdError(f"players[{i}].bonded_to: no other player named {player.bonded_to!r}")
+        if by_name[player.bonded_to].bonded_to is not None:
+            raise HouseholdError(f"players[{i}].bonded_to: {player.bonded_to!r} is itself bonded")
+
+
+def _check_groups(groups: tuple[GroupSpec, ...], players: tuple[PlayerSpec, ...], path: str) -> None:
+    bonded = {p.name for p in players if p.bonded_to is not None}
+    seen: set[str] = set()
+    for i, group in enumerate(groups):
+        for name in (group.coordinator, *group.members):
+            if name in bonded:
+                raise HouseholdError(f"{path}[{i}]: {name!r} is bonded and follows its primary, not a group")
+            if name in seen:
+                raise HouseholdError(f"{path}[{i}]: {name!r} is in two groups")
+            seen.add(name)
+
+
+def _mapping(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise HouseholdError(f"{path}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, path: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise HouseholdError(f"{path}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _only_keys(mapping: dict[str, Any], path: str, allowed: set[str]) -> None:
+    for key in mapping:
+        if key not in allowed:
+            raise HouseholdError(f"{path}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _str(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise HouseholdError(f"{path}: expected a string, got {value!r}")
+    return value
+
+
+def _bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise HouseholdError(f"{path}: expected true or false, got {value!r}")
+    return value
+
+
+def _int(value: Any, path: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise HouseholdError(f"{path}: expected an integer, got {value!r}")
+    if not low <= value <= high:
+        raise HouseholdError(f"{path}: {value} is not within {low}-{high}")
+    return value
+
+
+def _number(value: Any, path: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise HouseholdError(f"{path}: expected a number, got {value!r}")
+    if not low <= value <= high:
+        raise HouseholdError(f"{path}: {value} is not within {low}-{high}")
+    return float(value)
+
+
+def _choice(value: Any, path: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise HouseholdError(f"{path}: {value!r} is not one of {', '.join(choices)}")
+    return str(value)

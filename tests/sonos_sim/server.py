@@ -1,0 +1,269 @@
+"""HTTP on port 1400 for each player, and the household runtime (in this loop or a thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import threading
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from . import soap
+from .actions import COORDINATOR_ONLY, HANDLERS, Call
+from .descriptions import BY_CONTROL_URL, BY_SCPD_URL, device_description, scpd_xml
+from .eventlog import EventLog
+from .faults import Decision, FaultInjector
+from .model import Household, Player, PlayerState, UpnpFault
+from .schema import HouseholdSpec
+from .ssdp import SsdpResponder
+
+PORT = 1400
+SERVER_HEADER = "Linux UPnP/1.0 Sonos/85.0-64200 (ZPS1)"
+T = TypeVar("T")
+
+
+@dataclass
+class PlayerServer:
+    """One player's HTTP endpoint and its request accounting."""
+
+    household: Household
+    player: Player
+    faults: FaultInjector
+    port: int = PORT
+    runner: web.AppRunner | None = None
+    site: web.TCPSite | None = None
+    vanished: bool = False
+    held: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self.runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        await self.runner.setup()
+        self.site = web.TCPSite(self.runner, self.player.ip, self.port, reuse_address=True, backlog=256)
+        await self.site.start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+    async def vanish(self) -> None:
+        """Stop listening, like a player unplugged (connections are then refused)."""
+        self.vanished = True
+        if self.site is not None:
+            await self.site.stop()
+            self.site = None
+        self.household.events.write({**self._base(), "kind": "state", "action": "vanished", **self._snapshot()})
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.vanished:
+            _reset_connection(request)
+            return web.Response(status=500)
+        self.player.requests_served += 1
+        limit = self.faults.vanish_after(self.player.name)
+        if limit is not None and self.player.requests_served > limit:
+            asyncio.get_running_loop().create_task(self.vanish())
+            _reset_connection(request)
+            return web.Response(status=500)
+        body = await request.read()
+        if request.method == "POST":
+            return await self._soap(request, body)
+        return await self._plain(request)
+
+    async def _plain(self, request: web.Request) -> web.StreamResponse:
+        decision = self.faults.decide(self.player.name, f"{request.method} {request.path}")
+        if decision.delay:
+            await asyncio.sleep(decision.delay)
+        path = request.path
+        status, text = 404, ""
+        if request.method == "GET" and path == "/xml/device_description.xml":
+            status, text = 200, device_description(self.household, self.player)
+        elif request.method == "GET" and path in BY_SCPD_URL:
+            status, text = 200, scpd_xml(BY_SCPD_URL[path])
+        elif request.method in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            return self._subscription(request)
+        self._log_request(None, f"{request.method} {path}", {}, {"status": status}, None, decision)
+        if await self._apply_connection_faults(request, decision):
+            return web.Response(status=500)
+        return web.Response(status=status, body=text.encode("utf-8"), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
+
+    def _subscription(self, request: web.Request) -> web.Response:
+        """Accept subscriptions as a player does; NOTIFY callbacks are not sent (see README)."""
+        self._log_request(None, f"{request.method} {request.path}", {}, {"status": 200}, None, Decision())
+        headers = {"SID": request.headers.get("SID") or f"uuid:{self.player.uid}_sub{uuid.uuid4().int % 10**10}", "TIMEOUT": "Second-3600", "Server": SERVER_HEADER}
+        return web.Response(status=200, headers=headers)
+
+    async def _soap(self, request: web.Request, body: bytes) -> web.StreamResponse:
+        service = BY_CONTROL_URL.get(request.path)
+        if service is None:
+            self._log_request(None, f"POST {request.path}", {}, {"status": 404}, None, Decision())
+            return web.Response(status=404)
+        try:
+            action, args = soap.parse_request(request.headers.get("SOAPACTION", ""), body)
+        except soap.BadRequest as exc:
+            self._log_request(service.name, "?", {}, {"status": 400, "reason": str(exc)}, None, Decision())
+            return web.Response(status=400, text=str(exc))
+        decision = self.faults.decide(self.player.name, action)
+        if decision.delay:
+            await asyncio.sleep(decision.delay)
+        if decision.reset or decision.no_answer:
+            self._log_request(service.name, action, args, None, None, decision)
+            await self._apply_connection_faults(request, decision)
+            return web.Response(status=500)
+        result: dict[str, str] | None = None
+        code: int | None = decision.upnp_error
+        if code is None:
+            try:
+                result = await self._dispatch(service.name, action, args)
+            except UpnpFault as fault:
+                code = fault.code
+        self._log_request(service.name, action, args, result, code, decision)
+        if code is not None:
+            return web.Response(status=500, body=soap.fault_body(code), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
+        assert result is not None
+        return web.Response(
+            body=soap.response_body(service.service_type, action, result),
+            headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER},
+        )
+
+    async def _dispatch(self, service_name: str, action: str, args: dict[str, str]) -> dict[str, str]:
+        handler = HANDLERS.get((service_name, action))
+        if handler is None:
+            raise UpnpFault(401, "invalid action")
+        if action in COORDINATOR_ONLY and service_name == "AVTransport" and not self.household.is_coordinator(self.player):
+            raise UpnpFault(800, "not the group coordinator")
+        return await handler(Call(self.household, self.player, args))
+
+    async def _apply_connection_faults(self, request: web.Request, decision: Decision) -> bool:
+        if decision.reset:
+            _reset_connection(request)
+            return True
+        if decision.no_answer:
+            task = asyncio.current_task()
+            if task is not None:
+                self.held.add(task)
+            await asyncio.Event().wait()
+        return False
+
+    def _base(self) -> dict[str, Any]:
+        return {"player": self.player.name, "uid": self.player.uid}
+
+    def _snapshot(self) -> dict[str, Any]:
+        return self.household.snapshot_fields(self.player)
+
+    def _log_request(
+        self,
+        service: str | None,
+        action: str,
+        args: dict[str, str],
+        result: dict[str, Any] | None,
+        fault: int | None,
+        decision: Decision,
+    ) -> None:
+        event: dict[str, Any] = {
+            **self._base(),
+            "kind": "request",
+            "service": service,
+            "action": action,
+            "args": args,
+            "result": result,
+            "fault": fault,
+            **self._snapshot(),
+        }
+        if decision.injected is not None:
+            event["injected"] = decision.injected
+        if decision.delay:
+            event["delay"] = round(decision.delay, 4)
+        self.household.events.write(event)
+
+
+def _reset_connection(request: web.Request) -> None:
+    """Close with a TCP RST (SO_LINGER 0), as a crashing player's stack does."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    transport.abort()
+
+
+class HouseholdRuntime:
+    """A household on the current event loop: its servers, SSDP responder and timers."""
+
+    def __init__(self, spec: HouseholdSpec, events: EventLog, ip_overrides: dict[str, str] | None = None, ssdp: bool = True) -> None:
+        self.household = Household(spec, events, ip_overrides)
+        self.faults = FaultInjector(spec.faults)
+        self.servers = {name: PlayerServer(self.household, player, self.faults) for name, player in self.household.players.items()}
+        self.ssdp = SsdpResponder(self.household, self.servers) if ssdp else None
+        self._timers: list[asyncio.TimerHandle] = []
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.household.attach(loop)
+        for server in self.servers.values():
+            await server.start()
+        if self.ssdp is not None:
+            await self.ssdp.start()
+        for fault in self.faults.regroups():
+            self._timers.append(loop.call_later(fault.at, self.household.apply_groups, fault.groups))
+        self.household.events.write({"player": None, "uid": None, "kind": "state", "service": None, "action": "household_started",
+                                     "args": {}, "result": None, "fault": None, "transport_state": None, "uri": None,
+                                     "position": None, "volume": None, "mute": None})
+
+    async def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        for player in self.household.players.values():
+            if player.transport.timer is not None:
+                player.transport.timer.cancel()
+        if self.ssdp is not None:
+            self.ssdp.stop()
+        for server in self.servers.values():
+            for task in list(server.held):
+                task.cancel()
+        await asyncio.gather(*(server.stop() for server in self.servers.values()))
+
+
+class ThreadedHousehold:
+    """A household whose event loop runs in a background thread (for pytest and tools)."""
+
+    def __init__(self, spec: HouseholdSpec, ip_overrides: dict[str, str] | None = None, events_path: str | None = None, ssdp: bool = True) -> None:
+        self.events_log = EventLog(events_path)
+        self.runtime = HouseholdRuntime(spec, self.events_log, ip_overrides, ssdp=ssdp)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="sonos-sim", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self.call(self.runtime.start())
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def state(self, name: str) -> PlayerState:
+        async def read() -> PlayerState:
+            household = self.runtime.household
+            return household.state_of(household.players[name])
+
+        return self.call(read())
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        try:
+            self.call(self.runtime.stop())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+            self.loop.close()
+            self.events_log.close()

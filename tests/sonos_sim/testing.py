@@ -1,0 +1,91 @@
+"""In-process households for tests: fresh loopback addresses, handles, parsed events."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .model import PlayerState
+from .schema import HouseholdSpec, load_household
+from .server import ThreadedHousehold
+
+
+class LoopbackAddresses:
+    """Hands out 127.0.x.y addresses never used before in this process.
+
+    The start depends on the process id so that consecutive pytest runs do not reuse the
+    addresses (and TIME_WAIT connections) of the previous run either.
+    """
+
+    def __init__(self) -> None:
+        first_block = 20 + os.getpid() % 200
+        self._addresses: Iterator[str] = (
+            f"127.0.{x}.{y}" for x in itertools.chain(range(first_block, 255), range(1, first_block)) for y in range(2, 255)
+        )
+        self._serial = itertools.count(1)
+
+    def take(self, count: int) -> list[str]:
+        return [next(self._addresses) for _ in range(count)]
+
+    def household_id(self) -> str:
+        return f"Sonos_sim{os.getpid():08d}{next(self._serial):06d}"
+
+
+@dataclass(frozen=True)
+class PlayerHandle:
+    name: str
+    ip: str
+    uid: str
+    _running: ThreadedHousehold
+
+    def state(self) -> PlayerState:
+        return self._running.state(self.name)
+
+
+class RunningHousehold:
+    """What the `household` fixture returns (docs/architecture.md section 4)."""
+
+    def __init__(self, spec: HouseholdSpec, ips: list[str], events_path: str | None = None, ssdp: bool = True) -> None:
+        overrides = {player.name: ip for player, ip in zip(spec.players, ips, strict=True)}
+        self.spec = spec
+        self.household_id = spec.household_id
+        self._running = ThreadedHousehold(spec, overrides, events_path=events_path, ssdp=ssdp)
+        self.players = {p.name: PlayerHandle(p.name, overrides[p.name], p.uid, self._running) for p in spec.players}
+        self._running.start()
+
+    def events(self, **match: Any) -> list[dict[str, Any]]:
+        """Parsed events, optionally only those whose fields equal `match` (e.g. kind="state")."""
+        return [e for e in self._running.events_log.events() if all(e.get(k) == v for k, v in match.items())]
+
+    def requests(self, action: str | None = None, player: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.events(kind="request") if (action is None or e["action"] == action) and (player is None or e["player"] == player)]
+
+    def call(self, coroutine: Any) -> Any:
+        """Run a coroutine on the household's loop (for tests poking the model directly)."""
+        return self._running.call(coroutine)
+
+    @property
+    def model(self) -> Any:
+        return self._running.runtime.household
+
+    def stop(self) -> None:
+        self._running.stop()
+
+
+def start_household(
+    source: str | Path | dict[str, Any],
+    addresses: LoopbackAddresses,
+    events_path: str | None = None,
+    ssdp: bool = True,
+    keep_household_id: bool = False,
+) -> RunningHousehold:
+    spec = load_household(source)
+    if not keep_household_id:
+        # SoCo caches topology per household id for the whole process: keep each test's apart.
+        spec = dataclasses.replace(spec, household_id=addresses.household_id())
+    return RunningHousehold(spec, addresses.take(len(spec.players)), events_path=events_path, ssdp=ssdp)
