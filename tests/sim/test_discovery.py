@@ -1,0 +1,89 @@
+"""Discovery as SoCo does it: SSDP M-SEARCH on loopback, scan_network, by_name.
+
+Every search names a loopback interface (interface_addr), so no datagram leaves the host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+import requests
+import soco
+from soco import discovery
+
+RADIO = "group-on-radio.yml"
+HOME = "six-player-home.yml"
+
+
+def covering_network(home) -> str:
+    addresses = [ipaddress.IPv4Address(p.ip) for p in home.players.values()]
+    network = ipaddress.IPv4Network(f"{min(addresses)}/29", strict=False)
+    while not all(a in network for a in addresses):
+        network = network.supernet()
+    return str(network)
+
+
+def test_discover_on_loopback_returns_the_visible_zones(household):
+    home = household(HOME)
+    found = soco.discover(timeout=2, interface_addr="127.0.0.1")
+    assert found is not None
+    assert {z.player_name for z in found} == {"Living Room", "TV Room", "Study", "Bedroom"}
+    assert {z.ip_address for z in found} <= {p.ip for p in home.players.values()}
+    searches = home.requests("M-SEARCH")
+    assert searches and searches[0]["args"]["ST"] == "urn:schemas-upnp-org:device:ZonePlayer:1"
+    everything = soco.discover(timeout=2, interface_addr="127.0.0.1", include_invisible=True)
+    assert len(everything) == 6
+
+
+def test_ssdp_reply_is_unicast_from_the_players_address_with_sonos_headers(household):
+    home = household(RADIO)
+    request = (
+        b"M-SEARCH * HTTP/1.1\nHOST: 239.255.255.250:1900\nMAN: \"ssdp:discover\"\nMX: 1\nST: ssdp:all"
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+    sock.settimeout(1.0)
+    sock.sendto(request, ("239.255.255.250", 1900))
+    replies: list[tuple[str, str]] = []
+    try:
+        while True:
+            data, addr = sock.recvfrom(2048)
+            replies.append((addr[0], data.decode()))
+    except TimeoutError:
+        pass
+    finally:
+        sock.close()
+    ours = [(ip, text) for ip, text in replies if home.household_id in text]
+    office = home.players["Office"]
+    from_office = [text for ip, text in ours if ip == office.ip]
+    assert len(from_office) == 5  # rootdevice, uuid, ZonePlayer, MediaRenderer, MediaServer
+    zone_player = next(t for t in from_office if "ST: urn:schemas-upnp-org:device:ZonePlayer:1" in t)
+    assert f"LOCATION: http://{office.ip}:1400/xml/device_description.xml" in zone_player
+    assert "Sonos/" in zone_player and "X-RINCON-BOOTSEQ:" in zone_player
+    assert f"USN: uuid:{office.uid}::urn:schemas-upnp-org:device:ZonePlayer:1" in zone_player
+
+
+def test_scan_network_on_a_loopback_range(household):
+    home = household(RADIO)
+    found = discovery.scan_network(networks_to_scan=[covering_network(home)], scan_timeout=0.5, max_threads=16)
+    assert found is not None
+    assert {z.player_name for z in found} == {"Living Room", "Dining Room", "Office"}
+
+
+def test_by_name_finds_the_player(household):
+    home = household(RADIO)
+    office = discovery.by_name("Office", interface_addr="127.0.0.1")
+    assert office is not None and office.ip_address == home.players["Office"].ip
+    assert discovery.by_name("Attic", interface_addr="127.0.0.1") is None
+
+
+def test_vanished_player_no_longer_answers_ssdp(household):
+    home = household({"players": [{"name": "Gone"}], "faults": [{"kind": "vanish", "player": "Gone", "after": 1}]})
+    gone = soco.SoCo(home.players["Gone"].ip)
+    assert gone.volume == 20
+    with pytest.raises(requests.exceptions.ConnectionError):
+        gone.volume  # noqa: B018 - the property is the request
+    assert soco.discover(timeout=1, interface_addr="127.0.0.1", household_id=home.household_id) is None
+    assert home.events(action="vanished")

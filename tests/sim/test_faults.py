@@ -1,0 +1,107 @@
+"""Faults from the household file: latency, UPnP errors, resets, silence, vanishing, regroup."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+import soco
+from soco.exceptions import SoCoUPnPException
+
+from .helpers import wait_for
+
+
+def one_player(*faults: dict, **state: object) -> dict:
+    return {"players": [{"name": "Den", "state": {"volume": 20, **state}}], "faults": list(faults)}
+
+
+def test_latency_is_per_request_and_requests_stay_concurrent(household):
+    home = household(one_player({"kind": "latency", "player": "Den", "fixed": 0.3, "jitter": 0.05}))
+    den = soco.SoCo(home.players["Den"].ip)
+    started = time.monotonic()
+    assert den.volume == 20
+    single = time.monotonic() - started
+    assert 0.3 <= single < 0.6
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        volumes = list(pool.map(lambda _: soco.SoCo(home.players["Den"].ip).renderingControl.GetVolume(
+            [("InstanceID", 0), ("Channel", "Master")])["CurrentVolume"], range(8)))
+    assert volumes == ["20"] * 8
+    assert time.monotonic() - started < 1.0  # 8 x 0.3 s would be 2.4 s if serialised
+    delays = [e["delay"] for e in home.requests("GetVolume")]
+    assert len(delays) == 9 and all(0.3 <= d <= 0.35 for d in delays)
+
+
+@pytest.mark.parametrize(
+    ("mode", "after", "expected"),
+    [("once", 0, ["701", None, None]), ("always", 0, ["701", "701", "701"]), ("after", 2, [None, None, "701"])],
+)
+def test_upnp_error_modes(household, mode, after, expected):
+    home = household(one_player({"kind": "upnp_error", "action": "SetVolume", "code": 701, "mode": mode, "after": after}))
+    den = soco.SoCo(home.players["Den"].ip)
+    outcomes = []
+    for volume in (30, 31, 32):
+        try:
+            den.volume = volume
+            outcomes.append(None)
+        except SoCoUPnPException as exc:
+            outcomes.append(exc.error_code)
+    assert outcomes == expected
+    logged = [e["fault"] for e in home.requests("SetVolume")]
+    assert logged == [None if o is None else int(o) for o in outcomes]
+    assert den.volume == max([v for v, o in zip((30, 31, 32), outcomes, strict=True) if o is None], default=20)
+
+
+def test_connection_reset(household):
+    home = household(one_player({"kind": "reset", "action": "GetMute", "mode": "once"}))
+    den = soco.SoCo(home.players["Den"].ip)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        den.mute  # noqa: B018 - the property is the request
+    assert den.mute is False
+    assert [e.get("injected") for e in home.requests("GetMute")] == ["reset", None]
+
+
+def test_no_answer_costs_the_client_its_timeout(household):
+    home = household(one_player({"kind": "no_answer", "action": "GetTransportInfo"}))
+    den = soco.SoCo(home.players["Den"].ip)
+    started = time.monotonic()
+    with pytest.raises(requests.exceptions.Timeout):
+        den.avTransport.GetTransportInfo([("InstanceID", 0)], timeout=0.5)
+    assert 0.5 <= time.monotonic() - started < 1.5
+    assert den.volume == 20  # other actions still answer
+    assert home.requests("GetTransportInfo")[0]["injected"] == "no_answer"
+
+
+def test_player_vanishes_after_n_requests(household):
+    home = household(one_player({"kind": "vanish", "player": "Den", "after": 3}))
+    den = soco.SoCo(home.players["Den"].ip)
+    for _ in range(3):
+        assert den.renderingControl.GetVolume([("InstanceID", 0), ("Channel", "Master")])["CurrentVolume"] == "20"
+    with pytest.raises(requests.exceptions.ConnectionError):
+        den.renderingControl.GetVolume([("InstanceID", 0), ("Channel", "Master")])
+    with pytest.raises(requests.exceptions.ConnectionError) as refused:
+        den.renderingControl.GetVolume([("InstanceID", 0), ("Channel", "Master")])
+    assert "refused" in str(refused.value).lower()
+    assert len(home.requests("GetVolume")) == 3
+
+
+def test_regroup_at_a_given_moment(household):
+    home = household({
+        "players": [{"name": "A", "state": {"source": "radio", "uri": "x-rincon-mp3radio://r.example/s", "transport_state": "PLAYING"}},
+                    {"name": "B"}, {"name": "C"}],
+        "groups": [{"coordinator": "A", "members": ["B"]}],
+        "faults": [{"kind": "regroup", "at": 0.5, "groups": [{"coordinator": "C", "members": ["A"]}]}],
+    })
+    a, b, c = (home.players[n] for n in "ABC")
+    assert b.state().coordinator_uid == a.uid
+    wait_for(lambda: a.state().coordinator_uid == c.uid, timeout=3)
+    assert b.state().coordinator_uid == b.uid
+    assert a.state().uri == f"x-rincon:{c.uid}"
+    zone = soco.SoCo(b.ip)
+    zone.zone_group_state.clear_cache()
+    assert {m.player_name for m in zone.group.members} == {"B"}
+    regroup = home.events(kind="state", action="regroup")
+    started = home.events(action="household_started")[0]["mono"]
+    assert regroup and 0.45 <= regroup[0]["mono"] - started < 0.8
