@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Build the local Debian image molecule and the demo run (systemd as PID 1, python3 for
+# Ansible). No registry is needed: debootstrap from the host's own Debian mirror, then
+# `docker import`. Skips the build when an image built from this same recipe exists.
+#
+#   scripts/build-image.sh bookworm|trixie      -> image sonos-chime-debian:<suite>
+set -euo pipefail
+suite="${1:?usage: build-image.sh bookworm|trixie}"
+image="sonos-chime-debian:${suite}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+packages="systemd,systemd-sysv,python3,python3-apt,dbus,sudo,iproute2,ca-certificates,tzdata"
+
+case "$suite" in bookworm | trixie) ;; *) echo "build-image: unknown suite $suite" >&2; exit 2 ;; esac
+
+# The host's apt sources (mirror host names are never written into the repository).
+sources_file=""
+for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
+  if [ -s "$f" ] && grep -qE '^(URIs:|deb )' "$f"; then sources_file="$f"; break; fi
+done
+[ -n "$sources_file" ] || { echo "build-image: no Debian apt sources on this host" >&2; exit 1; }
+host_suite="$(. /etc/os-release && echo "${VERSION_CODENAME}")"
+mirror="$(grep -m1 -oE '(URIs:|deb) +https?://[^ ]+' "$sources_file" | grep -v -- '-security' | awk '{print $2}' | head -n1)"
+mirror="${mirror:-$(grep -m1 -oE 'https?://[^ ]+' "$sources_file")}"
+
+# Extra CA certificates of the host (a TLS-intercepting proxy) so pip works in containers.
+ca_sum="$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | sha256sum | cut -c1-16)"
+recipe="$(cat "$0" "$sources_file" | sha256sum | cut -c1-16)-${ca_sum}"
+
+if docker image inspect "$image" >/dev/null 2>&1; then
+  have="$(docker image inspect -f '{{ index .Config.Labels "org.sonos-chime.recipe" }}' "$image" 2>/dev/null || true)"
+  if [ "$have" = "$recipe" ]; then
+    echo "build-image: $image is current (recipe $recipe), skipping the build"
+    exit 0
+  fi
+fi
+
+if ! command -v debootstrap >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+fi
+
+start=$(date +%s)
+root="$(mktemp -d /var/tmp/sonos-chime-rootfs.XXXXXX)"
+trap 'rm -rf "$root"' EXIT
+echo "build-image: debootstrap $suite from $mirror into $root"
+debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >"$root.log" 2>&1 || {
+  tail -n 30 "$root.log" >&2; rm -f "$root.log"; exit 1; }
+rm -f "$root.log"
+
+# apt inside the container uses the same mirror as the host, suites renamed.
+rm -f "$root/etc/apt/sources.list"
+mkdir -p "$root/etc/apt/sources.list.d"
+sed "s/\b${host_suite}\b/${suite}/g" "$sources_file" >"$root/etc/apt/sources.list.d/$(basename "$sources_file")"
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  chroot "$root" update-ca-certificates >/dev/null 2>&1 || true
+fi
+chroot "$root" apt-get clean
+# Package lists stay (a real host has them; apt in check mode needs them).
+rm -f "$root"/var/cache/apt/*.bin
+: >"$root/etc/machine-id"
+rm -f "$root/var/lib/dbus/machine-id"
+# No getty on a console that does not exist.
+rm -f "$root"/etc/systemd/system/getty.target.wants/* 2>/dev/null || true
+
+tar -C "$root" -c . | docker import \
+  --change 'CMD ["/lib/systemd/systemd"]' \
+  --change 'ENV container=docker' \
+  --change "LABEL org.sonos-chime.recipe=${recipe}" \
+  - "$image" >/dev/null
+echo "build-image: built $image in $(( $(date +%s) - start )) s"
