@@ -8,12 +8,13 @@ import signal
 import sys
 
 from .eventlog import EventLog
-from .schema import HouseholdError, load_household
+from .schema import HouseholdError, load_household, require_addresses
 from .server import HouseholdRuntime
 
 
 async def serve(household_path: str, events_path: str | None, ssdp: bool) -> None:
     spec = load_household(household_path)
+    require_addresses(spec)
     events = EventLog(events_path)
     runtime = HouseholdRuntime(spec, events, ssdp=ssdp)
     stop = asyncio.Event()

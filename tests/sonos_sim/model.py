@@ -26,6 +26,20 @@ class UpnpFault(Exception):
         self.description = description
 
 
+TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator"})
+RENDERING_CAUSES = frozenset(
+    {"SetVolume", "SetRelativeVolume", "SetMute", "SetBass", "SetTreble", "SetLoudness", "ramp", "SetGroupVolume", "SetGroupMute"}
+)
+
+
+def change_kind(cause: str) -> str:
+    """Which evented service a state change concerns: topology, rendering or transport."""
+    if cause in TOPOLOGY_CAUSES:
+        return "topology"
+    if cause in RENDERING_CAUSES:
+        return "rendering"
+    return "transport"
+
 RADIO_PREFIXES = ("x-sonosapi-stream:", "x-sonosapi-radio:", "x-rincon-mp3radio:", "aac:", "hls-radio:", "x-sonosapi-hls:")
 CLOUD_PREFIXES = ("x-sonos-vli:", "x-rincon-airplay:", "x-sonos-spotify:")
 
@@ -166,6 +180,7 @@ class Household:
         self._group_serial = 0
         self.known_tracks: dict[str, Track] = {}
         self.cloud_sessions: set[str] = set()
+        self.listeners: list[Callable[[Player, str], None]] = []
         for player_spec in spec.players:
             ip = (ip_overrides or {}).get(player_spec.name, player_spec.ip)
             player = _player_from_spec(player_spec, ip)
@@ -544,6 +559,8 @@ class Household:
                     **self.snapshot_fields(each),
                 }
             )
+        for listener in self.listeners:
+            listener(player, change_kind(cause))
 
 
 def _player_from_spec(spec: PlayerSpec, ip: str) -> Player:

@@ -7,7 +7,7 @@ A household is YAML (or the same structure as a dict):
     ramp_rate: 50.0                             # volume units per second for RampToVolume
     players:
       - name: Living Room                       # room name (required, unique)
-        ip: 127.0.0.2                           # required for `serve`; the fixture replaces it
+        ip: 127.0.0.2                           # required by `serve`; the fixture replaces it
         uid: RINCON_000E58000001001400          # optional, derived from the name
         model: Sonos One                        # see MODELS
         bonded_to: Kitchen                      # optional: stereo-pair slave or satellite
@@ -156,6 +156,13 @@ def load_household(source: str | Path | dict[str, Any]) -> HouseholdSpec:
     return parse_household(data)
 
 
+def require_addresses(spec: HouseholdSpec) -> None:
+    """`serve` binds each player to its own address, so each must have one."""
+    for i, player in enumerate(spec.players):
+        if not player.ip:
+            raise HouseholdError(f"players[{i}].ip: required to serve the household")
+
+
 def derive_uid(name: str) -> str:
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest().upper()
     return f"RINCON_000E58{digest[:6]}01400"
@@ -192,11 +199,12 @@ def _parse_player(raw: Any, path: str) -> PlayerSpec:
     name = _str(mapping.get("name"), f"{path}.name")
     if not name:
         raise HouseholdError(f"{path}.name: must not be empty")
-    ip = _str(mapping.get("ip", "127.0.0.1"), f"{path}.ip")
-    try:
-        ipaddress.IPv4Address(ip)
-    except ValueError as exc:
-        raise HouseholdError(f"{path}.ip: {ip!r} is not an IPv4 address") from exc
+    ip = _str(mapping.get("ip", ""), f"{path}.ip")
+    if ip:
+        try:
+            ipaddress.IPv4Address(ip)
+        except ValueError as exc:
+            raise HouseholdError(f"{path}.ip: {ip!r} is not an IPv4 address") from exc
     uid = _str(mapping.get("uid", derive_uid(name)), f"{path}.uid")
     if not uid.startswith("RINCON_"):
         raise HouseholdError(f"{path}.uid: {uid!r} must start with RINCON_")
@@ -326,7 +334,7 @@ def _check_unique(players: tuple[PlayerSpec, ...]) -> None:
             seen.add(value)
     seen_ips: set[str] = set()
     for i, player in enumerate(players):
-        if player.ip in seen_ips and player.ip != "127.0.0.1":
+        if player.ip and player.ip in seen_ips:
             raise HouseholdError(f"players[{i}].ip: {player.ip!r} is used twice")
         seen_ips.add(player.ip)
 

@@ -6,7 +6,6 @@ import asyncio
 import socket
 import struct
 import threading
-import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ from .actions import COORDINATOR_ONLY, HANDLERS, Call
 from .descriptions import BY_CONTROL_URL, BY_SCPD_URL, device_description, scpd_xml
 from .eventlog import EventLog
 from .faults import Decision, FaultInjector
+from .gena import EVENTED, Gena, SubscriptionError
 from .model import Household, Player, PlayerState, UpnpFault
 from .schema import HouseholdSpec
 from .ssdp import SsdpResponder
@@ -34,6 +34,7 @@ class PlayerServer:
     household: Household
     player: Player
     faults: FaultInjector
+    gena: Gena
     port: int = PORT
     runner: web.AppRunner | None = None
     site: web.TCPSite | None = None
@@ -94,9 +95,24 @@ class PlayerServer:
         return web.Response(status=status, body=text.encode("utf-8"), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
 
     def _subscription(self, request: web.Request) -> web.Response:
-        """Accept subscriptions as a player does; NOTIFY callbacks are not sent (see README)."""
-        self._log_request(None, f"{request.method} {request.path}", {}, {"status": 200}, None, Decision())
-        headers = {"SID": request.headers.get("SID") or f"uuid:{self.player.uid}_sub{uuid.uuid4().int % 10**10}", "TIMEOUT": "Second-3600", "Server": SERVER_HEADER}
+        """GENA SUBSCRIBE (new or renewal) and UNSUBSCRIBE on the services that event."""
+        action = f"{request.method} {request.path}"
+        request_headers = {key.upper(): value for key, value in request.headers.items()}
+        if request.path not in EVENTED:
+            self._log_request(None, action, {}, {"status": 404}, None, Decision())
+            return web.Response(status=404)
+        try:
+            if request.method == "UNSUBSCRIBE":
+                self.gena.unsubscribe(request_headers)
+                self._log_request(None, action, {"SID": request_headers.get("SID", "")}, {"status": 200}, None, Decision())
+                return web.Response(status=200, headers={"Server": SERVER_HEADER})
+            subscription, timeout = self.gena.subscribe(self.player, request.path, request_headers)
+        except SubscriptionError as error:
+            self._log_request(None, action, {}, {"status": error.status}, None, Decision())
+            return web.Response(status=error.status)
+        args = {"CALLBACK": request_headers.get("CALLBACK", ""), "SID": request_headers.get("SID", "")}
+        self._log_request(None, action, args, {"status": 200, "SID": subscription.sid}, None, Decision())
+        headers = {"SID": subscription.sid, "TIMEOUT": f"Second-{timeout}", "Server": SERVER_HEADER}
         return web.Response(status=200, headers=headers)
 
     async def _soap(self, request: web.Request, body: bytes) -> web.StreamResponse:
@@ -203,7 +219,10 @@ class HouseholdRuntime:
     def __init__(self, spec: HouseholdSpec, events: EventLog, ip_overrides: dict[str, str] | None = None, ssdp: bool = True) -> None:
         self.household = Household(spec, events, ip_overrides)
         self.faults = FaultInjector(spec.faults)
-        self.servers = {name: PlayerServer(self.household, player, self.faults) for name, player in self.household.players.items()}
+        self.gena = Gena(self.household)
+        self.servers = {
+            name: PlayerServer(self.household, player, self.faults, self.gena) for name, player in self.household.players.items()
+        }
         self.ssdp = SsdpResponder(self.household, self.servers) if ssdp else None
         self._timers: list[asyncio.TimerHandle] = []
 
@@ -228,6 +247,7 @@ class HouseholdRuntime:
                 player.transport.timer.cancel()
         if self.ssdp is not None:
             self.ssdp.stop()
+        self.gena.close()
         for server in self.servers.values():
             for task in list(server.held):
                 task.cancel()

@@ -1,0 +1,182 @@
+"""UPnP eventing (GENA): SUBSCRIBE / renew / UNSUBSCRIBE and NOTIFY with LastChange.
+
+A player sends the full current state as the first event of a subscription, then one event
+per change, each with the next SEQ, from its own address. Evented here: AVTransport and
+RenderingControl (LastChange) of the player, and ZoneGroupTopology (ZoneGroupState).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+import aiohttp
+
+from . import didl
+from .descriptions import zone_group_state
+from .model import Household, Player
+
+EVENTED = {
+    "/MediaRenderer/AVTransport/Event": "AVTransport",
+    "/MediaRenderer/RenderingControl/Event": "RenderingControl",
+    "/ZoneGroupTopology/Event": "ZoneGroupTopology",
+}
+DEFAULT_TIMEOUT = 3600
+
+
+@dataclass
+class Subscription:
+    sid: str
+    player: Player
+    service: str
+    callback: str
+    expires: float
+    seq: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class SubscriptionError(Exception):
+    """Answer with this HTTP status (412 unknown SID, 400 bad request)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class Gena:
+    def __init__(self, household: Household) -> None:
+        self.household = household
+        self.subscriptions: dict[str, Subscription] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        household.listeners.append(self.on_change)
+
+    def subscribe(self, player: Player, path: str, headers: dict[str, str]) -> tuple[Subscription, int]:
+        timeout = _requested_timeout(headers.get("TIMEOUT"))
+        sid = headers.get("SID")
+        if sid:
+            existing = self.subscriptions.get(sid)
+            if existing is None or existing.expires < time.monotonic():
+                raise SubscriptionError(412)
+            existing.expires = time.monotonic() + timeout
+            return existing, timeout
+        callback = headers.get("CALLBACK", "").strip()
+        if not (callback.startswith("<") and callback.endswith(">")) or headers.get("NT") != "upnp:event":
+            raise SubscriptionError(412)
+        subscription = Subscription(
+            sid=f"uuid:{player.uid}_sub{uuid.uuid4().int % 10**10:010d}",
+            player=player,
+            service=EVENTED[path],
+            callback=callback[1:-1].split("><")[0],
+            expires=time.monotonic() + timeout,
+        )
+        self.subscriptions[subscription.sid] = subscription
+        self._send(subscription)
+        return subscription, timeout
+
+    def unsubscribe(self, headers: dict[str, str]) -> None:
+        if self.subscriptions.pop(headers.get("SID", ""), None) is None:
+            raise SubscriptionError(412)
+
+    def on_change(self, player: Player, kind: str) -> None:
+        """Send an event to every live subscription the change of `kind` on `player` concerns."""
+        now = time.monotonic()
+        for subscription in list(self.subscriptions.values()):
+            if subscription.expires < now:
+                del self.subscriptions[subscription.sid]
+            elif self._concerns(subscription, player, kind):
+                self._send(subscription)
+
+    def _concerns(self, subscription: Subscription, player: Player, kind: str) -> bool:
+        if subscription.service == "ZoneGroupTopology":
+            return kind == "topology"
+        if subscription.service == "RenderingControl":
+            return kind == "rendering" and subscription.player is player
+        if kind == "rendering":
+            return False
+        return subscription.player is player or self.household.coordinator(subscription.player) is player
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    def _send(self, subscription: Subscription) -> None:
+        body = self._body(subscription)
+        task = asyncio.get_running_loop().create_task(self._notify(subscription, body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _notify(self, subscription: Subscription, body: str) -> None:
+        async with subscription.lock:
+            if subscription.seq == 0:
+                # The first event follows the SUBSCRIBE answer, which carries the SID it refers to.
+                await asyncio.sleep(0.05)
+            seq = subscription.seq
+            subscription.seq += 1
+            headers = {"Content-Type": 'text/xml; charset="utf-8"', "NT": "upnp:event", "NTS": "upnp:propchange",
+                       "SID": subscription.sid, "SEQ": str(seq)}
+            connector = aiohttp.TCPConnector(local_addr=(subscription.player.ip, 0), force_close=True)
+            try:
+                async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=5)) as session:
+                    await session.request("NOTIFY", subscription.callback, data=body.encode("utf-8"), headers=headers)
+            except (aiohttp.ClientError, OSError, TimeoutError):
+                # A player keeps the subscription when one NOTIFY fails; the controller renews or lapses it.
+                pass
+
+    def _body(self, subscription: Subscription) -> str:
+        if subscription.service == "ZoneGroupTopology":
+            properties = {"ZoneGroupState": zone_group_state(self.household)}
+        elif subscription.service == "AVTransport":
+            properties = {"LastChange": self._av_last_change(subscription.player)}
+        else:
+            properties = {"LastChange": self._rc_last_change(subscription.player)}
+        inner = "".join(f"<e:property><{name}>{escape(value)}</{name}></e:property>" for name, value in properties.items())
+        return f'<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">{inner}</e:propertyset>'
+
+    def _av_last_change(self, player: Player) -> str:
+        household = self.household
+        coordinator = household.coordinator(player)
+        transport = coordinator.transport
+        track = household.current_track(transport)
+        own_uri = player.transport.uri if coordinator is not player else transport.uri
+        track_uri = track.uri if track else transport.uri
+        metadata = didl.track_didl(track) if track else ""
+        values = {
+            "TransportState": transport.state,
+            "CurrentPlayMode": transport.play_mode,
+            "CurrentCrossfadeMode": "1" if transport.crossfade else "0",
+            "NumberOfTracks": str(len(coordinator.queue) if transport.kind == "queue" else 1),
+            "CurrentTrack": str(transport.track),
+            "CurrentSection": "0",
+            "CurrentTrackURI": track_uri,
+            "CurrentTrackDuration": didl.hms(household.duration(transport)),
+            "CurrentTrackMetaData": metadata,
+            "AVTransportURI": own_uri,
+            "AVTransportURIMetaData": transport.uri_metadata if coordinator is player else "",
+            "CurrentTransportActions": "Set, Stop, Pause, Play",
+            "TransportStatus": transport.status,
+        }
+        parts = "".join(f'<{name} val="{escape(value, {chr(34): "&quot;"})}"/>' for name, value in values.items())
+        return f'<Event xmlns="urn:schemas-upnp-org:metadata-1-0/AVT/"><InstanceID val="0">{parts}</InstanceID></Event>'
+
+    def _rc_last_change(self, player: Player) -> str:
+        parts = (
+            f'<Volume channel="Master" val="{player.volume}"/><Volume channel="LF" val="100"/><Volume channel="RF" val="100"/>'
+            f'<Mute channel="Master" val="{int(player.mute)}"/><Bass val="{player.bass}"/><Treble val="{player.treble}"/>'
+            f'<Loudness channel="Master" val="{int(player.loudness)}"/><OutputFixed val="{int(player.output_fixed)}"/>'
+        )
+        return f'<Event xmlns="urn:schemas-upnp-org:metadata-1-0/RCS/"><InstanceID val="0">{parts}</InstanceID></Event>'
+
+
+def _requested_timeout(header: str | None) -> int:
+    if not header or not header.lower().startswith("second-"):
+        return DEFAULT_TIMEOUT
+    value = header[len("second-"):]
+    if value == "infinite":
+        return DEFAULT_TIMEOUT
+    try:
+        return max(1, min(int(value), 86400))
+    except ValueError:
+        return DEFAULT_TIMEOUT
