@@ -188,7 +188,7 @@ def parse_settings(data: object) -> Settings:
     return Settings(
         runtime_dir=Path(require_text(runtime_dir, "settings.runtime_dir")),
         request_timeout=require_number(
-            raw.get("request_timeout", DEFAULT_REQUEST_TIMEOUT), "settings.request_timeout", 0.0, 60.0
+            raw.get("request_timeout", DEFAULT_REQUEST_TIMEOUT), "settings.request_timeout", 0.0, 60.0, low_allowed=False
         ),
         margin=require_number(raw.get("margin", DEFAULT_MARGIN), "settings.margin", 0.0, 3600.0),
         interface=None if interface is None else require_ipv4(interface, "settings.interface"),
@@ -304,11 +304,12 @@ def require_volume(value: object, key: str) -> int:
     return value
 
 
-def require_number(value: object, key: str, low: float, high: float) -> float:
+def require_number(value: object, key: str, low: float, high: float, low_allowed: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{key}: {value!r} is not a number")
-    if not low <= value <= high or (key.endswith("timeout") and value == 0):
-        raise ConfigError(f"{key}: {value} is not within {low:g}-{high:g}")
+    if not (low <= value if low_allowed else low < value) or value > high:
+        lowest = f"{low:g}" if low_allowed else f"more than {low:g}"
+        raise ConfigError(f"{key}: {value} is not within {lowest} to {high:g} seconds")
     return float(value)
 
 
@@ -1667,6 +1668,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 def setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    for old in list(LOG.handlers):
+        LOG.removeHandler(old)
     LOG.addHandler(handler)
     LOG.setLevel(logging.DEBUG if verbose else logging.INFO)
     LOG.propagate = False

@@ -1,0 +1,281 @@
+"""What goes wrong in a real home: moved players, colliding chimes, signals, faults, takeovers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import soco
+from chime_helpers import (
+    changing_requests,
+    chime_sets,
+    first_state,
+    requests,
+    run_chime,
+    start_chime,
+    state_events,
+)
+
+QUEUE = [{"title": "So What", "duration": 300}, {"title": "Freddie Freeloader", "duration": 300}]
+RADIO_URI = "x-sonosapi-stream:s24861?sid=254&flags=8224&sn=0"
+
+
+def playing_queue(volume: int, position: float = 30.0) -> dict[str, Any]:
+    return {"source": "queue", "queue": QUEUE, "track": 2, "position": position, "transport_state": "PLAYING", "volume": volume}
+
+
+def lone_players(*names: str, faults: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "transition_time": 0.05,
+        "players": [{"name": name, "state": playing_queue(20 + index)} for index, name in enumerate(names)],
+        "faults": faults or [],
+        **extra,
+    }
+
+
+def wait_for_chime(home: Any, player: str, url: str, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event in state_events(home.events(), player):
+            if event["action"] == "playing" and event["uri"] == url:
+                return event
+        time.sleep(0.02)
+    raise AssertionError(f"the chime never played on {player}")
+
+
+def assert_restored(before: Any, after: Any) -> None:
+    for attribute in ("uri", "track", "transport_state", "volume", "mute", "play_mode", "coordinator_uid"):
+        assert getattr(after, attribute) == getattr(before, attribute), f"{attribute}: {getattr(before, attribute)!r} -> {getattr(after, attribute)!r}"
+
+
+def test_a_zone_moved_by_dhcp_is_found_by_uid(household: Any, chime_setup: Any, sounds: Any, loopback_addresses: Any) -> None:
+    home = household(lone_players("Kitchen", "Office", "Den"))
+    setup = chime_setup(home, ["Kitchen", "Office"])
+    nobody = loopback_addresses.take(1)[0]
+    # Kitchen's old address now belongs to Office; Office's old address answers nothing.
+    for zone in setup.zones:
+        zone["host"] = {"Kitchen": home.players["Office"].ip, "Office": nobody}.get(zone["name"], zone["host"])
+    before = {name: handle.state() for name, handle in home.players.items()}
+
+    runs = setup.run_each_zone("Test", ["Kitchen", "Office"])
+
+    for name, run in runs.items():
+        assert run.returncode == 0, run.stderr
+        assert "moved by DHCP" in run.stderr
+    assert sorted(e["player"] for e in chime_sets(home.events(), sounds.url("/chime.mp3"))) == ["Kitchen", "Office"]
+    for name, handle in home.players.items():
+        assert_restored(before[name], handle.state())
+    assert changing_requests(home.events(), "Den") == []
+
+
+def test_two_chimes_in_the_same_second_take_turns(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+    setup.chimes.append({"name": "Second", "url": sounds.url("/chime2.mp3"), "volume": 40, "zones": ["Kitchen"]})
+    setup.write()
+    before = home.players["Kitchen"].state()
+
+    first, second = (start_chime(*setup.play_args(name, "Kitchen")) for name in ("Test", "Second"))
+    runs = [first.finish(), second.finish()]
+
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    sources = [e["args"]["CurrentURI"] for e in requests(home.events(), "SetAVTransportURI", "Kitchen")]
+    chimes = {sounds.url("/chime.mp3"), sounds.url("/chime2.mp3")}
+    # One after the other: chime, original, chime, original; never chime over chime.
+    assert len(sources) == 4 and set(sources[0::2]) == chimes, sources
+    assert sources[1] == sources[3] == before.uri
+    waited = [run for run in runs if "waited for another chime" in run.stderr]
+    assert len(waited) == 1
+    assert f"uri={before.uri}" in waited[0].stderr  # it saw the real original, not the first chime
+    assert_restored(before, home.players["Kitchen"].state())
+
+
+def test_sigterm_mid_chime_restores_at_once(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], url=url)
+    before = home.players["Kitchen"].state()
+
+    started = start_chime(*setup.play_args("Test", "Kitchen"))
+    wait_for_chime(home, "Kitchen", url)
+    signalled = time.monotonic()
+    started.signal()
+    run = started.finish(timeout=10)
+
+    assert run.ended - signalled < 1.5, run.stderr
+    assert run.returncode == 0, run.stderr
+    assert "SIGTERM" in run.stderr
+    assert_restored(before, home.players["Kitchen"].state())
+
+
+def test_an_unreachable_zone_does_not_delay_the_others(household: Any, chime_setup: Any, sounds: Any, loopback_addresses: Any) -> None:
+    home = household(lone_players("Kitchen", "Office", "Attic", faults=[{"kind": "no_answer", "player": "Attic"}]))
+    setup = chime_setup(home, ["Kitchen", "Ghost", "Attic", "Office"], settings={"request_timeout": 1.0})
+    setup.zones.append({"name": "Ghost", "uid": "RINCON_000E58DEAD0001400", "host": loopback_addresses.take(1)[0]})
+    before = {name: handle.state() for name, handle in home.players.items()}
+
+    run = setup.run("Test")  # every zone of the chime, in one process
+
+    assert run.returncode == 1, run.stderr
+    events = home.events()
+    url = sounds.url("/chime.mp3")
+    plays = {e["player"]: e["mono"] for e in requests(events, "Play") if e["uri"] == url}
+    assert sorted(plays) == ["Kitchen", "Office"]
+    # The healthy zones started as if the others did not exist (the timeout is 1 s).
+    assert max(plays.values()) - run.started < 0.9, run.stderr
+    for name in ("Kitchen", "Office"):
+        assert_restored(before[name], home.players[name].state())
+    assert changing_requests(events, "Attic") == []
+    assert_restored(before["Attic"], home.players["Attic"].state())
+    assert 'zone=Ghost' in run.stderr and "outcome=failed" in run.stderr
+    assert "zone=Attic" in run.stderr
+
+
+def test_701_on_restore_is_retried_once(household: Any, chime_setup: Any, sounds: Any) -> None:
+    faults = [{"kind": "upnp_error", "player": "Kitchen", "action": "Seek", "mode": "once", "code": 701}]
+    home = household(lone_players("Kitchen", faults=faults))
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 0, run.stderr
+    assert "attempt=2" in run.stderr
+    assert [e["fault"] for e in requests(home.events(), "Seek") if e["fault"]]
+    assert_restored(before, home.players["Kitchen"].state())
+
+
+def test_701_on_play_of_the_chime_is_retried_once(household: Any, chime_setup: Any, sounds: Any) -> None:
+    faults = [{"kind": "upnp_error", "player": "Kitchen", "action": "Play", "mode": "once", "code": 701}]
+    home = household(lone_players("Kitchen", faults=faults))
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 0, run.stderr
+    first_state(home.events(), "Kitchen", "playing", uri=sounds.url("/chime.mp3"))
+    assert_restored(before, home.players["Kitchen"].state())
+
+
+def test_a_restore_that_keeps_failing_is_reported(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # The first Play (the chime) works; every later one (the restore) answers 701.
+    faults = [{"kind": "upnp_error", "player": "Kitchen", "action": "Play", "mode": "after", "after": 1, "code": 701}]
+    home = household(lone_players("Kitchen", faults=faults))
+    setup = chime_setup(home, ["Kitchen"])
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 1
+    assert "restore failed" in run.stderr
+    after = home.players["Kitchen"].state()
+    # The source and position are back, at the old volume, even though it could not play.
+    assert after.uri.startswith("x-rincon-queue:") and after.volume == 20
+
+
+def test_a_sound_url_that_404s_changes_nothing(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"], url=sounds.url("/missing.mp3"))
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 1
+    assert "HTTP 404" in run.stderr and "nothing changed" in run.stderr
+    assert changing_requests(home.events()) == []
+    assert_restored(before, home.players["Kitchen"].state())
+
+
+def test_one_process_plays_per_group_the_first_zone_in_config_order(household: Any, chime_setup: Any, sounds: Any) -> None:
+    spec = lone_players("Kitchen", "Dining", "Office")
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Dining"]}]
+    home = household(spec)
+    setup = chime_setup(home, ["Dining", "Kitchen"])
+    before = {name: handle.state() for name, handle in home.players.items()}
+
+    runs = setup.run_each_zone("Test", ["Kitchen", "Dining"])
+
+    assert all(run.returncode == 0 for run in runs.values())
+    assert [e["player"] for e in chime_sets(home.events(), sounds.url("/chime.mp3"))] == ["Kitchen"]
+    assert "'Dining' comes first in this chime and plays for this group" in runs["Kitchen"].stderr
+    assert "outcome=ok" in runs["Dining"].stderr
+    for name, handle in home.players.items():
+        assert_restored(before[name], handle.state())
+    assert changing_requests(home.events(), "Office") == []
+
+
+def test_someone_taking_over_during_the_chime_is_left_alone(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], url=url)
+    kitchen = home.players["Kitchen"]
+
+    started = start_chime(*setup.play_args("Test", "Kitchen"))
+    wait_for_chime(home, "Kitchen", url)
+    transport = soco.SoCo(kitchen.ip).avTransport
+    transport.SetAVTransportURI([("InstanceID", 0), ("CurrentURI", RADIO_URI), ("CurrentURIMetaData", "")])
+    transport.Play([("InstanceID", 0), ("Speed", 1)])
+    run = started.finish(timeout=15)
+
+    assert run.returncode == 0, run.stderr
+    assert "took the zone over" in run.stderr
+    time.sleep(0.2)  # past the radio's TRANSITIONING
+    after = kitchen.state()
+    assert (after.uri, after.transport_state) == (RADIO_URI, "PLAYING")
+    assert after.volume == 20  # the chime's volume is not left behind
+
+
+def test_a_member_regrouped_away_during_the_chime_is_left_alone(household: Any, chime_setup: Any, sounds: Any) -> None:
+    spec = lone_players("Kitchen", "Dining")
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Dining"]}]
+    spec["faults"] = [{"kind": "regroup", "at": 1.5, "groups": []}]
+    home = household(spec)
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], url=url, volume=35)
+    before = home.players["Kitchen"].state()
+
+    started = start_chime(*setup.play_args("Test", "Kitchen"))
+    wait_for_chime(home, "Kitchen", url)
+    regrouped = [e for e in home.events() if e["kind"] == "state" and e["action"] == "regroup"]
+    deadline = time.monotonic() + 5
+    while not regrouped and time.monotonic() < deadline:
+        time.sleep(0.05)
+        regrouped = [e for e in home.events() if e["kind"] == "state" and e["action"] == "regroup"]
+    time.sleep(1.2)  # chime.py looks at the group once a second
+    started.signal()
+    run = started.finish(timeout=15)
+
+    assert run.returncode == 0, run.stderr
+    assert "Dining left the group during the chime: left alone" in run.stderr
+    dining_changes = [e for e in changing_requests(home.events(), "Dining") if e["mono"] > regrouped[0]["mono"]]
+    assert dining_changes == []
+    assert_restored(before, home.players["Kitchen"].state())
+
+
+def test_dry_run_decides_and_changes_nothing(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+
+    run = setup.run("Test", "Kitchen", "--dry-run")
+
+    assert run.returncode == 0
+    assert "would interrupt" in run.stderr
+    assert changing_requests(home.events()) == []
+
+
+def test_play_uri_by_hand(household: Any, sounds: Any, tmp_path: Any) -> None:
+    home = household(lone_players("Kitchen", "Office"))
+    before = {name: handle.state() for name, handle in home.players.items()}
+    url = sounds.url("/chime2.mp3")
+
+    run = run_chime(
+        "play-uri", url, "--host", home.players["Kitchen"].ip, "--host", home.players["Office"].ip,
+        "--volume", "15", "--runtime-dir", str(tmp_path),
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(e["player"] for e in chime_sets(home.events(), url)) == ["Kitchen", "Office"]
+    for name, handle in home.players.items():
+        heard = first_state(home.events(), name, "playing", uri=url)
+        assert heard["volume"] == 15
+        assert_restored(before[name], handle.state())
