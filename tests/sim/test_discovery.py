@@ -1,6 +1,8 @@
 """Discovery as SoCo does it: SSDP M-SEARCH on loopback, scan_network, by_name.
 
-Every search names a loopback interface (interface_addr), so no datagram leaves the host.
+Every search names a loopback interface (interface_addr), so no datagram leaves the host,
+and it is the household's own `interface`, so households of other test processes running
+at the same time do not answer.
 """
 
 from __future__ import annotations
@@ -26,24 +28,24 @@ def covering_network(home) -> str:
 
 
 def test_discover_on_loopback_returns_the_visible_zones(household):
-    home = household(HOME)
-    found = soco.discover(timeout=2, interface_addr="127.0.0.1")
+    home = household(HOME, ssdp_scope="household")
+    found = soco.discover(timeout=2, interface_addr=home.interface)
     assert found is not None
     assert {z.player_name for z in found} == {"Living Room", "TV Room", "Study", "Bedroom"}
     assert {z.ip_address for z in found} <= {p.ip for p in home.players.values()}
     searches = home.requests("M-SEARCH")
     assert searches and searches[0]["args"]["ST"] == "urn:schemas-upnp-org:device:ZonePlayer:1"
-    everything = soco.discover(timeout=2, interface_addr="127.0.0.1", include_invisible=True)
+    everything = soco.discover(timeout=2, interface_addr=home.interface, include_invisible=True)
     assert len(everything) == 6
 
 
 def test_ssdp_reply_is_unicast_from_the_players_address_with_sonos_headers(household):
-    home = household(RADIO)
+    home = household(RADIO, ssdp_scope="household")
     request = (
         b"M-SEARCH * HTTP/1.1\nHOST: 239.255.255.250:1900\nMAN: \"ssdp:discover\"\nMX: 1\nST: ssdp:all"
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(home.interface))
     sock.settimeout(1.0)
     sock.sendto(request, ("239.255.255.250", 1900))
     replies: list[tuple[str, str]] = []
@@ -66,24 +68,33 @@ def test_ssdp_reply_is_unicast_from_the_players_address_with_sonos_headers(house
 
 
 def test_scan_network_on_a_loopback_range(household):
-    home = household(RADIO)
+    home = household(RADIO, ssdp_scope="household")
     found = discovery.scan_network(networks_to_scan=[covering_network(home)], scan_timeout=0.5, max_threads=16)
     assert found is not None
     assert {z.player_name for z in found} == {"Living Room", "Dining Room", "Office"}
 
 
 def test_by_name_finds_the_player(household):
-    home = household(RADIO)
-    office = discovery.by_name("Office", interface_addr="127.0.0.1")
+    home = household(RADIO, ssdp_scope="household")
+    office = discovery.by_name("Office", interface_addr=home.interface)
     assert office is not None and office.ip_address == home.players["Office"].ip
-    assert discovery.by_name("Attic", interface_addr="127.0.0.1") is None
+    assert discovery.by_name("Attic", interface_addr=home.interface) is None
 
 
 def test_vanished_player_no_longer_answers_ssdp(household):
-    home = household({"players": [{"name": "Gone"}], "faults": [{"kind": "vanish", "player": "Gone", "after": 1}]})
+    home = household({"players": [{"name": "Gone"}], "faults": [{"kind": "vanish", "player": "Gone", "after": 1}]}, ssdp_scope="household")
     gone = soco.SoCo(home.players["Gone"].ip)
     assert gone.volume == 20
     with pytest.raises(requests.exceptions.ConnectionError):
         gone.volume  # noqa: B018 - the property is the request
-    assert soco.discover(timeout=1, interface_addr="127.0.0.1", household_id=home.household_id) is None
+    assert soco.discover(timeout=1, interface_addr=home.interface, household_id=home.household_id) is None
     assert home.events(action="vanished")
+
+
+def test_searches_from_outside_the_scope_are_not_answered(household):
+    home = household(RADIO, ssdp_scope="household")
+    other = household(RADIO, ssdp_scope="household")
+    found = soco.discover(timeout=1, interface_addr=other.interface, household_id=home.household_id)
+    assert found is None
+    assert {z.ip_address for z in soco.discover(timeout=2, interface_addr=other.interface)} <= {p.ip for p in other.players.values()}
+    assert not home.requests("M-SEARCH")

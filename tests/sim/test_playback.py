@@ -7,6 +7,7 @@ import time
 import pytest
 import soco
 from soco.exceptions import SoCoUPnPException
+from sonos_sim.mediaserver import silent_mp3
 
 from .helpers import state_changes, wait_for
 
@@ -115,6 +116,16 @@ def test_wav_duration_comes_from_its_header(household, media_server):
     kitchen = soco.SoCo(home.players["Kitchen"].ip)
     kitchen.play_uri(media_server.url("/chime.wav"), start=False)
     assert kitchen.get_current_track_info()["duration"] == "0:00:01"
+
+
+def test_long_mp3_without_xing_header_gets_its_full_duration_and_seeks(household, media_server):
+    home = household("lone-player.yml")
+    kitchen = soco.SoCo(home.players["Kitchen"].ip)
+    url = media_server.add("/song.mp3", "audio/mpeg", silent_mp3(300.0))
+    kitchen.play_uri(url, start=False)
+    assert kitchen.get_current_track_info()["duration"] == "0:05:00"
+    kitchen.seek("0:00:43")
+    assert home.players["Kitchen"].state().position == 43.0
 
 
 def test_not_audio_is_714_at_set_uri_and_source_is_kept(household, media_server):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import aiohttp
 import mutagen
 
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 256 * 1024 * 1024
 AUDIO_TYPES = ("audio/", "application/ogg", "application/x-mpegurl", "application/vnd.apple.mpegurl")
 
 
@@ -40,10 +40,22 @@ async def probe(uri: str, local_ip: str, timeout: float = 10.0) -> Probe:
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if not content_type.startswith(AUDIO_TYPES):
                 raise NotAudio(f"Content-Type {content_type or 'missing'}")
-            body = await response.content.read(MAX_BYTES)
+            body = await _read_body(response)
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         return Probe(error=f"unreachable: {type(exc).__name__}")
     return Probe(duration=audio_duration(body))
+
+
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    """The whole file (up to MAX_BYTES): without a Xing/VBRI header, mutagen needs its full size."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(256 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_BYTES:
+            break
+    return b"".join(chunks)
 
 
 def audio_duration(body: bytes) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import struct
 import threading
 import wave
@@ -11,17 +12,24 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-# MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, no padding, no CRC: 417 bytes a frame of 1152 samples.
+# MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, no CRC: 1152 samples a frame, 417.96 bytes on
+# average, so (as an encoder does) some frames carry a padding byte to keep the bitrate exact.
 _MP3_HEADER = bytes([0xFF, 0xFB, 0x90, 0x64])
-_MP3_FRAME_BYTES = 417
+_MP3_PADDED_HEADER = bytes([0xFF, 0xFB, 0x92, 0x64])
+_MP3_FRAME_BYTES = 144 * 128000 / 44100
 _MP3_FRAME_SECONDS = 1152 / 44100
 
 
 def silent_mp3(seconds: float) -> bytes:
-    """A valid MP3 of silence lasting `seconds` (to one frame, 26 ms)."""
-    frames = max(1, round(seconds / _MP3_FRAME_SECONDS))
-    frame = _MP3_HEADER + bytes(_MP3_FRAME_BYTES - len(_MP3_HEADER))
-    return frame * frames
+    """A valid MP3 of silence lasting at least `seconds` (at most one 26 ms frame more)."""
+    frames = max(1, math.ceil(seconds / _MP3_FRAME_SECONDS))
+    plain = _MP3_HEADER + bytes(413)
+    padded = _MP3_PADDED_HEADER + bytes(414)
+    out = bytearray()
+    for index in range(frames):
+        is_padded = int((index + 1) * _MP3_FRAME_BYTES) - int(index * _MP3_FRAME_BYTES) == 418
+        out += padded if is_padded else plain
+    return bytes(out)
 
 
 def silent_wav(seconds: float, rate: int = 8000) -> bytes:

@@ -216,14 +216,21 @@ def _reset_connection(request: web.Request) -> None:
 class HouseholdRuntime:
     """A household on the current event loop: its servers, SSDP responder and timers."""
 
-    def __init__(self, spec: HouseholdSpec, events: EventLog, ip_overrides: dict[str, str] | None = None, ssdp: bool = True) -> None:
+    def __init__(
+        self,
+        spec: HouseholdSpec,
+        events: EventLog,
+        ip_overrides: dict[str, str] | None = None,
+        ssdp: bool = True,
+        ssdp_scope: frozenset[str] | None = None,
+    ) -> None:
         self.household = Household(spec, events, ip_overrides)
         self.faults = FaultInjector(spec.faults)
         self.gena = Gena(self.household)
         self.servers = {
             name: PlayerServer(self.household, player, self.faults, self.gena) for name, player in self.household.players.items()
         }
-        self.ssdp = SsdpResponder(self.household, self.servers) if ssdp else None
+        self.ssdp = SsdpResponder(self.household, self.servers, ssdp_scope) if ssdp else None
         self._timers: list[asyncio.TimerHandle] = []
 
     async def start(self) -> None:
@@ -257,9 +264,16 @@ class HouseholdRuntime:
 class ThreadedHousehold:
     """A household whose event loop runs in a background thread (for pytest and tools)."""
 
-    def __init__(self, spec: HouseholdSpec, ip_overrides: dict[str, str] | None = None, events_path: str | None = None, ssdp: bool = True) -> None:
+    def __init__(
+        self,
+        spec: HouseholdSpec,
+        ip_overrides: dict[str, str] | None = None,
+        events_path: str | None = None,
+        ssdp: bool = True,
+        ssdp_scope: frozenset[str] | None = None,
+    ) -> None:
         self.events_log = EventLog(events_path)
-        self.runtime = HouseholdRuntime(spec, self.events_log, ip_overrides, ssdp=ssdp)
+        self.runtime = HouseholdRuntime(spec, self.events_log, ip_overrides, ssdp=ssdp, ssdp_scope=ssdp_scope)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="sonos-sim", daemon=True)
 

@@ -75,9 +75,12 @@ class _Listener(asyncio.DatagramProtocol):
 class SsdpResponder:
     """One multicast listener for the household; replies from per-player sockets."""
 
-    def __init__(self, household: Household, servers: dict[str, PlayerServer]) -> None:
+    def __init__(self, household: Household, servers: dict[str, PlayerServer], scope: frozenset[str] | None = None) -> None:
         self.household = household
         self.servers = servers
+        # Addresses whose searches are answered (None: all). On one shared loopback this keeps
+        # concurrent test households apart, as separate LANs would.
+        self.scope = scope
         self._listener: asyncio.DatagramTransport | None = None
         self._senders: dict[str, socket.socket] = {}
 
@@ -102,6 +105,8 @@ class SsdpResponder:
 
     def on_datagram(self, data: bytes, addr: Any) -> None:
         if not is_valid_ssdp_packet(data) or not data.startswith(b"M-SEARCH"):
+            return
+        if self.scope is not None and addr[0] not in self.scope:
             return
         try:
             _, headers = decode_ssdp_packet(data, None, addr)

@@ -47,14 +47,36 @@ class PlayerHandle:
         return self._running.state(self.name)
 
 
-class RunningHousehold:
-    """What the `household` fixture returns (docs/architecture.md section 4)."""
+SSDP_SCOPES = ("household", "household+localhost", "any")
 
-    def __init__(self, spec: HouseholdSpec, ips: list[str], events_path: str | None = None, ssdp: bool = True) -> None:
+
+class RunningHousehold:
+    """What the `household` fixture returns (docs/architecture.md section 4).
+
+    `interface` is a loopback address of its own for this household's controllers: searches
+    sent with interface_addr=interface reach only this household. With ssdp_scope
+    "household+localhost" (the default) searches from 127.0.0.1 are answered too (by every
+    household running on the host); "household" answers only interface and player addresses;
+    "any" answers everything, as on a real LAN.
+    """
+
+    def __init__(
+        self,
+        spec: HouseholdSpec,
+        ips: list[str],
+        interface: str,
+        events_path: str | None = None,
+        ssdp: bool = True,
+        ssdp_scope: str = "household+localhost",
+    ) -> None:
+        if ssdp_scope not in SSDP_SCOPES:
+            raise ValueError(f"ssdp_scope: {ssdp_scope!r} is not one of {', '.join(SSDP_SCOPES)}")
         overrides = {player.name: ip for player, ip in zip(spec.players, ips, strict=True)}
         self.spec = spec
         self.household_id = spec.household_id
-        self._running = ThreadedHousehold(spec, overrides, events_path=events_path, ssdp=ssdp)
+        self.interface = interface
+        scope = None if ssdp_scope == "any" else frozenset({interface, *ips} | ({"127.0.0.1"} if "localhost" in ssdp_scope else set()))
+        self._running = ThreadedHousehold(spec, overrides, events_path=events_path, ssdp=ssdp, ssdp_scope=scope)
         self.players = {p.name: PlayerHandle(p.name, overrides[p.name], p.uid, self._running) for p in spec.players}
         self._running.start()
 
@@ -82,10 +104,12 @@ def start_household(
     addresses: LoopbackAddresses,
     events_path: str | None = None,
     ssdp: bool = True,
+    ssdp_scope: str = "household+localhost",
     keep_household_id: bool = False,
 ) -> RunningHousehold:
     spec = load_household(source)
     if not keep_household_id:
         # SoCo caches topology per household id for the whole process: keep each test's apart.
         spec = dataclasses.replace(spec, household_id=addresses.household_id())
-    return RunningHousehold(spec, addresses.take(len(spec.players)), events_path=events_path, ssdp=ssdp)
+    interface, *ips = addresses.take(len(spec.players) + 1)
+    return RunningHousehold(spec, ips, interface, events_path=events_path, ssdp=ssdp, ssdp_scope=ssdp_scope)
