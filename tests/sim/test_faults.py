@@ -87,6 +87,18 @@ def test_player_vanishes_after_n_requests(household):
     assert len(home.requests("GetVolume")) == 3
 
 
+def test_silent_vanish_costs_every_later_request_its_timeout(household):
+    home = household(one_player({"kind": "vanish", "player": "Den", "after": 1, "how": "silent"}))
+    den = soco.SoCo(home.players["Den"].ip)
+    assert den.renderingControl.GetVolume([("InstanceID", 0), ("Channel", "Master")])["CurrentVolume"] == "20"
+    for _ in range(2):
+        started = time.monotonic()
+        with pytest.raises(requests.exceptions.Timeout):
+            den.renderingControl.GetVolume([("InstanceID", 0), ("Channel", "Master")], timeout=0.4)
+        assert 0.4 <= time.monotonic() - started < 1.2
+    assert [e["args"] for e in home.events(action="vanished")] == [{"how": "silent"}]
+
+
 def test_regroup_at_a_given_moment(household):
     home = household({
         "players": [{"name": "A", "state": {"source": "radio", "uri": "x-rincon-mp3radio://r.example/s", "transport_state": "PLAYING"}},

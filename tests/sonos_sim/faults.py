@@ -67,10 +67,10 @@ class FaultInjector:
             return count > fault.after
         return True
 
-    def vanish_after(self, player: str) -> int | None:
+    def vanish(self, player: str) -> FaultSpec | None:
         for fault in self.faults:
             if fault.kind == "vanish" and fault.player == player:
-                return fault.after
+                return fault
         return None
 
     def regroups(self) -> list[FaultSpec]:

@@ -37,6 +37,7 @@ SOURCES = ("idle", "queue", "radio", "http", "line_in", "tv", "cloud", "cloud_qu
 CHANNELS = ("RF", "SUB", "LR", "RR")
 FAULT_KINDS = ("latency", "upnp_error", "reset", "no_answer", "vanish", "regroup")
 FAULT_MODES = ("once", "always", "after")
+VANISH_HOWS = ("refuse", "silent")
 
 # model name -> (modelNumber, has line-in, is a home-theatre soundbar)
 MODELS: dict[str, tuple[str, bool, bool]] = {
@@ -114,7 +115,9 @@ class FaultSpec:
     kind latency: every request to `player` waits fixed + uniform(0, jitter) seconds.
     kind upnp_error / reset / no_answer: requests matching `action` (any if omitted) get
     the fault: mode once (the first), always, or after (every call after the first `after`).
-    kind vanish: `player` stops listening after answering `after` requests.
+    kind vanish: `player` disappears after answering `after` requests: how "refuse" (stops
+    listening, connections are refused, as when its address is taken by nothing) or "silent"
+    (connections are accepted and never answered, so the client times out, as on a LAN).
     kind regroup: at `at` seconds after start the topology becomes `groups`.
     """
 
@@ -128,6 +131,7 @@ class FaultSpec:
     jitter: float = 0.0
     at: float = 0.0
     groups: tuple[GroupSpec, ...] = ()
+    how: str = "refuse"
 
 
 @dataclass(frozen=True)
@@ -321,6 +325,7 @@ def _parse_fault(raw: Any, path: str, names: set[str], players: tuple[PlayerSpec
         jitter=_number(mapping.get("jitter", 0.0), f"{path}.jitter", 0.0, 600.0),
         at=_number(mapping.get("at", 0.0), f"{path}.at", 0.0, 86400.0),
         groups=groups,
+        how=_choice(mapping.get("how", "refuse"), f"{path}.how", VANISH_HOWS),
     )
 
 

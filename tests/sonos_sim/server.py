@@ -39,6 +39,7 @@ class PlayerServer:
     runner: web.AppRunner | None = None
     site: web.TCPSite | None = None
     vanished: bool = False
+    vanish_how: str = "refuse"
     held: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def start(self) -> None:
@@ -54,22 +55,31 @@ class PlayerServer:
             await self.runner.cleanup()
             self.runner = None
 
-    async def vanish(self) -> None:
-        """Stop listening, like a player unplugged (connections are then refused)."""
+    async def vanish(self, how: str) -> None:
+        """Disappear: stop listening ("refuse") or keep accepting and never answer ("silent")."""
         self.vanished = True
-        if self.site is not None:
+        self.vanish_how = how
+        self.household.events.write({**self._base(), "kind": "state", "service": None, "action": "vanished",
+                                     "args": {"how": how}, "result": None, "fault": None, **self._snapshot()})
+        if how == "refuse" and self.site is not None:
             await self.site.stop()
             self.site = None
-        self.household.events.write({**self._base(), "kind": "state", "action": "vanished", **self._snapshot()})
+
+    async def _hold_forever(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.held.add(task)
+        await asyncio.Event().wait()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not self.vanished:
+            self.player.requests_served += 1
+            vanish = self.faults.vanish(self.player.name)
+            if vanish is not None and self.player.requests_served > vanish.after:
+                await self.vanish(vanish.how)
         if self.vanished:
-            _reset_connection(request)
-            return web.Response(status=500)
-        self.player.requests_served += 1
-        limit = self.faults.vanish_after(self.player.name)
-        if limit is not None and self.player.requests_served > limit:
-            asyncio.get_running_loop().create_task(self.vanish())
+            if self.vanish_how == "silent":
+                await self._hold_forever()
             _reset_connection(request)
             return web.Response(status=500)
         body = await request.read()
@@ -161,10 +171,7 @@ class PlayerServer:
             _reset_connection(request)
             return True
         if decision.no_answer:
-            task = asyncio.current_task()
-            if task is not None:
-                self.held.add(task)
-            await asyncio.Event().wait()
+            await self._hold_forever()
         return False
 
     def _base(self) -> dict[str, Any]:
