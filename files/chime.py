@@ -621,24 +621,33 @@ def gather(functions: Sequence[Callable[[], T]]) -> list[T]:
 # caught before any player is touched, and its length bounds the wait.
 
 
-@dataclass(frozen=True)
+@dataclass
 class SoundCheck:
     reachable: bool | None  # None: the server did not say in time
-    duration: float | None
     detail: str
+    data: bytes = b""
+    _duration: float | None = None
+    _parsed: bool = False
+
+    def duration(self) -> float | None:
+        """The sound's length from its header (parsed on first use: mutagen is not free)."""
+        if not self._parsed and self.data:
+            self._duration = sound_duration(self.data)
+            self._parsed = True
+        return self._duration
 
 
 def check_sound(url: str, timeout: float) -> SoundCheck:
     try:
         with requests.get(url, timeout=timeout, stream=True) as response:
             if response.status_code >= 400:
-                return SoundCheck(False, None, f"HTTP {response.status_code} for {url}")
+                return SoundCheck(False, f"HTTP {response.status_code} for {url}")
             data = response.raw.read(MAX_SOUND_BYTES, decode_content=True)
     except requests.Timeout:
-        return SoundCheck(None, None, f"no answer from {url} within {timeout:g} s")
+        return SoundCheck(None, f"no answer from {url} within {timeout:g} s")
     except (requests.RequestException, OSError) as error:
-        return SoundCheck(False, None, f"{url}: {describe_network_error(error, timeout)}")
-    return SoundCheck(True, sound_duration(data), "ok")
+        return SoundCheck(False, f"{url}: {describe_network_error(error, timeout)}")
+    return SoundCheck(True, "ok", data)
 
 
 def sound_duration(data: bytes) -> float | None:
@@ -662,6 +671,17 @@ class GroupLock:
         safe_name = re.sub(r"[^A-Za-z0-9_.-]", "_", coordinator_uid)
         self.path = runtime_dir / f"{safe_name}.lock"
         self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        """Hold the lock if nobody does, without waiting."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.release()
+            return False
+        return True
 
     def acquire(self, deadline: float, stop: threading.Event) -> bool:
         """Hold the lock; True if another chime held it first. Raises TimeoutError."""
@@ -795,6 +815,51 @@ class Ending:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class TransportReading:
+    """A coordinator's transport being read for a snapshot: all requests at once."""
+
+    host: str
+    media: Future[dict[str, str]]
+    state: Future[str]
+    position: Future[dict[str, str]]
+    play_mode: Future[str]
+    crossfade: Future[str]
+
+    @classmethod
+    def start(cls, player: Player) -> TransportReading:
+        return cls(
+            host=player.host,
+            media=spawn(player.media_info),
+            state=spawn(player.transport_state),
+            position=spawn(player.position_info),
+            play_mode=spawn(player.play_mode),
+            crossfade=spawn(player.crossfade),
+        )
+
+
+@dataclass(frozen=True)
+class LevelReading:
+    """A speaker's volume and mute being read."""
+
+    volume: Future[int]
+    mute: Future[bool]
+
+    @classmethod
+    def start(cls, player: Player) -> LevelReading:
+        return cls(volume=spawn(player.volume), mute=spawn(player.mute))
+
+
+@dataclass
+class Speculation:
+    """Reads begun before the topology answers, on the guess that the zone coordinates its
+    own group (a lone speaker, usually): right, they save a round trip before the chime."""
+
+    lock: GroupLock
+    transport: TransportReading
+    level: LevelReading
+
+
 @dataclass
 class ChimeWatch:
     """What the chime's watcher learnt while it played."""
@@ -875,6 +940,17 @@ class ZoneRun:
     # ---- the whole zone
 
     def run(self) -> ZoneResult:
+        speculation = self.speculate()
+        try:
+            return self.located_run(speculation)
+        except Exception as error:  # a bug in one zone must not stop the others
+            LOG.exception("zone=%s unexpected error", quote(self.zone.name))
+            return ZoneResult(self.zone.name, Outcome.FAILED, f"unexpected error: {error}")
+        finally:
+            if speculation is not None:
+                speculation.lock.release()
+
+    def located_run(self, speculation: Speculation | None) -> ZoneResult:
         try:
             located = self.locate()
         except ZoneFailure as error:
@@ -888,11 +964,25 @@ class ZoneRun:
             return ZoneResult(self.zone.name, Outcome.SKIPPED, message)
         if self.context.settings.dry_run:
             return self.dry_run(located.group)
+        coordinator = located.group.coordinator
+        guessed_right = coordinator.uid == self.zone.uid and (coordinator.host, coordinator.port) == (self.zone.host, 1400)
+        if speculation is not None and not guessed_right:
+            speculation.lock.release()
+            speculation = None
+        return self.locked_chime(located, speculation)
+
+    def speculate(self) -> Speculation | None:
+        """Lock and read the zone's own player while the topology is asked for."""
+        if self.zone.uid is None or self.context.settings.dry_run:
+            return None
+        lock = GroupLock(self.context.settings.runtime_dir, self.zone.uid)
         try:
-            return self.locked_chime(located)
-        except Exception as error:  # a bug in one zone must not stop the others
-            LOG.exception("zone=%s unexpected error", quote(self.zone.name))
-            return ZoneResult(self.zone.name, Outcome.FAILED, f"unexpected error: {error}")
+            if not lock.try_acquire():
+                return None  # another chime is busy here: the usual path waits for it
+        except OSError:
+            return None
+        player = Player(self.zone.host, 1400, self.timeout)
+        return Speculation(lock=lock, transport=TransportReading.start(player), level=LevelReading.start(player))
 
     def locate(self) -> Located:
         """Find the zone by uid: at its last-known host, or through any other known player."""
@@ -958,35 +1048,41 @@ class ZoneRun:
 
     # ---- reading the group
 
-    def snapshot(self, group: Group) -> GroupSnapshot:
+    def snapshot(self, group: Group, speculation: Speculation | None = None) -> GroupSnapshot:
         started = time.monotonic()
-        coordinator = self.player(group.coordinator)
-        media = spawn(coordinator.media_info)
-        state = spawn(coordinator.transport_state)
-        position = spawn(coordinator.position_info)
-        play_mode = spawn(coordinator.play_mode)
-        crossfade = spawn(coordinator.crossfade)
+        if speculation is not None:
+            try:
+                return self.read_snapshot(group, started, speculation)
+            except PlayerError as error:
+                self.log("snapshot", f"early read failed, reading again: {error}", logging.WARNING)
+        return self.read_snapshot(group, started, None)
+
+    def read_snapshot(self, group: Group, started: float, speculation: Speculation | None) -> GroupSnapshot:
+        transport = speculation.transport if speculation else TransportReading.start(self.player(group.coordinator))
         # EQ (bass, treble, loudness) is not read: the chime never changes it, so there
         # is nothing to put back, and reading it would cost three requests per member.
-        volume_members = self.volume_members(group)
-        volumes = [spawn(self.player(member).volume) for member in volume_members]
-        mutes = [spawn(self.player(member).mute) for member in volume_members]
-        position_info = position.result()
+        levels = {
+            member.uid: speculation.level
+            if speculation is not None and member.uid == group.coordinator_uid
+            else LevelReading.start(self.player(member))
+            for member in self.volume_members(group)
+        }
+        position_info = transport.position.result()
         members = tuple(
-            MemberSnapshot(member=member, volume=volume.result(), mute=mute.result())
-            for member, volume, mute in zip(volume_members, volumes, mutes, strict=True)
+            MemberSnapshot(member=member, volume=levels[member.uid].volume.result(), mute=levels[member.uid].mute.result())
+            for member in self.volume_members(group)
         )
-        media_info = media.result()
+        media_info = transport.media.result()
         snap = GroupSnapshot(
             group=group,
             uri=media_info.get("CurrentURI", ""),
             metadata=media_info.get("CurrentURIMetaData", ""),
-            transport_state=state.result(),
+            transport_state=transport.state.result(),
             track=int(position_info.get("Track") or 0),
             position=parse_duration(position_info.get("RelTime")) or 0.0,
             track_duration=parse_duration(position_info.get("TrackDuration")),
-            play_mode=play_mode.result(),
-            crossfade=crossfade.result(),
+            play_mode=transport.play_mode.result(),
+            crossfade=transport.crossfade.result(),
             members=members,
         )
         self.source = snap.kind
@@ -1030,26 +1126,29 @@ class ZoneRun:
 
     # ---- the chime, under the group's lock
 
-    def locked_chime(self, located: Located) -> ZoneResult:
+    def locked_chime(self, located: Located, speculation: Speculation | None) -> ZoneResult:
         lock_deadline = self.context.started + self.context.settings.margin / 2
         for _attempt in range(3):
-            lock = GroupLock(self.context.settings.runtime_dir, located.group.coordinator_uid)
-            try:
-                waited = lock.acquire(lock_deadline, self.context.stop)
-            except (TimeoutError, OSError) as error:
-                self.log("lock", str(error), logging.ERROR, outcome="failed")
-                return ZoneResult(self.zone.name, Outcome.FAILED, str(error))
+            if speculation is not None:
+                lock, waited = speculation.lock, False
+            else:
+                lock = GroupLock(self.context.settings.runtime_dir, located.group.coordinator_uid)
+                try:
+                    waited = lock.acquire(lock_deadline, self.context.stop)
+                except (TimeoutError, OSError) as error:
+                    self.log("lock", str(error), logging.ERROR, outcome="failed")
+                    return ZoneResult(self.zone.name, Outcome.FAILED, str(error))
             try:
                 if waited:
                     # Another chime played on this group meanwhile: look again, the group
                     # may have changed while it played.
                     refreshed = self.refresh(located)
                     if refreshed.group.coordinator_uid != located.group.coordinator_uid:
-                        located = refreshed
+                        located, speculation = refreshed, None
                         continue
                     located = refreshed
                     self.log("lock", "waited for another chime on this group", waited="yes")
-                return self.chime_group(located.group)
+                return self.chime_group(located.group, speculation)
             finally:
                 lock.release()
         return ZoneResult(self.zone.name, Outcome.FAILED, "the group kept changing")
@@ -1061,9 +1160,9 @@ class ZoneRun:
             return self.locate()
         return self.find_in(topology) or self.locate()
 
-    def chime_group(self, group: Group) -> ZoneResult:
+    def chime_group(self, group: Group, speculation: Speculation | None) -> ZoneResult:
         try:
-            snap = self.snapshot(group)
+            snap = self.snapshot(group, speculation)
         except PlayerError as error:
             self.log("snapshot", str(error), logging.ERROR, outcome="failed")
             return ZoneResult(self.zone.name, Outcome.FAILED, f"snapshot: {error}")
@@ -1159,9 +1258,12 @@ class ZoneRun:
     # ---- waiting for the end of the chime
 
     def expected_duration(self, position_info: Mapping[str, str]) -> float | None:
+        # The file's header is exact; a player reports whole seconds. Either will do.
         sound = self.context.sound
-        if sound.done() and sound.result().duration is not None:
-            return sound.result().duration
+        if sound.done():
+            from_header = sound.result().duration()
+            if from_header is not None:
+                return from_header
         reported = parse_duration(position_info.get("TrackDuration"))
         return reported if reported else None
 
