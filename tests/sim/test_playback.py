@@ -180,3 +180,15 @@ def test_volume_mute_eq_and_ramp(household):
     assert (state.mute, state.bass, state.treble, state.loudness) == (True, -4, 6, False)
     ramp_volumes = [e["volume"] for e in home.events(kind="state", action="ramp")]
     assert ramp_volumes == sorted(ramp_volumes) and len(ramp_volumes) > 2
+
+
+def test_line_in_of_another_player_can_be_selected_but_not_of_a_player_without_one(household):
+    home = household({"players": [{"name": "Port", "model": "Sonos Port"}, {"name": "One", "model": "Sonos One"}]})
+    one = soco.SoCo(home.players["One"].ip)
+    one.switch_to_line_in(soco.SoCo(home.players["Port"].ip))
+    assert home.players["One"].state().uri == f"x-rincon-stream:{home.players['Port'].uid}"
+    with pytest.raises(SoCoUPnPException) as raised:
+        one.switch_to_line_in()
+    assert raised.value.error_code == "701"
+    with pytest.raises(SoCoUPnPException):
+        one.switch_to_tv()

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import soco
 import yaml
+from sonos_sim.schema import load_household
+from sonos_sim.server import ThreadedHousehold
 
 from .helpers import wait_for
 
@@ -53,3 +56,21 @@ def test_serve_rejects_a_bad_household_with_exit_2(tmp_path):
     result = subprocess.run([sys.executable, "-m", "sonos_sim", "serve", str(bad)], check=False, env=env, capture_output=True, text=True, timeout=20)
     assert result.returncode == 2
     assert "players[0].colour: unknown key" in result.stderr
+
+
+def test_a_household_that_cannot_start_leaves_nothing_running(loopback_addresses):
+    ip = loopback_addresses.take(1)[0]
+    blocker = socket.socket()
+    blocker.bind((ip, 1400))
+    blocker.listen()
+    try:
+        running = ThreadedHousehold(load_household({"players": [{"name": "A", "ip": ip}]}), ssdp=False)
+        try:
+            running.start()
+        except OSError:
+            pass
+        else:
+            raise AssertionError("started on a taken port")
+        assert not running.is_running
+    finally:
+        blocker.close()

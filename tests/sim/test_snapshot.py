@@ -89,3 +89,32 @@ def test_cloud_queue_is_not_restored_by_snapshot(household, media_server):
     home = household(single({"source": "cloud_queue", "transport_state": "PLAYING"}))
     chime_and_restore(home, media_server)
     assert home.players["Den"].state().uri.startswith("http://")
+
+
+def test_tv_is_restored_on_the_soundbar(household, media_server):
+    home = household(single({"source": "tv", "transport_state": "PLAYING"}, model="Sonos Arc"))
+    chime_and_restore(home, media_server)
+    wait_for(lambda: home.players["Den"].state().transport_state == "PLAYING")
+    assert home.players["Den"].state().uri == f"x-sonos-htastream:{home.players['Den'].uid}:spdif"
+
+
+def test_every_zone_of_the_six_player_home_survives_snapshot_chime_restore(household, media_server):
+    home = household("six-player-home.yml")
+    before = {name: handle.state() for name, handle in home.players.items()}
+    coordinators = [soco.SoCo(home.players[n].ip) for n in ("Living Room", "TV Room", "Study")]
+    snapshots = [Snapshot(zone) for zone in coordinators]
+    for snapshot in snapshots:
+        snapshot.snapshot()
+    for zone in coordinators:
+        zone.play_uri(media_server.url("/chime.wav"))
+    wait_for(lambda: len(home.events(kind="state", action="end_of_media")) >= 3, timeout=5)
+    for snapshot in snapshots:
+        snapshot.restore()
+    wait_for(lambda: all(h.state().transport_state != "TRANSITIONING" for h in home.players.values()))
+    for name in ("TV Room", "Study"):
+        after = home.players[name].state()
+        assert (after.uri, after.transport_state, after.volume) == (before[name].uri, "PLAYING", before[name].volume)
+    living = home.players["Living Room"].state()
+    assert (living.uri, living.track, living.transport_state) == (before["Living Room"].uri, 2, "STOPPED")
+    assert 100.0 <= living.position < 101.0
+    assert home.players["Living Room (right)"].state().coordinator_uid == home.players["Living Room"].uid

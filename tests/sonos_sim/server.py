@@ -266,6 +266,15 @@ class HouseholdRuntime:
             for task in list(server.held):
                 task.cancel()
         await asyncio.gather(*(server.stop() for server in self.servers.values()))
+        await _cancel_other_tasks()
+
+
+async def _cancel_other_tasks() -> None:
+    """Ramps and NOTIFYs still under way end with the household."""
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
 
 
 class ThreadedHousehold:
@@ -286,7 +295,15 @@ class ThreadedHousehold:
 
     def start(self) -> None:
         self._thread.start()
-        self.call(self.runtime.start())
+        try:
+            self.call(self.runtime.start())
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
