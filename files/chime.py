@@ -616,6 +616,37 @@ def gather(functions: Sequence[Callable[[], T]]) -> list[T]:
     return results
 
 
+def retry_once(step: Callable[[], T], pause: float = 0.1) -> T:
+    """Run a request; after a lost answer or a transient refusal (701), try once more."""
+    try:
+        return step()
+    except PlayerError as error:
+        if not error.transient:
+            raise
+        time.sleep(RETRY_PAUSE if error.upnp_code == "701" else pause)
+        return step()
+
+
+@dataclass(frozen=True)
+class LevelStep:
+    """One volume or mute change on one speaker of the group."""
+
+    speaker: str
+    change: Callable[[], None]
+
+
+def apply_levels(steps: Sequence[LevelStep]) -> list[str]:
+    """Make the changes at once, each retried once; a speaker that fails never holds up the rest."""
+    running = [(step.speaker, spawn(functools.partial(retry_once, step.change))) for step in steps]
+    problems: list[str] = []
+    for speaker, future in running:
+        try:
+            future.result()
+        except PlayerError as error:
+            problems.append(f"{speaker}: {error}")
+    return problems
+
+
 # --------------------------------------------------------------------------------------
 # The sound itself: fetched once from where the speakers fetch it, so a URL that fails is
 # caught before any player is touched, and its length bounds the wait.
@@ -1055,7 +1086,14 @@ class ZoneRun:
                 return self.read_snapshot(group, started, speculation)
             except PlayerError as error:
                 self.log("snapshot", f"early read failed, reading again: {error}", logging.WARNING)
-        return self.read_snapshot(group, started, None)
+        try:
+            return self.read_snapshot(group, started, None)
+        except PlayerError as error:
+            if not error.transient:
+                raise
+            self.log("snapshot", f"reading again: {error}", logging.WARNING)
+            time.sleep(0.1)
+            return self.read_snapshot(group, started, None)
 
     def read_snapshot(self, group: Group, started: float, speculation: Speculation | None) -> GroupSnapshot:
         transport = speculation.transport if speculation else TransportReading.start(self.player(group.coordinator))
@@ -1136,6 +1174,9 @@ class ZoneRun:
                 try:
                     waited = lock.acquire(lock_deadline, self.context.stop)
                 except (TimeoutError, OSError) as error:
+                    if self.context.stop.is_set():
+                        self.log("lock", "stopped while waiting for another chime", outcome="skipped")
+                        return ZoneResult(self.zone.name, Outcome.SKIPPED, "stopped before the chime")
                     self.log("lock", str(error), logging.ERROR, outcome="failed")
                     return ZoneResult(self.zone.name, Outcome.FAILED, str(error))
             try:
@@ -1202,27 +1243,23 @@ class ZoneRun:
 
     def start_chime(self, coordinator: Player, snap: GroupSnapshot) -> float:
         """Switch the group to the chime at the chime volume; returns when Play was sent."""
-        volume_steps = self.chime_volume_steps(snap)
+        level_steps = self.chime_level_steps(snap)
 
         def set_uri() -> None:
-            coordinator.set_uri(self.job.url, chime_metadata(self.job.name))
+            retry_once(lambda: coordinator.set_uri(self.job.url, chime_metadata(self.job.name)))
 
         if self.safe_to_change_volume_early(snap):
-            gather([set_uri, *volume_steps])
+            switching = spawn(set_uri)
+            problems = apply_levels(level_steps)
+            switching.result()
         else:
             # Raising the volume while the old music plays would blast it: switch first.
             set_uri()
-            if volume_steps:
-                gather(volume_steps)
+            problems = apply_levels(level_steps)
+        for problem in problems:
+            self.log("play", f"chime volume not set on {problem}", logging.WARNING)
         play_sent = time.monotonic()
-        try:
-            coordinator.play()
-        except PlayerError as error:
-            if error.upnp_code != "701":
-                raise
-            time.sleep(RETRY_PAUSE)
-            play_sent = time.monotonic()
-            coordinator.play()
+        retry_once(coordinator.play)
         self.log(
             "play",
             "chime started",
@@ -1231,17 +1268,17 @@ class ZoneRun:
         )
         return play_sent
 
-    def chime_volume_steps(self, snap: GroupSnapshot) -> list[Callable[[], None]]:
-        steps: list[Callable[[], None]] = []
+    def chime_level_steps(self, snap: GroupSnapshot) -> list[LevelStep]:
+        steps: list[LevelStep] = []
         for member_snap in snap.members:
             target = self.job.volume_for(member_snap.member.uid)
             if target is None:
                 continue
-            player = self.player(member_snap.member)
+            player, name = self.player(member_snap.member), member_snap.member.name
             if member_snap.volume != target:
-                steps.append(functools.partial(player.set_volume, target))
+                steps.append(LevelStep(name, functools.partial(player.set_volume, target)))
             if member_snap.mute:
-                steps.append(functools.partial(player.set_mute, False))
+                steps.append(LevelStep(name, functools.partial(player.set_mute, False)))
         return steps
 
     def safe_to_change_volume_early(self, snap: GroupSnapshot) -> bool:
@@ -1388,25 +1425,14 @@ class ZoneRun:
         for attempt in (1, 2):
             restore_started = time.monotonic()
             try:
-                self.restore_once(coordinator, snap, present)
+                speaker_problems = self.restore_once(coordinator, snap, present)
                 gap_ms = round((time.monotonic() - ending.at) * 1000)
                 mismatch = self.verify(coordinator, snap)
                 error = None
             except PlayerError as failure:
                 error, mismatch = failure, ""
             if error is None and not mismatch:
-                self.log(
-                    "restore",
-                    "restored",
-                    attempt=attempt,
-                    state=snap.transport_state,
-                    resume_gap_ms=gap_ms,
-                    restore_ms=self.elapsed_ms(restore_started),
-                    outcome="ok" if ending.kind == EndKind.FINISHED else "restored",
-                )
-                if ending.kind in (EndKind.FINISHED, EndKind.SIGNAL, EndKind.TIMED_OUT):
-                    return ZoneResult(self.zone.name, Outcome.CHIMED, ending.kind.value)
-                return ZoneResult(self.zone.name, Outcome.FAILED, f"{ending.kind.value}: {ending.detail}")
+                return self.restored(ending, attempt, snap, gap_ms, restore_started, speaker_problems)
             problem = str(error) if error is not None else mismatch
             retry = attempt == 1 and (error is None or error.transient)
             self.log("restore", problem, logging.WARNING if retry else logging.ERROR, attempt=attempt)
@@ -1417,13 +1443,37 @@ class ZoneRun:
         self.log("restore", detail, logging.ERROR, outcome="failed")
         return ZoneResult(self.zone.name, Outcome.FAILED, detail)
 
-    def restore_once(self, coordinator: Player, snap: GroupSnapshot, present: Sequence[MemberSnapshot]) -> None:
+    def restored(
+        self, ending: Ending, attempt: int, snap: GroupSnapshot, gap_ms: int, restore_started: float, problems: list[str]
+    ) -> ZoneResult:
+        for problem in problems:
+            self.log("restore", f"volume or mute not put back on {problem}", logging.ERROR)
+        clean = ending.kind in (EndKind.FINISHED, EndKind.SIGNAL, EndKind.TIMED_OUT) and not problems
+        self.log(
+            "restore",
+            "restored" if not problems else "restored the source; some speakers were not",
+            logging.INFO if clean else logging.ERROR,
+            attempt=attempt,
+            state=snap.transport_state,
+            resume_gap_ms=gap_ms,
+            restore_ms=self.elapsed_ms(restore_started),
+            outcome="ok" if clean and ending.kind == EndKind.FINISHED else "restored" if clean else "failed",
+        )
+        if clean:
+            return ZoneResult(self.zone.name, Outcome.CHIMED, ending.kind.value)
+        details = [f"{ending.kind.value}: {ending.detail}"] if ending.kind not in (
+            EndKind.FINISHED, EndKind.SIGNAL, EndKind.TIMED_OUT
+        ) else []
+        return ZoneResult(self.zone.name, Outcome.FAILED, "; ".join(details + problems))
+
+    def restore_once(self, coordinator: Player, snap: GroupSnapshot, present: Sequence[MemberSnapshot]) -> list[str]:
+        """Put the group back; returns the speakers whose volume or mute could not be."""
         # Volumes go back while the transport is stopped, in parallel with the source, and
         # always before Play: nothing is ever heard at the chime volume but the chime.
         paused = snap.transport_state == PAUSED
-        steps: list[Callable[[], None]] = [lambda: self.restore_source(coordinator, snap)]
-        steps += self.member_restore_steps(present, hold_muted=paused)
-        gather(steps)
+        source = spawn(lambda: self.restore_source(coordinator, snap))
+        problems = apply_levels(self.member_restore_steps(present, hold_muted=paused))
+        source.result()
         if snap.was_playing:
             coordinator.play()
         elif paused:
@@ -1433,19 +1483,23 @@ class ZoneRun:
                 coordinator.play()
                 coordinator.pause()
             finally:
-                gather([functools.partial(self.player(m.member).set_mute, False) for m in present if not m.mute])
+                unmute = [
+                    LevelStep(m.member.name, functools.partial(self.player(m.member).set_mute, False))
+                    for m in present
+                    if not m.mute
+                ]
+                problems += apply_levels(unmute)
+        return problems
 
-    def member_restore_steps(
-        self, present: Sequence[MemberSnapshot], hold_muted: bool
-    ) -> list[Callable[[], None]]:
-        steps: list[Callable[[], None]] = []
+    def member_restore_steps(self, present: Sequence[MemberSnapshot], hold_muted: bool) -> list[LevelStep]:
+        steps: list[LevelStep] = []
         for member_snap in present:
             target = self.job.volume_for(member_snap.member.uid)
-            player = self.player(member_snap.member)
+            player, name = self.player(member_snap.member), member_snap.member.name
             if target is not None and member_snap.volume != target:
-                steps.append(functools.partial(player.set_volume, member_snap.volume))
+                steps.append(LevelStep(name, functools.partial(player.set_volume, member_snap.volume)))
             if hold_muted or (target is not None and member_snap.mute):
-                steps.append(functools.partial(player.set_mute, True))
+                steps.append(LevelStep(name, functools.partial(player.set_mute, True)))
         return steps
 
     def restore_source(self, coordinator: Player, snap: GroupSnapshot) -> None:
