@@ -6,6 +6,7 @@ import pytest
 import soco
 from soco.exceptions import SoCoUPnPException
 from soco.snapshot import Snapshot
+from sonos_sim.mediaserver import silent_wav
 
 from .helpers import wait_for
 
@@ -21,7 +22,7 @@ def chime_and_restore(home, media_server, snapshot_queue: bool = False) -> soco.
     snapshot = Snapshot(den, snapshot_queue=snapshot_queue)
     snapshot.snapshot()
     den.volume = 45
-    den.play_uri(media_server.url("/chime.wav"), title="Chime")
+    den.play_uri(media_server.add("/blip.wav", "audio/x-wav", silent_wav(0.3)), title="Chime")
     wait_for(lambda: home.players["Den"].state().transport_state == "STOPPED" and home.events(action="end_of_media"), timeout=4)
     snapshot.restore()
     return den
@@ -118,3 +119,47 @@ def test_every_zone_of_the_six_player_home_survives_snapshot_chime_restore(house
     assert (living.uri, living.track, living.transport_state) == (before["Living Room"].uri, 2, "STOPPED")
     assert 100.0 <= living.position < 101.0
     assert home.players["Living Room (right)"].state().coordinator_uid == home.players["Living Room"].uid
+
+
+STREAM_CASES = [
+    (source, state)
+    for source in ("radio", "http", "line_in", "tv")
+    for state in ("PLAYING", "PAUSED_PLAYBACK", "STOPPED")
+    if not (source == "tv" and state == "PAUSED_PLAYBACK")  # a TV input cannot be paused
+]
+
+
+@pytest.mark.parametrize(("source", "transport_state"), STREAM_CASES)
+def test_streams_restore_to_the_same_uri_and_play_only_if_they_were_playing(household, media_server, source, transport_state):
+    state = {"source": source, "transport_state": transport_state, "title": "Station"}
+    if source == "radio":
+        state["uri"] = "x-rincon-mp3radio://radio.example/stream.mp3"
+    if source == "http":
+        state["uri"] = media_server.url("/long.mp3")
+        state["duration"] = 30.0
+        state["position"] = 5.0
+    home = household(single(state, model="Sonos Arc" if source == "tv" else "Sonos Five"))
+    before = home.players["Den"].state()
+    chime_and_restore(home, media_server)
+    wait_for(lambda: home.players["Den"].state().transport_state != "TRANSITIONING")
+    after = home.players["Den"].state()
+    assert after.uri == before.uri
+    assert after.transport_state == ("PLAYING" if transport_state == "PLAYING" else "STOPPED")
+    assert after.volume == 20
+
+
+def test_group_member_snapshot_restores_its_volume_and_the_group_survives(household, media_server):
+    home = household("group-on-radio.yml")
+    living = soco.SoCo(home.players["Living Room"].ip)
+    dining = soco.SoCo(home.players["Dining Room"].ip)
+    snapshots = [Snapshot(living), Snapshot(dining)]
+    assert [s.snapshot() for s in snapshots] == [True, False]
+    living.group.volume = 60
+    living.play_uri(media_server.url("/chime.wav"))
+    wait_for(lambda: home.events(kind="state", action="end_of_media", player="Dining Room"), timeout=4)
+    for snapshot in snapshots:
+        snapshot.restore()
+    wait_for(lambda: home.players["Living Room"].state().transport_state == "PLAYING")
+    assert (home.players["Living Room"].state().volume, home.players["Dining Room"].state().volume) == (30, 22)
+    assert home.players["Dining Room"].state().coordinator_uid == home.players["Living Room"].uid
+    assert home.players["Dining Room"].state().transport_state == "PLAYING"

@@ -79,7 +79,7 @@ class MediaServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         server = site._server  # aiohttp keeps the bound socket here; port 0 needs it
-        assert server is not None and server.sockets
+        assert isinstance(server, asyncio.Server) and server.sockets
         self.port = server.sockets[0].getsockname()[1]
 
     def start(self) -> MediaServer:
