@@ -903,7 +903,8 @@ class ChimeClock:
     """When the chime started and when it can end, as far as the looks so far tell."""
 
     play_sent: float
-    bound: float  # never wait beyond this
+    bound: float  # never wait for the end beyond this
+    deadline: float  # the whole zone, restore included, is over by then
     seen_playing: bool = False
     last_not_playing: float = 0.0
     earliest_end: float | None = None
@@ -921,8 +922,10 @@ class ChimeClock:
         # Players report whole seconds, and the audio began after the last look that
         # did not hear it: the earliest the chime can end.
         started = max(self.play_sent, self.last_not_playing, poll_sent - position - 1.0)
+        latest_start = max(self.play_sent, poll_sent - position)
         self.earliest_end = started + duration
-        self.bound = max(self.play_sent, poll_sent - position) + duration + margin / 2
+        self.bound = latest_start + duration + margin / 2
+        self.deadline = max(self.deadline, latest_start + duration + margin)
 
 
 def gather_state(player: Player) -> tuple[str, dict[str, str]]:
@@ -953,6 +956,7 @@ class ZoneRun:
         self.timeout = context.settings.request_timeout
         self.group_label = "?"
         self.source = "?"
+        self.clock: ChimeClock | None = None
 
     # ---- logging
 
@@ -964,6 +968,12 @@ class ZoneRun:
         if message:
             parts.append(f"- {message}")
         LOG.log(level, " ".join(parts))
+
+    def deadline(self) -> float:
+        """When this zone must be done (the chime's length plus the margin)."""
+        if self.clock is not None:
+            return self.clock.deadline
+        return self.context.started + self.context.settings.margin
 
     def elapsed_ms(self, since: float) -> int:
         return round((time.monotonic() - since) * 1000)
@@ -1308,7 +1318,11 @@ class ZoneRun:
         self, coordinator: Player, snap: GroupSnapshot, play_sent: float, watch: ChimeWatch
     ) -> Ending:
         """Wait until the chime has been heard to its end (or is taken over, or must stop)."""
-        clock = ChimeClock(play_sent=play_sent, bound=play_sent + self.context.settings.margin)
+        margin = self.context.settings.margin
+        sound = self.context.sound
+        length = (sound.result().duration() if sound.done() else None) or 0.0
+        clock = ChimeClock(play_sent=play_sent, bound=play_sent + length + margin / 2, deadline=play_sent + length + margin)
+        self.clock = clock
         failing_since: float | None = None
         while True:
             now = time.monotonic()
@@ -1323,7 +1337,8 @@ class ZoneRun:
                 # past the chime's expected end is given up on, and restored if it can be.
                 failing_since = failing_since or now
                 past_end = clock.earliest_end is not None and now > clock.earliest_end + 1.0
-                if past_end or now - failing_since > 2 * self.timeout + 1.0:
+                silent_start = not clock.seen_playing and now - failing_since > max(1.0, self.timeout) + 0.5
+                if past_end or silent_start:
                     return Ending(EndKind.ERROR, now, str(error))
                 self.log("chime", f"poll failed, still waiting: {error}", logging.WARNING)
                 self.context.stop.wait(0.1)
@@ -1434,7 +1449,8 @@ class ZoneRun:
             if error is None and not mismatch:
                 return self.restored(ending, attempt, snap, gap_ms, restore_started, speaker_problems)
             problem = str(error) if error is not None else mismatch
-            retry = attempt == 1 and (error is None or error.transient)
+            time_left = self.deadline() - time.monotonic() > 2 * self.timeout + RETRY_PAUSE
+            retry = attempt == 1 and (error is None or error.transient) and time_left
             self.log("restore", problem, logging.WARNING if retry else logging.ERROR, attempt=attempt)
             if not retry:
                 break

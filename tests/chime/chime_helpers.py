@@ -83,19 +83,19 @@ class SoundServer:
     """What nginx is on the chime host: serves sounds on 127.0.0.1, 404 for anything else."""
 
     def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}
         self.fetches: list[str] = []
         files, fetches = self.files, self.fetches
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 fetches.append(self.path)
-                body = files.get(self.path)
-                if body is None:
+                if self.path not in files:
                     self.send_error(404)
                     return
+                content_type, body = files[self.path]
                 self.send_response(200)
-                self.send_header("Content-Type", "audio/mpeg")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 with contextlib.suppress(ConnectionError):  # a player may read only the start
@@ -110,7 +110,11 @@ class SoundServer:
         self._thread.start()
 
     def add(self, path: str, seconds: float) -> str:
-        self.files[path] = silent_mp3(seconds)
+        self.files[path] = ("audio/mpeg", silent_mp3(seconds))
+        return self.url(path)
+
+    def add_page(self, path: str) -> str:
+        self.files[path] = ("text/html", b"<html><body>not a sound</body></html>")
         return self.url(path)
 
     def url(self, path: str) -> str:

@@ -20,12 +20,13 @@ def chime_module() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def sounds() -> Iterator[SoundServer]:
-    """/chime.mp3 (1.2 s), /chime2.mp3 (1.0 s), /long.mp3 (30 s), /song.mp3 (300 s); else 404."""
+    """/chime.mp3 (1.2 s), /chime2.mp3 (1 s), /long.mp3 (30 s), /song.mp3 (300 s), /page.html; else 404."""
     server = SoundServer()
     server.add("/chime.mp3", CHIME_SECONDS)
     server.add("/chime2.mp3", 1.0)
     server.add("/long.mp3", 30.0)
     server.add("/song.mp3", 300.0)
+    server.add_page("/page.html")
     yield server
     server.stop()
 

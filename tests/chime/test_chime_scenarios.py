@@ -279,3 +279,65 @@ def test_play_uri_by_hand(household: Any, sounds: Any, tmp_path: Any) -> None:
         heard = first_state(home.events(), name, "playing", uri=url)
         assert heard["volume"] == 15
         assert_restored(before[name], handle.state())
+
+
+def test_a_sound_the_player_refuses_changes_nothing(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"], url=sounds.url("/page.html"))
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 1
+    assert "UPnP error 714" in run.stderr and "changed=nothing" in run.stderr
+    assert {e["action"] for e in changing_requests(home.events())} == {"SetAVTransportURI"}
+    assert all(e["fault"] for e in changing_requests(home.events()))
+    assert_restored(before, home.players["Kitchen"].state())
+
+
+def test_a_connection_reset_while_reading_is_read_again(household: Any, chime_setup: Any, sounds: Any) -> None:
+    faults = [{"kind": "reset", "player": "Kitchen", "action": "GetPositionInfo", "mode": "once"}]
+    home = household(lone_players("Kitchen", faults=faults))
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 0, run.stderr
+    assert "reading again" in run.stderr
+    assert len(chime_sets(home.events(), sounds.url("/chime.mp3"))) == 1
+    assert_restored(before, home.players["Kitchen"].state())
+
+
+def test_a_member_that_vanishes_mid_chime_does_not_keep_the_music_off(household: Any, chime_setup: Any, sounds: Any) -> None:
+    spec = lone_players("Kitchen", "Dining")
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Dining"]}]
+    # Dining answers its volume, its mute and the chime's volume change, then is gone.
+    spec["faults"] = [{"kind": "vanish", "player": "Dining", "after": 3}]
+    home = household(spec)
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 1
+    assert "Dining" in run.stderr and "not put back" in run.stderr
+    after = home.players["Kitchen"].state()
+    assert (after.uri, after.track, after.volume) == (before.uri, before.track, before.volume)
+    assert after.transport_state in ("PLAYING", "TRANSITIONING")
+
+
+def test_a_coordinator_that_goes_silent_mid_chime_ends_the_run_in_bounded_time(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # Kitchen answers the lookup, the snapshot and the chime, then accepts and never answers.
+    faults = [{"kind": "vanish", "player": "Kitchen", "after": 14, "how": "silent"}]
+    home = household(lone_players("Kitchen", "Office", faults=faults))
+    setup = chime_setup(home, ["Kitchen", "Office"], settings={"request_timeout": 0.5, "margin": 3.0})
+    before = home.players["Office"].state()
+
+    run = setup.run("Test")
+
+    assert run.returncode == 1
+    assert run.seconds < 1.2 + 3.0 + 0.5, run.stderr  # the sound plus the margin (plus start-up)
+    assert "zone=Kitchen group=Kitchen step=play" in run.stderr  # it did chime first
+    assert "zone=Kitchen" in run.stderr and "outcome=failed" in run.stderr
+    assert_restored(before, home.players["Office"].state())
