@@ -36,10 +36,18 @@ def test_latency_is_per_request_and_requests_stay_concurrent(household):
 
 @pytest.mark.parametrize(
     ("mode", "after", "expected"),
-    [("once", 0, ["701", None, None]), ("always", 0, ["701", "701", "701"]), ("after", 2, [None, None, "701"])],
+    [
+        ("once", 0, ["701", None, None]),
+        ("once", 1, [None, "701", None]),
+        ("always", None, ["701", "701", "701"]),
+        ("after", 2, [None, None, "701"]),
+    ],
 )
 def test_upnp_error_modes(household, mode, after, expected):
-    home = household(one_player({"kind": "upnp_error", "action": "SetVolume", "code": 701, "mode": mode, "after": after}))
+    fault = {"kind": "upnp_error", "action": "SetVolume", "code": 701, "mode": mode}
+    if after is not None:
+        fault["after"] = after
+    home = household(one_player(fault))
     den = soco.SoCo(home.players["Den"].ip)
     outcomes = []
     for volume in (30, 31, 32):
@@ -52,6 +60,19 @@ def test_upnp_error_modes(household, mode, after, expected):
     logged = [e["fault"] for e in home.requests("SetVolume")]
     assert logged == [None if o is None else int(o) for o in outcomes]
     assert den.volume == max([v for v, o in zip((30, 31, 32), outcomes, strict=True) if o is None], default=20)
+
+
+def test_reset_once_on_the_second_play_only(household):
+    home = household(one_player({"kind": "reset", "action": "Play", "mode": "once", "after": 1},
+                                source="radio", uri="x-rincon-mp3radio://r.example/s"))
+    den = soco.SoCo(home.players["Den"].ip)
+    den.play()
+    den.stop()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        den.play()
+    den.play()
+    assert [e.get("injected") for e in home.requests("Play")] == [None, "reset", None]
+    wait_for(lambda: home.players["Den"].state().transport_state == "PLAYING")
 
 
 def test_connection_reset(household):

@@ -40,6 +40,7 @@ def test_example_households_have_what_the_issue_asks_for():
         ({"players": [{"name": "A", "ip": "kitchen"}]}, "players[0].ip: 'kitchen' is not an IPv4 address"),
         ({"players": []}, "players: a household needs at least one player"),
         ({"players": [{"name": "A"}], "faults": [{"kind": "latency"}]}, "faults[0].player: a latency fault needs a player"),
+        ({"players": [{"name": "A"}], "faults": [{"kind": "reset", "after": 2}]}, "faults[0].after: only meaningful with mode"),
     ],
 )
 def test_bad_households_name_the_key(data, message):

@@ -62,7 +62,7 @@ class FaultInjector:
         count = self.matches.get(index, 0) + 1
         self.matches[index] = count
         if fault.mode == "once":
-            return count == 1
+            return count == fault.after + 1
         if fault.mode == "after":
             return count > fault.after
         return True

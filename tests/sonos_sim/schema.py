@@ -114,7 +114,8 @@ class FaultSpec:
 
     kind latency: every request to `player` waits fixed + uniform(0, jitter) seconds.
     kind upnp_error / reset / no_answer: requests matching `action` (any if omitted) get
-    the fault: mode once (the first), always, or after (every call after the first `after`).
+    the fault: mode once (only call `after` + 1: the first when `after` is 0), always, or
+    after (every call after the first `after`).
     kind vanish: `player` disappears after answering `after` requests: how "refuse" (stops
     listening, connections are refused, as when its address is taken by nothing) or "silent"
     (connections are accepted and never answered, so the client times out, as on a LAN).
@@ -314,6 +315,8 @@ def _parse_fault(raw: Any, path: str, names: set[str], players: tuple[PlayerSpec
     if kind == "regroup":
         _check_groups(groups, players, f"{path}.groups")
     code = _int(mapping.get("code", 701), f"{path}.code", 400, 899)
+    if "after" in mapping and mapping.get("mode", "always") == "always" and kind in ("upnp_error", "reset", "no_answer"):
+        raise HouseholdError(f"{path}.after: only meaningful with mode once or after")
     return FaultSpec(
         kind=kind,
         player=player,
