@@ -33,7 +33,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -376,6 +376,10 @@ def parse_duration(text: str | None) -> float | None:
     return hours * 3600 + minutes * 60 + seconds
 
 
+def parse_track(text: str | None) -> int:
+    return int(text) if text and text.strip().isdigit() else 0
+
+
 def format_duration(seconds: float) -> str:
     whole = max(0, int(seconds))
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
@@ -546,7 +550,10 @@ class Player:
         return self.av("GetCrossfadeMode").get("CrossfadeMode", "0")
 
     def volume(self) -> int:
-        return int(self.rendering("GetVolume").get("CurrentVolume", "0"))
+        answer = self.rendering("GetVolume").get("CurrentVolume", "")
+        if not answer.strip().isdigit():
+            raise PlayerError(self.host, "GetVolume", f"unreadable volume {answer!r}")
+        return int(answer)
 
     def mute(self) -> bool:
         return self.rendering("GetMute").get("CurrentMute", "0") == "1"
@@ -850,7 +857,6 @@ class Ending:
 class TransportReading:
     """A coordinator's transport being read for a snapshot: all requests at once."""
 
-    host: str
     media: Future[dict[str, str]]
     state: Future[str]
     position: Future[dict[str, str]]
@@ -860,7 +866,6 @@ class TransportReading:
     @classmethod
     def start(cls, player: Player) -> TransportReading:
         return cls(
-            host=player.host,
             media=spawn(player.media_info),
             state=spawn(player.transport_state),
             position=spawn(player.position_info),
@@ -1028,36 +1033,26 @@ class ZoneRun:
     def locate(self) -> Located:
         """Find the zone by uid: at its last-known host, or through any other known player."""
         started = time.monotonic()
-        own = spawn(lambda: Player(self.zone.host, 1400, self.timeout).topology())
-        hedge_delay = min(0.25, self.timeout)
-        pending: list[Future[Topology]] = [own]
-        errors: list[str] = []
+        pending = {spawn(self.topology_from(self.zone.host))}
         others = [host for host in self.job.known_hosts if host != self.zone.host]
         asked_others = False
+        errors: list[str] = []
         while pending:
-            done = next((future for future in pending if future.done()), None)
-            if done is None:
-                waited_long = time.monotonic() - started >= hedge_delay
-                if not asked_others and waited_long:
-                    pending += [spawn(self.topology_from(host)) for host in others]
-                    asked_others = True
-                time.sleep(0.003)
-                continue
-            pending.remove(done)
-            try:
-                topology = done.result()
-            except PlayerError as error:
-                errors.append(str(error))
-                if not asked_others:
-                    pending += [spawn(self.topology_from(host)) for host in others]
-                    asked_others = True
-                continue
-            located = self.find_in(topology)
-            if located is not None:
-                self.log_location(located, started)
-                return located
+            # Its own host gets a head start; when it fails, is slow or no longer knows the
+            # uid (DHCP gave the address to another player), every other player is asked.
+            head_start = None if asked_others else max(0.0, started + min(0.25, self.timeout) - time.monotonic())
+            done, pending = wait(pending, timeout=head_start, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    located = self.find_in(future.result())
+                except PlayerError as error:
+                    errors.append(str(error))
+                    continue
+                if located is not None:
+                    self.log_location(located, started)
+                    return located
             if not asked_others:
-                pending += [spawn(self.topology_from(host)) for host in others]
+                pending |= {spawn(self.topology_from(host)) for host in others}
                 asked_others = True
         detail = "; ".join(errors) or "no player knows it"
         raise ZoneFailure(f"cannot find {self.zone.uid or self.zone.host}: {detail}")
@@ -1126,7 +1121,7 @@ class ZoneRun:
             uri=media_info.get("CurrentURI", ""),
             metadata=media_info.get("CurrentURIMetaData", ""),
             transport_state=transport.state.result(),
-            track=int(position_info.get("Track") or 0),
+            track=parse_track(position_info.get("Track")),
             position=parse_duration(position_info.get("RelTime")) or 0.0,
             track_duration=parse_duration(position_info.get("TrackDuration")),
             play_mode=transport.play_mode.result(),
@@ -1239,17 +1234,31 @@ class ZoneRun:
             started_at = self.start_chime(coordinator, snap)
         except PlayerError as error:
             if error.action == "SetAVTransportURI" and error.upnp_code is not None:
-                # The player refused the sound: its source was never replaced.
-                self.log("play", str(error), logging.ERROR, outcome="failed", changed="nothing")
-                return ZoneResult(self.zone.name, Outcome.FAILED, f"chime refused: {error}")
+                return self.refused(snap, error)
             self.log("play", str(error), logging.ERROR)
             ending = Ending(EndKind.ERROR, time.monotonic(), str(error))
+        except Exception as error:  # whatever went wrong, the group is put back
+            LOG.exception("zone=%s unexpected error starting the chime", quote(self.zone.name))
+            ending = Ending(EndKind.ERROR, time.monotonic(), f"unexpected error: {error}")
         else:
             try:
                 ending = self.wait_for_end(coordinator, snap, started_at, watch)
             except PlayerError as error:
                 ending = Ending(EndKind.ERROR, time.monotonic(), str(error))
+            except Exception as error:  # whatever went wrong, the group is put back
+                LOG.exception("zone=%s unexpected error during the chime", quote(self.zone.name))
+                ending = Ending(EndKind.ERROR, time.monotonic(), f"unexpected error: {error}")
         return self.finish(coordinator, snap, ending, watch)
+
+    def refused(self, snap: GroupSnapshot, error: PlayerError) -> ZoneResult:
+        """The player refused the sound: its source was never replaced."""
+        volumes_changed = self.safe_to_change_volume_early(snap)  # set while the URI was refused
+        problems = apply_levels(self.member_restore_steps(snap.members, hold_muted=False)) if volumes_changed else []
+        changed = "volumes, put back" if volumes_changed else "nothing"
+        self.log("play", str(error), logging.ERROR, outcome="failed", changed=changed)
+        for problem in problems:
+            self.log("restore", f"volume or mute not put back on {problem}", logging.ERROR)
+        return ZoneResult(self.zone.name, Outcome.FAILED, f"chime refused: {error}")
 
     def start_chime(self, coordinator: Player, snap: GroupSnapshot) -> float:
         """Switch the group to the chime at the chime volume; returns when Play was sent."""
@@ -1561,7 +1570,7 @@ class ZoneRun:
             break
         if media.get("CurrentURI", "") != snap.uri:
             return f"source is {media.get('CurrentURI')!r}, expected {snap.uri!r}"
-        if snap.kind == "queue" and snap.track and int(position.get("Track") or 0) != snap.track:
+        if snap.kind == "queue" and snap.track and parse_track(position.get("Track")) != snap.track:
             return f"track is {position.get('Track')}, expected {snap.track}"
         expected_states = {
             PLAYING: (PLAYING,),

@@ -295,6 +295,19 @@ def test_a_sound_the_player_refuses_changes_nothing(household: Any, chime_setup:
     assert_restored(before, home.players["Kitchen"].state())
 
 
+def test_a_refused_sound_on_an_idle_player_puts_the_volume_back(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # Nothing plays, so the chime volume is set together with the sound, which is refused.
+    home = household({"players": [{"name": "Kitchen", "state": {"volume": 12, "mute": True}}]})
+    setup = chime_setup(home, ["Kitchen"], url=sounds.url("/page.html"))
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 1
+    assert "changed=\"volumes, put back\"" in run.stderr
+    assert_restored(before, home.players["Kitchen"].state())
+
+
 def test_a_connection_reset_while_reading_is_read_again(household: Any, chime_setup: Any, sounds: Any) -> None:
     faults = [{"kind": "reset", "player": "Kitchen", "action": "GetPositionInfo", "mode": "once"}]
     home = household(lone_players("Kitchen", faults=faults))
