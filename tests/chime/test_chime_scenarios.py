@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import soco
 from chime_helpers import (
     changing_requests,
@@ -142,6 +143,29 @@ def test_701_on_restore_is_retried_once(household: Any, chime_setup: Any, sounds
     assert run.returncode == 0, run.stderr
     assert "attempt=2" in run.stderr
     assert [e["fault"] for e in requests(home.events(), "Seek") if e["fault"]]
+    assert_restored(before, home.players["Kitchen"].state())
+
+
+@pytest.mark.parametrize(
+    ("action", "code"),
+    [("SetAVTransportURI", 402), ("SetAVTransportURI", 701), ("Play", 701)],
+)
+def test_a_transient_error_on_the_restore_of_a_radio_is_retried(
+    household: Any, chime_setup: Any, sounds: Any, action: str, code: int
+) -> None:
+    # The second call of the action is the restore's; only that one fails.
+    faults = [{"kind": "upnp_error", "player": "Kitchen", "action": action, "mode": "once", "after": 1, "code": code}]
+    home = household({"transition_time": 0.05, "faults": faults, "players": [
+        {"name": "Kitchen", "state": {"source": "radio", "uri": RADIO_URI, "title": "Radio Paradise",
+                                      "transport_state": "PLAYING", "volume": 20}}]})
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 0, run.stderr
+    assert f"UPnP error {code}" in run.stderr and "attempt=2" in run.stderr
+    time.sleep(0.1)  # past TRANSITIONING
     assert_restored(before, home.players["Kitchen"].state())
 
 
