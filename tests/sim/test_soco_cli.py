@@ -54,3 +54,15 @@ def test_groups_group_and_ungroup(household):
     assert sonos(living.ip, "zones") == '"Living Room", "Office", "Dining Room"' or set(
         sonos(living.ip, "zones").replace('"', "").split(", ")
     ) == {"Living Room", "Office", "Dining Room"}
+
+
+def test_track_info_queue_and_indexing_across_the_six_player_home(household):
+    home = household("six-player-home.yml")
+    players = home.players
+    living_track = sonos(players["Living Room"].ip, "track")
+    assert "paused" in living_track and "Freddie Freeloader" in living_track
+    queue = sonos(players["Living Room"].ip, "queue").splitlines()
+    assert len(queue) == 2 and queue[1].lstrip().startswith("*") and "Freddie Freeloader" in queue[1]
+    assert "Line In" in sonos(players["Study"].ip, "track")
+    assert sonos(players["TV Room"].ip, "playback") == "PLAYING"
+    assert sonos(players["Bedroom"].ip, "is_indexing") == "no"

@@ -646,6 +646,21 @@ async def browse(call: Call) -> Result:
     raise UpnpFault(701, "no such object")
 
 
+@handles("ContentDirectory", "GetShareIndexInProgress")
+async def get_share_index_in_progress(call: Call) -> Result:
+    return {"IsIndexing": "0"}
+
+
+@handles("ContentDirectory", "GetAlbumArtistDisplayOption")
+async def get_album_artist_display_option(call: Call) -> Result:
+    return {"AlbumArtistDisplayOption": "WMP"}
+
+
+@handles("ContentDirectory", "RefreshShareIndex")
+async def refresh_share_index(call: Call) -> Result:
+    return {}
+
+
 @handles("AlarmClock", "ListAlarms")
 async def list_alarms(call: Call) -> Result:
     return {"CurrentAlarmList": "<Alarms></Alarms>", "CurrentAlarmListVersion": f"{call.player.uid}:1"}

@@ -128,6 +128,9 @@ GetButtonLockState: -> CurrentButtonLockState
 
 CONTENT_DIRECTORY = Service("ContentDirectory", "/MediaServer/ContentDirectory/Control", "/MediaServer/ContentDirectory/Event", _actions("""
 Browse: ObjectID, BrowseFlag, Filter, StartingIndex, RequestedCount, SortCriteria -> Result, NumberReturned, TotalMatches, UpdateID
+GetShareIndexInProgress: -> IsIndexing
+GetAlbumArtistDisplayOption: -> AlbumArtistDisplayOption
+RefreshShareIndex: AlbumArtistDisplayOption ->
 """))
 
 ALARM_CLOCK = Service("AlarmClock", "/AlarmClock/Control", "/AlarmClock/Event", _actions("""
@@ -152,7 +155,7 @@ _DATA_TYPES = {
     "DesiredFixed": "boolean", "CurrentFixed": "boolean", "CurrentSupportsFixed": "boolean",
     "EnqueueAsNext": "boolean", "DesiredFirstTrackNumberEnqueued": "ui4",
     "FirstTrackNumberEnqueued": "ui4", "NumTracksAdded": "ui4", "NewQueueLength": "ui4",
-    "CurrentInvisible": "boolean", "DesiredLEDState": "string",
+    "CurrentInvisible": "boolean", "DesiredLEDState": "string", "IsIndexing": "boolean",
 }
 _ALLOWED = {
     "Channel": ("Master", "LF", "RF"),

@@ -6,6 +6,7 @@ import asyncio
 import socket
 import struct
 import threading
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from .schema import HouseholdSpec
 from .ssdp import SsdpResponder
 
 PORT = 1400
+RECEIVED = web.RequestKey("received", float)
 SERVER_HEADER = "Linux UPnP/1.0 Sonos/85.0-64200 (ZPS1)"
 T = TypeVar("T")
 
@@ -72,6 +74,7 @@ class PlayerServer:
         await asyncio.Event().wait()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        request[RECEIVED] = time.monotonic()
         if not self.vanished:
             self.player.requests_served += 1
             vanish = self.faults.vanish(self.player.name)
@@ -99,7 +102,7 @@ class PlayerServer:
             status, text = 200, scpd_xml(BY_SCPD_URL[path])
         elif request.method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             return self._subscription(request)
-        self._log_request(None, f"{request.method} {path}", {}, {"status": status}, None, decision)
+        self._log_request(None, f"{request.method} {path}", {}, {"status": status}, None, decision, request)
         if await self._apply_connection_faults(request, decision):
             return web.Response(status=500)
         return web.Response(status=status, body=text.encode("utf-8"), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
@@ -139,7 +142,7 @@ class PlayerServer:
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.reset or decision.no_answer:
-            self._log_request(service.name, action, args, None, None, decision)
+            self._log_request(service.name, action, args, None, None, decision, request)
             await self._apply_connection_faults(request, decision)
             return web.Response(status=500)
         result: dict[str, str] | None = None
@@ -149,7 +152,7 @@ class PlayerServer:
                 result = await self._dispatch(service.name, action, args)
             except UpnpFault as fault:
                 code = fault.code
-        self._log_request(service.name, action, args, result, code, decision)
+        self._log_request(service.name, action, args, result, code, decision, request)
         if code is not None:
             return web.Response(status=500, body=soap.fault_body(code), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
         assert result is not None
@@ -188,6 +191,7 @@ class PlayerServer:
         result: dict[str, Any] | None,
         fault: int | None,
         decision: Decision,
+        request: web.Request | None = None,
     ) -> None:
         event: dict[str, Any] = {
             **self._base(),
@@ -203,6 +207,8 @@ class PlayerServer:
             event["injected"] = decision.injected
         if decision.delay:
             event["delay"] = round(decision.delay, 4)
+        if request is not None and RECEIVED in request:
+            event["received"] = request[RECEIVED]
         self.household.events.write(event)
 
 
