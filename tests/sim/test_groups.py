@@ -6,6 +6,8 @@ import pytest
 import soco
 from soco.exceptions import SoCoSlaveException, SoCoUPnPException
 
+from .helpers import wait_for
+
 RADIO = "group-on-radio.yml"
 
 
@@ -84,3 +86,18 @@ def test_group_volume_keeps_proportions_and_group_mute(household):
     assert (home.players["Living Room"].state().volume, home.players["Dining Room"].state().volume) == (40, 32)
     living.group.mute = True
     assert home.players["Dining Room"].state().mute and home.players["Living Room"].state().mute
+
+
+def test_a_coordinator_leaving_mid_transition_leaves_the_heir_playing(household):
+    home = household({
+        "transition_time": 0.3,
+        "players": [{"name": "A", "state": {"source": "radio", "uri": "x-rincon-mp3radio://r.example/s"}}, {"name": "B"}, {"name": "C"}],
+        "groups": [{"coordinator": "A", "members": ["B"]}],
+    })
+    a, c = soco.SoCo(home.players["A"].ip), soco.SoCo(home.players["C"].ip)
+    a.play()
+    a.join(c)
+    b_state = home.players["B"].state()
+    assert (b_state.coordinator_uid, b_state.transport_state) == (home.players["B"].uid, "TRANSITIONING")
+    wait_for(lambda: home.players["B"].state().transport_state == "PLAYING", timeout=2)
+    assert home.players["A"].state().coordinator_uid == home.players["C"].uid

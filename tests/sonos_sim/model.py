@@ -332,8 +332,9 @@ class Household:
         leaving.transport = Transport()
         for member in others:
             self.coordinator_of[member.uid] = heir.uid
-        if heir.transport.state == "PLAYING":
-            self._arm_end_timer(heir)
+        if heir.transport.state == "TRANSITIONING":
+            heir.transport.timer = self._call_later(self.transition_time, lambda: self._transition_done(heir))
+        self._arm_end_timer(heir)
         self._leave_to_standalone(leaving)
         self.coordinator_of[leaving.uid] = leaving.uid
         for member in others:
