@@ -38,6 +38,8 @@ def test_serve_answers_soco_then_exits_0_on_sigterm_with_events_flushed(tmp_path
         living = soco.SoCo(data["players"][0]["ip"])
         living.volume = 44
         assert living.volume == 44
+        found = soco.discover(timeout=2, interface_addr=data["players"][2]["ip"], household_id=data["household_id"])
+        assert found is not None and {z.player_name for z in found} == {"Living Room", "Dining Room", "Office"}
     finally:
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=10)

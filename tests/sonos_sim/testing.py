@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import os
+import socket
+import struct
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +38,42 @@ class LoopbackAddresses:
 
     def household_id(self) -> str:
         return f"Sonos_sim{os.getpid():08d}{next(self._serial):06d}"
+
+
+SSDP_GROUP = "239.255.255.250"
+
+
+def loopback_multicast_works(timeout: float = 0.5) -> bool:
+    """Does a datagram sent to the SSDP group with IP_MULTICAST_IF=127.0.0.1 come back?"""
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        receiver.bind(("", 0))
+        membership = struct.pack("4s4s", socket.inet_aton(SSDP_GROUP), socket.inet_aton("127.0.0.1"))
+        receiver.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        receiver.settimeout(timeout)
+        sender.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+        probe = os.urandom(8)
+        sender.sendto(probe, (SSDP_GROUP, receiver.getsockname()[1]))
+        while True:
+            if receiver.recv(64) == probe:
+                return True
+    except OSError:
+        return False
+    finally:
+        receiver.close()
+        sender.close()
+
+
+@functools.cache
+def ensure_loopback_multicast() -> None:
+    """Make SSDP work on lo, changing the system only if it does not already (needs root)."""
+    if loopback_multicast_works():
+        return
+    for command in (["ip", "link", "set", "lo", "multicast", "on"], ["ip", "route", "replace", f"{SSDP_GROUP}/32", "dev", "lo"]):
+        subprocess.run(command, check=False, capture_output=True)
+    if not loopback_multicast_works():
+        raise RuntimeError("multicast on the loopback interface does not work: SSDP tests cannot run (need root to fix)")
 
 
 @dataclass(frozen=True)
@@ -108,6 +148,8 @@ def start_household(
     keep_household_id: bool = False,
 ) -> RunningHousehold:
     spec = load_household(source)
+    if ssdp:
+        ensure_loopback_multicast()
     if not keep_household_id:
         # SoCo caches topology per household id for the whole process: keep each test's apart.
         spec = dataclasses.replace(spec, household_id=addresses.household_id())
