@@ -175,13 +175,17 @@ async def remove_track(call: Call) -> Result:
 
 @handles("AVTransport", "GetMediaInfo")
 async def get_media_info(call: Call) -> Result:
-    transport = call.player.transport if not call.household.is_coordinator(call.player) else call.coordinator.transport
-    owner = call.coordinator
-    queue_length = len(owner.queue) if owner.transport.kind == "queue" else (1 if owner.transport.uri else 0)
-    if transport is not owner.transport:
-        queue_length = 0
+    """A member reports its own x-rincon: URI; a coordinator what the group plays."""
+    household, player = call.household, call.player
+    transport = player.transport
+    if not household.is_coordinator(player):
+        count = 0
+    elif transport.kind == "queue":
+        count = len(player.queue)
+    else:
+        count = 1 if transport.uri else 0
     return {
-        "NrTracks": str(queue_length),
+        "NrTracks": str(count),
         "MediaDuration": "NOT_IMPLEMENTED",
         "CurrentURI": transport.uri,
         "CurrentURIMetaData": transport.uri_metadata or _default_media_metadata(call),
