@@ -65,6 +65,8 @@ def test_device_description_lists_embedded_devices_and_fixed_urls(household):
     assert "/MediaRenderer/AVTransport/Control" in control_urls
     assert "/MediaServer/ContentDirectory/Control" in control_urls
     assert root.findtext(".//d:UDN", namespaces=ns) == "uuid:RINCON_000E58A0000101400"
+    missing = requests.get(f"http://{home.players['Kitchen'].ip}:1400/nothing", timeout=5)
+    assert missing.status_code == 404 and "Sonos/" in missing.headers["Server"]
 
 
 def test_unknown_action_is_upnp_401_and_missing_argument_is_402(household):
@@ -109,7 +111,8 @@ def test_same_topology_from_every_player_with_invisible_members_and_satellites(h
     right = soco.SoCo(home.players["Living Room (right)"].ip)
     sub = soco.SoCo(home.players["TV Room Sub"].ip)
     assert not right.is_visible
-    assert sub.is_satellite
+    assert sub.is_satellite and sub.is_subwoofer
+    assert soco.SoCo(home.players["TV Room"].ip).has_subwoofer
     assert soco.SoCo(home.players["TV Room"].ip).has_satellites
     assert right.channel == "RF"
     assert living.is_coordinator

@@ -20,7 +20,7 @@ def test_example_households_have_what_the_issue_asks_for():
     home = load_household(HOUSEHOLDS / "six-player-home.yml")
     sources = {p.state.source for p in home.players}
     assert {"queue", "tv", "line_in", "cloud"} <= sources
-    assert any(p.channel == "RF" for p in home.players) and any(p.channel == "SUB" for p in home.players)
+    assert any(p.channel == "RF" for p in home.players) and any(p.channel == "SW" for p in home.players)
     assert any(p.state.transport_state == "PAUSED_PLAYBACK" and p.state.source == "queue" for p in home.players)
     assert len(home.players) == 6
     radio = load_household(HOUSEHOLDS / "group-on-radio.yml")

@@ -11,7 +11,7 @@ A household is YAML (or the same structure as a dict):
         uid: RINCON_000E58000001001400          # optional, derived from the name
         model: Sonos One                        # see MODELS
         bonded_to: Kitchen                      # optional: stereo-pair slave or satellite
-        channel: RF                             # with bonded_to: RF (stereo pair), SUB, LR, RR
+        channel: RF                             # with bonded_to: RF (stereo pair), SW (sub), LR, RR
         state: {...}                            # PlayerStateSpec
     groups:
       - coordinator: Living Room
@@ -34,7 +34,7 @@ import yaml
 TRANSPORT_STATES = ("PLAYING", "PAUSED_PLAYBACK", "STOPPED")
 PLAY_MODES = ("NORMAL", "REPEAT_ALL", "REPEAT_ONE", "SHUFFLE_NOREPEAT", "SHUFFLE", "SHUFFLE_REPEAT_ONE")
 SOURCES = ("idle", "queue", "radio", "http", "line_in", "tv", "cloud", "cloud_queue")
-CHANNELS = ("RF", "SUB", "LR", "RR")
+CHANNELS = ("RF", "SW", "LR", "RR")
 FAULT_KINDS = ("latency", "upnp_error", "reset", "no_answer", "vanish", "regroup")
 FAULT_MODES = ("once", "always", "after")
 VANISH_HOWS = ("refuse", "silent")

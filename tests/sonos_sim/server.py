@@ -47,6 +47,7 @@ class PlayerServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self.handle)
+        app.on_response_prepare.append(_sonos_server_header)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self.runner.setup()
         self.site = web.TCPSite(self.runner, self.player.ip, self.port, reuse_address=True, backlog=256)
@@ -210,6 +211,10 @@ class PlayerServer:
         if request is not None and RECEIVED in request:
             event["received"] = request[RECEIVED]
         self.household.events.write(event)
+
+
+async def _sonos_server_header(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER_HEADER
 
 
 def _reset_connection(request: web.Request) -> None:
