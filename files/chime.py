@@ -20,6 +20,7 @@ import argparse
 import enum
 import fcntl
 import functools
+import http.client
 import io
 import ipaddress
 import logging
@@ -100,7 +101,7 @@ MAX_SOUND_BYTES = 16 * 1024 * 1024
 TRANSIENT_UPNP_ERRORS = ("701", "714", "402")
 POLL_INTERVAL_START = 0.03  # between polls until the chime is heard
 WAKE_INTERVAL = 1.0  # between checks for a takeover while the chime plays
-TIGHT_POLL_LEAD = 0.15  # start polling tightly this long before the earliest possible end
+TIGHT_POLL_LEAD = 0.1  # start polling tightly this long before the earliest possible end
 TIGHT_POLL_INTERVAL = 0.01  # at least this long between two looks near the end
 NEVER_STARTED_AFTER = 0.5  # stopped this long after Play without ever playing: it failed
 RETRY_PAUSE = 0.3
@@ -490,8 +491,10 @@ class PlayerError(Exception):
 
 
 def describe_network_error(error: BaseException, timeout: float) -> str:
-    if isinstance(error, requests.Timeout):
+    if isinstance(error, (requests.Timeout, TimeoutError)):
         return f"no answer within {timeout:g} s"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
     text = str(error)
     errno_match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if errno_match:
@@ -500,23 +503,48 @@ def describe_network_error(error: BaseException, timeout: float) -> str:
 
 
 class Player:
-    """One speaker, as its SOAP services see it."""
+    """One speaker, as its SOAP services see it.
+
+    SoCo's service objects build every request and read every answer and UPnP error. Only
+    the HTTP exchange itself is made here with http.client, not with SoCo's requests.post:
+    that builds a session and scans the proxy environment per call, four times the CPU of
+    the whole exchange, which is what limits a run of 16 groups on a Raspberry Pi.
+    """
 
     def __init__(self, host: str, port: int, timeout: float) -> None:
         self.host = host
+        self.port = port
         self.timeout = timeout
         self._device = soco.SoCo(host) if port == 1400 else soco.SoCo(host, port)
 
     def call(self, service: str, action: str, args: list[tuple[str, object]]) -> dict[str, str]:
+        soap = getattr(self._device, service)
+        headers, body = soap.build_command(action, args)
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
-            result = getattr(self._device, service).send_command(
-                action, args=args, timeout=self.timeout
-            )
-        except SoCoUPnPException as error:
-            code = str(error.error_code)
-            raise PlayerError(self.host, action, f"UPnP error {code}", code) from error
-        except (requests.RequestException, SoCoException, OSError, ET.ParseError) as error:
+            connection.request("POST", soap.control_url, body.encode("utf-8"), headers)
+            response = connection.getresponse()
+            status, text = response.status, response.read().decode("utf-8", errors="replace")
+        except TimeoutError as error:
+            raise PlayerError(self.host, action, f"no answer within {self.timeout:g} s") from error
+        except (OSError, http.client.HTTPException) as error:
             raise PlayerError(self.host, action, describe_network_error(error, self.timeout)) from error
+        finally:
+            connection.close()
+        if status == 500:
+            try:
+                soap.handle_upnp_error(text)
+            except SoCoUPnPException as error:
+                code = str(error.error_code)
+                raise PlayerError(self.host, action, f"UPnP error {code}", code) from error
+            except SoCoException as error:
+                raise PlayerError(self.host, action, f"unreadable error: {text[:120]!r}") from error
+        if status != 200:
+            raise PlayerError(self.host, action, f"HTTP {status}")
+        try:
+            result = soap.unwrap_arguments(text)
+        except (ET.ParseError, SyntaxError, ValueError) as error:
+            raise PlayerError(self.host, action, f"unreadable answer: {error}") from error
         if not isinstance(result, dict):
             return {}
         return {str(name): "" if value is None else str(value) for name, value in result.items()}
@@ -778,6 +806,22 @@ class RunSettings:
     dry_run: bool
 
 
+class TopologyLookups:
+    """GetZoneGroupState answers, asked once per host and run: every player of a household
+    answers with the same document, so the zones of one run share them."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._answers: dict[str, Future[Topology]] = {}
+        self._lock = threading.Lock()
+
+    def ask(self, host: str) -> Future[Topology]:
+        with self._lock:
+            if host not in self._answers:
+                self._answers[host] = spawn(Player(host, 1400, self.timeout).topology)
+            return self._answers[host]
+
+
 @dataclass
 class RunContext:
     """What the zones of one process share."""
@@ -787,6 +831,8 @@ class RunContext:
     started: float
     stop: threading.Event
     sound: Future[SoundCheck]
+    lookups: TopologyLookups
+    first_hosts: tuple[str, ...]  # hosts of the zones this run chimes: asked first
     stop_reason: list[str] = field(default_factory=list)
 
 
@@ -1033,13 +1079,16 @@ class ZoneRun:
     def locate(self) -> Located:
         """Find the zone by uid: at its last-known host, or through any other known player."""
         started = time.monotonic()
-        pending = {spawn(self.topology_from(self.zone.host))}
-        others = [host for host in self.job.known_hosts if host != self.zone.host]
+        lookups = self.context.lookups
+        first = dict.fromkeys([self.zone.host, *self.context.first_hosts])
+        pending = {lookups.ask(host) for host in first}
+        others = [host for host in self.job.known_hosts if host not in first]
         asked_others = False
         errors: list[str] = []
         while pending:
-            # Its own host gets a head start; when it fails, is slow or no longer knows the
-            # uid (DHCP gave the address to another player), every other player is asked.
+            # The hosts of this run's zones get a head start; when they fail, are slow or no
+            # longer know the uid (DHCP gave the address to another player), every other
+            # configured player is asked too. Any answer will do: they are all the same.
             head_start = None if asked_others else max(0.0, started + min(0.25, self.timeout) - time.monotonic())
             done, pending = wait(pending, timeout=head_start, return_when=FIRST_COMPLETED)
             for future in done:
@@ -1052,13 +1101,10 @@ class ZoneRun:
                     self.log_location(located, started)
                     return located
             if not asked_others:
-                pending |= {spawn(self.topology_from(host)) for host in others}
+                pending |= {lookups.ask(host) for host in others}
                 asked_others = True
         detail = "; ".join(errors) or "no player knows it"
         raise ZoneFailure(f"cannot find {self.zone.uid or self.zone.host}: {detail}")
-
-    def topology_from(self, host: str) -> Callable[[], Topology]:
-        return lambda: Player(host, 1400, self.timeout).topology()
 
     def find_in(self, topology: Topology) -> Located | None:
         uid = self.zone.uid or topology.uid_at(self.zone.host)
@@ -1387,17 +1433,15 @@ class ZoneRun:
     def watch_start(self, coordinator: Player, clock: ChimeClock) -> Ending | None:
         """Until the chime is heard: TRANSITIONING is not an end, STOPPED for long is a failure."""
         poll_sent = time.monotonic()
-        state_f, media_f, position_f = (
-            spawn(coordinator.transport_state),
-            spawn(coordinator.media_info),
-            spawn(coordinator.position_info),
-        )
-        state, media, position = state_f.result(), media_f.result(), position_f.result()
+        state = coordinator.transport_state()
         now = time.monotonic()
-        if self.taken_over(media):
-            return Ending(EndKind.TAKEN_OVER, now, media.get("CurrentURI", ""))
-        duration = self.expected_duration(position)
         if state == PLAYING:
+            # Heard: now where it is, how long it lasts, and whether it is still ours.
+            media_f, position_f = spawn(coordinator.media_info), spawn(coordinator.position_info)
+            media, position = media_f.result(), position_f.result()
+            if self.taken_over(media):
+                return Ending(EndKind.TAKEN_OVER, time.monotonic(), media.get("CurrentURI", ""))
+            duration = self.expected_duration(position)
             clock.heard(poll_sent, parse_duration(position.get("RelTime")) or 0.0, duration, self.context.settings.margin)
             self.log("chime", "playing", duration=f"{duration:.2f}s" if duration else "unknown")
             return None
@@ -1406,6 +1450,7 @@ class ZoneRun:
             clock.stopped_since = None
         else:
             clock.stopped_since = clock.stopped_since or now
+            duration = self.expected_duration({})
             if duration is not None and now - clock.play_sent >= duration:
                 return Ending(EndKind.FINISHED, now)  # short enough to start and end between looks
             if now - clock.stopped_since >= NEVER_STARTED_AFTER:
@@ -1617,6 +1662,8 @@ def run_job(job: ChimeJob, targets: Sequence[ZoneRef], settings: RunSettings, st
         started=started,
         stop=stop,
         sound=spawn(lambda: check_sound(job.url, settings.request_timeout)),
+        lookups=TopologyLookups(settings.request_timeout),
+        first_hosts=tuple(dict.fromkeys(zone.host for zone in targets)),
     )
     install_signal_handlers(context)
     results: list[ZoneResult] = []
