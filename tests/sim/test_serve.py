@@ -76,3 +76,11 @@ def test_a_household_that_cannot_start_leaves_nothing_running(loopback_addresses
         assert not running.is_running
     finally:
         blocker.close()
+
+
+def test_check_validates_every_example_household():
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    files = sorted(str(p) for p in (TESTS / "households").glob("*.yml"))
+    result = subprocess.run([sys.executable, "-m", "sonos_sim", "check", *files], check=False, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == len(files) >= 4

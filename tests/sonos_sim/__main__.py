@@ -1,4 +1,7 @@
-"""`python -m sonos_sim serve HOUSEHOLD.yml --events EVENTS.jsonl`: run until SIGTERM."""
+"""`python -m sonos_sim serve HOUSEHOLD.yml --events EVENTS.jsonl`: run until SIGTERM.
+
+`python -m sonos_sim check HOUSEHOLD.yml...`: validate household files (exit 2 naming the key).
+"""
 
 from __future__ import annotations
 
@@ -38,12 +41,22 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("household", help="household YAML file")
     serve_parser.add_argument("--events", help="append the event log (JSON lines) to this file")
     serve_parser.add_argument("--no-ssdp", action="store_true", help="do not answer M-SEARCH")
+    check_parser = commands.add_parser("check", help="validate household files and exit")
+    check_parser.add_argument("households", nargs="+", help="household YAML files")
     options = parser.parse_args(argv)
     try:
+        if options.command == "check":
+            for path in options.households:
+                spec = load_household(path)
+                print(f"{path}: {len(spec.players)} players, {len(spec.groups)} groups, {len(spec.faults)} faults")
+            return 0
         asyncio.run(serve(options.household, options.events, not options.no_ssdp))
     except HouseholdError as exc:
         print(f"sonos_sim: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"sonos_sim: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
