@@ -96,13 +96,15 @@ NO_MEDIA = "NO_MEDIA_PRESENT"
 PLAYING_STATES = (PLAYING, TRANSITIONING)
 
 MAX_SOUND_BYTES = 16 * 1024 * 1024
-# UPnP errors a player gives for a moment while it changes source (701: transition not
-# available) are worth one more try; anything else is reported at once.
+# UPnP errors worth one more try: players answer 701 (transition not available) for a moment
+# while they change source, and 402/714 now and then from busy stream services. Others
+# (711 illegal seek target, 800 not a coordinator, ...) are reported at once.
 TRANSIENT_UPNP_ERRORS = ("701", "714", "402")
 POLL_INTERVAL_START = 0.03  # between polls until the chime is heard
 WAKE_INTERVAL = 1.0  # between checks for a takeover while the chime plays
 TIGHT_POLL_LEAD = 0.1  # start polling tightly this long before the earliest possible end
 TIGHT_POLL_INTERVAL = 0.01  # at least this long between two looks near the end
+UNKNOWN_END_POLL_INTERVAL = 0.1  # between looks at a chime whose length nobody knows
 NEVER_STARTED_AFTER = 0.5  # stopped this long after Play without ever playing: it failed
 RETRY_PAUSE = 0.3
 
@@ -1421,7 +1423,9 @@ class ZoneRun:
             state, media = gather_state(coordinator)
             self.note_group(group, snap, watch)
         else:
-            stop.wait(max(0.0, clock.last_poll + TIGHT_POLL_INTERVAL - now))
+            # Near the end, look as often as answers come; with no length known, calmly.
+            interval = TIGHT_POLL_INTERVAL if clock.earliest_end is not None else UNKNOWN_END_POLL_INTERVAL
+            stop.wait(max(0.0, clock.last_poll + interval - now))
             clock.last_poll = time.monotonic()
             state, media = gather_state(coordinator)
         if self.taken_over(media):
@@ -1477,8 +1481,11 @@ class ZoneRun:
     def finish(self, coordinator: Player, snap: GroupSnapshot, ending: Ending, watch: ChimeWatch) -> ZoneResult:
         self.log("end", ending.kind.value + (f": {ending.detail}" if ending.detail else ""), end=ending.kind.name)
         present = [m for m in snap.members if watch.members is None or m.member.uid in watch.members]
-        for gone in (m for m in snap.members if m not in present):
-            self.log("restore", f"{gone.member.name} left the group during the chime: left alone")
+        gone = [m for m in snap.members if m not in present]
+        for member_snap in gone:
+            self.log("restore", f"{member_snap.member.name} left the group during the chime: only its volume goes back")
+        for problem in self.restore_volumes_if_untouched(gone):
+            self.log("restore", f"volume not put back on {problem}", logging.WARNING)
         if ending.kind == EndKind.TAKEN_OVER:
             problems = self.restore_volumes_if_untouched(present)
             self.log(
@@ -1516,25 +1523,25 @@ class ZoneRun:
     def restored(
         self, ending: Ending, attempt: int, snap: GroupSnapshot, gap_ms: int, restore_started: float, problems: list[str]
     ) -> ZoneResult:
+        """The coordinator is back as it was: say how the zone did."""
         for problem in problems:
             self.log("restore", f"volume or mute not put back on {problem}", logging.ERROR)
-        clean = ending.kind in (EndKind.FINISHED, EndKind.SIGNAL, EndKind.TIMED_OUT) and not problems
+        # The chime was heard (to its end, or cut by a signal or the time limit).
+        heard = ending.kind in (EndKind.FINISHED, EndKind.SIGNAL, EndKind.TIMED_OUT)
+        failures = ([] if heard else [f"{ending.kind.value}: {ending.detail}"]) + problems
         self.log(
             "restore",
-            "restored" if not problems else "restored the source; some speakers were not",
-            logging.INFO if clean else logging.ERROR,
+            "restored the source; some speakers were not" if problems else "restored",
+            logging.ERROR if failures else logging.INFO,
             attempt=attempt,
             state=snap.transport_state,
             resume_gap_ms=gap_ms,
             restore_ms=self.elapsed_ms(restore_started),
-            outcome="ok" if clean and ending.kind == EndKind.FINISHED else "restored" if clean else "failed",
+            outcome="failed" if failures else "ok" if ending.kind == EndKind.FINISHED else "restored",
         )
-        if clean:
-            return ZoneResult(self.zone.name, Outcome.CHIMED, ending.kind.value)
-        details = [f"{ending.kind.value}: {ending.detail}"] if ending.kind not in (
-            EndKind.FINISHED, EndKind.SIGNAL, EndKind.TIMED_OUT
-        ) else []
-        return ZoneResult(self.zone.name, Outcome.FAILED, "; ".join(details + problems))
+        if failures:
+            return ZoneResult(self.zone.name, Outcome.FAILED, "; ".join(failures))
+        return ZoneResult(self.zone.name, Outcome.CHIMED, ending.kind.value)
 
     def restore_once(self, coordinator: Player, snap: GroupSnapshot, present: Sequence[MemberSnapshot]) -> list[str]:
         """Put the group back; returns the speakers whose volume or mute could not be."""
@@ -1628,22 +1635,23 @@ class ZoneRun:
             return f"transport is {state}, expected {snap.transport_state}"
         return ""
 
-    def restore_volumes_if_untouched(self, present: Sequence[MemberSnapshot]) -> list[str]:
-        """After a takeover: put back only the volumes nobody changed since the chime set them."""
-        problems: list[str] = []
-        for member_snap in present:
-            target = self.job.volume_for(member_snap.member.uid)
-            if target is None:
-                continue
-            player = self.player(member_snap.member)
-            try:
-                if player.volume() == target and member_snap.volume != target:
-                    player.set_volume(member_snap.volume)
-                if member_snap.mute and not player.mute():
-                    player.set_mute(True)
-            except PlayerError as error:
-                problems.append(str(error))
-        return problems
+    def restore_volumes_if_untouched(self, members: Sequence[MemberSnapshot]) -> list[str]:
+        """After a takeover: put back only the levels nobody changed since the chime set them."""
+        steps = [
+            LevelStep(m.member.name, functools.partial(self.restore_level_if_untouched, m))
+            for m in members
+            if self.job.volume_for(m.member.uid) is not None
+        ]
+        return apply_levels(steps)
+
+    def restore_level_if_untouched(self, member_snap: MemberSnapshot) -> None:
+        target = self.job.volume_for(member_snap.member.uid)
+        player = self.player(member_snap.member)
+        volume, mute = spawn(player.volume), spawn(player.mute)
+        if volume.result() == target and member_snap.volume != target:
+            player.set_volume(member_snap.volume)
+        if member_snap.mute and not mute.result():
+            player.set_mute(True)
 
 
 def quote(text: str) -> str:
