@@ -107,6 +107,7 @@ TIGHT_POLL_INTERVAL = 0.01  # at least this long between two looks near the end
 UNKNOWN_END_POLL_INTERVAL = 0.1  # between looks at a chime whose length nobody knows
 NEVER_STARTED_AFTER = 0.5  # stopped this long after Play without ever playing: it failed
 RETRY_PAUSE = 0.3
+VERIFY_INTERVAL = 0.1  # between looks at a group being put back
 
 T = TypeVar("T")
 
@@ -522,6 +523,8 @@ class Player:
     def call(self, service: str, action: str, args: list[tuple[str, object]]) -> dict[str, str]:
         soap = getattr(self._device, service)
         headers, body = soap.build_command(action, args)
+        if LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug("request host=%s action=%s args=%s", self.host, action, dict(args))
         connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             connection.request("POST", soap.control_url, body.encode("utf-8"), headers)
@@ -1608,25 +1611,23 @@ class ZoneRun:
 
     def verify(self, coordinator: Player, snap: GroupSnapshot) -> str:
         """Read the coordinator back: an empty string when it is as it was."""
+        # A resumed source is TRANSITIONING for a moment: look again for a while (slowly,
+        # other zones of the run may still be resuming), then accept it as on its way.
         deadline = time.monotonic() + max(1.0, self.timeout)
         while True:
-            state_f, media_f, position_f = (
-                spawn(coordinator.transport_state),
-                spawn(coordinator.media_info),
-                spawn(coordinator.position_info),
-            )
-            state, media, position = state_f.result(), media_f.result(), position_f.result()
-            if state == TRANSITIONING and time.monotonic() < deadline:
-                time.sleep(0.05)
-                continue
-            break
+            time.sleep(VERIFY_INTERVAL)
+            state = coordinator.transport_state()
+            if state != TRANSITIONING or time.monotonic() >= deadline:
+                break
+        media_f, position_f = spawn(coordinator.media_info), spawn(coordinator.position_info)
+        media, position = media_f.result(), position_f.result()
         if media.get("CurrentURI", "") != snap.uri:
             return f"source is {media.get('CurrentURI')!r}, expected {snap.uri!r}"
         if snap.kind == "queue" and snap.track and parse_track(position.get("Track")) != snap.track:
             return f"track is {position.get('Track')}, expected {snap.track}"
         expected_states = {
-            PLAYING: (PLAYING,),
-            TRANSITIONING: (PLAYING,),
+            PLAYING: PLAYING_STATES,
+            TRANSITIONING: PLAYING_STATES,
             PAUSED: (PAUSED,),
             STOPPED: (STOPPED,),
             NO_MEDIA: (NO_MEDIA, STOPPED),
