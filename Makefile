@@ -36,9 +36,10 @@ engine:
 images: engine
 	scripts/build-image.sh bookworm
 	scripts/build-image.sh trixie
+	scripts/build-image.sh household
 
 molecule: venv images
-	molecule test --all
+	scripts/molecule-all.sh
 
 demo: venv images
 	scripts/demo.sh

@@ -4,11 +4,47 @@
 # `docker import`. Skips the build when an image built from this same recipe exists.
 #
 #   scripts/build-image.sh bookworm|trixie      -> image sonos-chime-debian:<suite>
+#   scripts/build-image.sh household            -> image sonos-chime-household:bookworm
+#     (bookworm plus a venv at /opt/sonos-sim with what tests/sonos_sim imports, pinned as in
+#      requirements-dev.txt; the simulator's code is mounted from the checkout at run time)
 set -euo pipefail
-suite="${1:?usage: build-image.sh bookworm|trixie}"
+suite="${1:?usage: build-image.sh bookworm|trixie|household}"
 image="sonos-chime-debian:${suite}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 packages="systemd,systemd-sysv,python3,python3-apt,dbus,sudo,iproute2,ca-certificates,tzdata"
+# Bump when the way an image is made changes; the package list, the host's apt sources and CA
+# certificates (and for the household image the pins) are part of the recipe hash too.
+recipe_version=2
+
+if [ "$suite" = household ]; then
+  "$0" bookworm
+  image="sonos-chime-household:bookworm"
+  pins="$(grep -hiE '^(aiohttp|async-upnp-client|mutagen|PyYAML)==' "$here/requirements-dev.txt" "$here/files/requirements.txt" | sort -u)"
+  base_id="$(docker image inspect -f '{{ .Id }}' sonos-chime-debian:bookworm)"
+  recipe="$( (echo "$recipe_version"; echo "$pins"; echo "$base_id") | sha256sum | cut -c1-16)"
+  have="$(docker image inspect -f '{{ index .Config.Labels "org.sonos-chime.recipe" }}' "$image" 2>/dev/null || true)"
+  if [ "$have" = "$recipe" ]; then
+    echo "build-image: $image is current (recipe $recipe), skipping the build"
+    exit 0
+  fi
+  start=$(date +%s)
+  ctx="$(mktemp -d)"
+  trap 'rm -rf "$ctx"' EXIT
+  echo "$pins" >"$ctx/requirements.txt"
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM sonos-chime-debian:bookworm
+COPY requirements.txt /opt/sonos-sim-requirements.txt
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+ && python3 -m venv /opt/sonos-sim \
+ && /opt/sonos-sim/bin/pip install -q --disable-pip-version-check -r /opt/sonos-sim-requirements.txt \
+ && apt-get clean
+LABEL org.sonos-chime.recipe=$recipe
+CMD ["/lib/systemd/systemd"]
+DOCKERFILE
+  docker build -q -t "$image" "$ctx" >/dev/null 2>"$ctx/build.log" || { cat "$ctx/build.log" >&2; exit 1; }
+  echo "build-image: built $image in $(( $(date +%s) - start )) s"
+  exit 0
+fi
 
 case "$suite" in bookworm | trixie) ;; *) echo "build-image: unknown suite $suite" >&2; exit 2 ;; esac
 
@@ -24,7 +60,7 @@ mirror="${mirror:-$(grep -m1 -oE 'https?://[^ ]+' "$sources_file")}"
 
 # Extra CA certificates of the host (a TLS-intercepting proxy) so pip works in containers.
 ca_sum="$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | sha256sum | cut -c1-16)"
-recipe="$(cat "$0" "$sources_file" | sha256sum | cut -c1-16)-${ca_sum}"
+recipe="$( (echo "$recipe_version $packages $suite"; cat "$sources_file") | sha256sum | cut -c1-16)-${ca_sum}"
 
 if docker image inspect "$image" >/dev/null 2>&1; then
   have="$(docker image inspect -f '{{ index .Config.Labels "org.sonos-chime.recipe" }}' "$image" 2>/dev/null || true)"

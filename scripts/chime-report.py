@@ -10,7 +10,8 @@ event whose uri contains --url. For each speaker:
   during  its state while the chime played (uri, volume),
   after   its last state in the log.
 With --check, exits 1 unless every --expect zone paused, chimed and came back exactly (uri,
-track, transport state, volume, mute; position within 1 s of where it was paused), and no
+track, transport state, volume, mute; for a queue or file the position it resumed at within
+1 s of where it was paused; group members follow their coordinator), and no
 --untouched zone ever played the chime. Uses only the standard library.
 """
 
@@ -21,7 +22,11 @@ import json
 import sys
 from typing import Any
 
-TOUCH = {"Pause", "Stop", "SetAVTransportURI"}
+def is_read(ev: dict[str, Any]) -> bool:
+    """A request that only reads (chime.py snapshots a zone with these before it changes it)."""
+    action = str(ev.get("action") or "")
+    return ev.get("kind") == "request" and (action.startswith(("Get", "Browse")) or "/" in action
+                                            or action in ("M-SEARCH", "description"))
 
 
 def load(path: str) -> list[dict[str, Any]]:
@@ -36,38 +41,62 @@ def describe(state: dict[str, Any] | None) -> str:
     if len(uri) > 48:
         uri = uri[:45] + "..."
     pos = state.get("position")
-    return (f"{state.get('transport_state')} {uri} track {state.get('track')} at {pos:.1f}s vol {state.get('volume')}"
-            + (" muted" if state.get("mute") else "")) if pos is not None else f"{state.get('transport_state')} {uri}"
+    text = f"{state.get('transport_state')} {uri}"
+    if pos is not None:
+        text += f" track {state.get('track')} at {pos:.1f}s"
+    text += f" vol {state.get('volume')}" + (" muted" if state.get("mute") else "")
+    return text
 
 
 def analyse(events: list[dict[str, Any]], url: str) -> dict[str, dict[str, Any]]:
-    players: dict[str, dict[str, Any]] = {}
+    """Per player: before, during, after of the last chime in the log (see the module doc)."""
     by_player: dict[str, list[dict[str, Any]]] = {}
+    uid_of: dict[str, str] = {}
     for ev in events:
         if ev.get("player") and ev.get("transport_state") is not None:
             by_player.setdefault(ev["player"], []).append(ev)
+            uid_of[ev["player"]] = ev.get("uid") or ""
+    players: dict[str, dict[str, Any]] = {}
+    # Coordinators: their own transport carries the chime's URL.
     for name, evs in by_player.items():
+        info: dict[str, Any] = {"chimed": False, "before": evs[0], "during": None, "after": evs[-1],
+                                "paused_at": None, "restored_at": None, "window": None}
         chimed = [i for i, e in enumerate(evs) if url in (e.get("uri") or "")]
-        info: dict[str, Any] = {"chimed": bool(chimed), "before": evs[0], "during": None, "after": evs[-1],
-                                "paused_at": None, "restored_at": None}
         if chimed:
-            first = chimed[0]
-            touched = [i for i in range(first + 1) if evs[i].get("action") in TOUCH and (
-                evs[i].get("kind") == "state" or i == first)]
-            start = touched[0] if touched else first
-            info["before"] = evs[start - 1] if start > 0 else evs[start]
-            info["during"] = evs[first]
-            for e in evs[first:]:
-                if url in (e.get("uri") or "") and e.get("transport_state") == "PLAYING":
-                    info["during"] = e
-                    break
-            pause = [e for e in evs[:first + 1] if e.get("kind") == "state" and e.get("action") in ("Pause", "Stop")]
-            info["paused_at"] = pause[-1]["position"] if pause else info["before"].get("position")
-            back = [e for e in evs[chimed[-1] + 1:] if e.get("uri") == info["before"].get("uri")]
-            info["restored"] = back[0] if back else None
-            seeks = [e for e in back if e.get("action") in ("Seek", "Play", "playing")]
-            info["restored_at"] = (seeks or back or [{}])[0].get("position")
+            first = chimed[-1]
+            while first > 0 and url in (evs[first - 1].get("uri") or ""):
+                first -= 1
+            last = chimed[-1]
+            start = first  # step back over what chime.py changed before loading the chime
+            while start > 0 and not is_read(evs[start - 1]):
+                start -= 1
+            before = evs[start - 1] if start > 0 else evs[start]
+            during = next((e for e in evs[first:last + 1] if e.get("transport_state") == "PLAYING"), evs[first])
+            pauses = [e for e in evs[start:first + 1] if e.get("kind") == "state" and e.get("action") in ("Pause", "Stop")]
+            back = [e for e in evs[last + 1:] if e.get("uri") == before.get("uri") and e.get("transport_state") == "PLAYING"]
+            info.update(chimed=True, before=before, during=during,
+                        paused_at=pauses[-1]["position"] if pauses else before.get("position"),
+                        restored_at=back[0].get("position") if back else None,
+                        window=(evs[start]["mono"], evs[last]["mono"], during["mono"]))
         players[name] = info
+    # Group members follow their coordinator (their uri is x-rincon:<coordinator uid>).
+    by_uid = {uid: name for name, uid in uid_of.items()}
+    for name, evs in by_player.items():
+        info = players[name]
+        if info["chimed"]:
+            continue
+        for candidate in evs:
+            uri = candidate.get("uri") or ""
+            coordinator = by_uid.get(uri.removeprefix("x-rincon:")) if uri.startswith("x-rincon:") else None
+            window = players.get(coordinator or "", {}).get("window")
+            if window:
+                t0, _, t_during = window
+                prior = [e for e in evs if e["mono"] < t0]
+                inside = [e for e in evs if t0 <= e["mono"] <= t_during]
+                info.update(chimed=True, member_of=coordinator,
+                            before=prior[-1] if prior else evs[0],
+                            during=inside[-1] if inside else players[coordinator]["during"])
+                break
     return players
 
 
@@ -85,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in sorted(players):
         p = players[name]
         print(f"{name:<{width}}  before: {describe(p['before'])}")
-        print(f"{'':<{width}}  during: {describe(p['during']) if p['chimed'] else '(no chime)'}")
+        during = describe(p["during"]) if p["chimed"] else "(no chime)"
+        if p.get("member_of"):
+            during += f" (grouped with {p['member_of']}, which played the chime)"
+        print(f"{'':<{width}}  during: {during}")
         print(f"{'':<{width}}  after:  {describe(p['after'])}")
     problems: list[str] = []
     for zone in opts.expect:
@@ -97,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("uri", "track", "transport_state", "volume", "mute"):
             if before.get(key) != after.get(key):
                 problems.append(f"{zone}: {key} was {before.get(key)!r} before, {after.get(key)!r} after")
-        if before.get("transport_state") == "PLAYING" or p["paused_at"] is not None:
+        # Position is only meaningful for a queue or a file; a radio stream restarts its clock.
+        seekable = str(before.get("uri") or "").startswith(("x-rincon-queue:", "http:", "https:", "x-file-cifs:"))
+        if seekable and before.get("transport_state") == "PLAYING" and not p.get("member_of"):
             paused, restored = p["paused_at"], p["restored_at"]
             if paused is not None and restored is not None and abs(restored - paused) > 1.0:
                 problems.append(f"{zone}: paused at {paused:.2f}s, resumed at {restored:.2f}s")

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# make demo: a simulated household and a chime-host container on one Docker network. site.yml
+# converges the chime host with inventory/demo (after a real discovery by SSDP multicast),
+# playbooks/chime_now.yml plays a chime, and the simulator's event log shows what each speaker
+# played before, during and after. Everything it starts is removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+net=sonos-chime-demo
+prefix=172.30.40
+host=sonos-chime-demo
+household=sonos-chime-demo-household
+work="$(mktemp -d /tmp/sonos-chime-demo.XXXXXX)"
+
+cleanup() {
+  docker rm -f "$host" "$household" >/dev/null 2>&1 || true
+  docker network rm "$net" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+# Leftovers of an interrupted run.
+docker rm -f "$host" "$household" >/dev/null 2>&1 || true
+docker network rm "$net" >/dev/null 2>&1 || true
+scripts/build-image.sh household >/dev/null   # and bookworm; both are skipped when current
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Network $net ($prefix.0/24) with a simulated household and a chime host"
+docker network create --subnet "$prefix.0/24" --ip-range "$prefix.128/25" "$net" >/dev/null
+sed "s/__NET__/$prefix/g" molecule/shared/files/household.yml >"$work/household.yml"
+mkdir -m 0777 "$work/events"
+docker run -d --name "$household" --hostname "$household" --network "$net" --ip "$prefix.6" \
+  --cap-add NET_ADMIN -v "$root:$root:ro" -v "$work:/demo" -e PYTHONPATH="$root/tests" \
+  sonos-chime-household:bookworm sh -c "
+    for i in 11 12 13 14 15; do ip addr add $prefix.\$i/24 dev eth0; done
+    exec /opt/sonos-sim/bin/python -m sonos_sim serve /demo/household.yml --events /demo/events/events.jsonl" >/dev/null
+docker run -d --name "$host" --hostname "$host" --network "$net" --ip "$prefix.5" \
+  --cap-add SYS_ADMIN --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+  --tmpfs /run --tmpfs /run/lock --tmpfs /tmp sonos-chime-debian:bookworm /lib/systemd/systemd >/dev/null
+for _ in $(seq 1 30); do
+  state="$(docker exec "$host" systemctl is-system-running 2>/dev/null || true)"
+  case "$state" in running | degraded) break ;; esac
+  sleep 1
+done
+for _ in $(seq 1 30); do
+  grep -q "Chicken Coop" <(docker logs "$household" 2>&1) && break
+  sleep 0.5
+done
+docker logs "$household" 2>&1 | sed 's/^/    /'
+
+cp -r inventory/demo "$work/inventory"
+export ANSIBLE_CONFIG="$root/ansible.cfg" ANSIBLE_ROLES_PATH="$root/roles"
+
+step "Discovery from the chime host (playbooks/discover.yml)"
+ansible-playbook -i "$work/inventory/hosts.yml" playbooks/discover.yml | grep -E 'found|PLAY RECAP|failed=[1-9]' || true
+echo "    $work/inventory/host_vars/$host/sonos_zones.yml:"
+sed 's/^/    /' "$work/inventory/host_vars/$host/sonos_zones.yml"
+
+step "Converge the chime host (site.yml)"
+ansible-playbook -i "$work/inventory/hosts.yml" site.yml | tail -n 3
+docker exec "$host" systemctl list-timers --no-pager 'sonos-chime-*' | sed 's/^/    /'
+
+sleep 2
+step "Play the chime now (playbooks/chime_now.yml -e chime='Demo chime')"
+ansible-playbook -i "$work/inventory/hosts.yml" playbooks/chime_now.yml -e chime="Demo chime" \
+  | sed -n '/Chime now - journal of the run/,/PLAY RECAP/p' | grep -E 'INFO|WARNING|ERROR' | sed 's/^ *"//; s/",\?$//; s/^/    /' || true
+sleep 1
+
+step "What each speaker played (from the simulator's event log)"
+python3 scripts/chime-report.py "$work/events/events.jsonl" --url /chimes/soft-bells.mp3 \
+  --expect "Living Room" --expect Kitchen --expect "Bureau d'été" --expect Bathroom \
+  --untouched "Chicken Coop" --check

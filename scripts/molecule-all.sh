@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run every molecule scenario (molecule/*/molecule.yml) at the same time, each with its own
+# log under .cache/molecule/; print each one's result and time, and the end of a failed log.
+# Sequentially (`molecule test --all`) would work too; in parallel the pair takes about as long
+# as the slower one, since most of a scenario is waiting on containers.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .cache/molecule
+pids=()
+names=()
+for file in molecule/*/molecule.yml; do
+  scenario="$(basename "$(dirname "$file")")"
+  (
+    start=$(date +%s)
+    molecule test -s "$scenario" >".cache/molecule/$scenario.log" 2>&1
+    rc=$?
+    echo "$rc $(( $(date +%s) - start ))" >".cache/molecule/$scenario.result"
+    exit $rc
+  ) &
+  pids+=("$!")
+  names+=("$scenario")
+done
+status=0
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || status=1
+  read -r rc secs <".cache/molecule/${names[$i]}.result"
+  if [ "$rc" = 0 ]; then
+    echo "molecule ${names[$i]}: passed in ${secs} s (log: .cache/molecule/${names[$i]}.log)"
+  else
+    echo "molecule ${names[$i]}: FAILED after ${secs} s; end of .cache/molecule/${names[$i]}.log:"
+    grep -v '^\s*$' ".cache/molecule/${names[$i]}.log" | tail -n 60
+  fi
+done
+exit $status

@@ -1,0 +1,126 @@
+"""The role's filters: unit-safe names, ExecStart quoting, and the preflight rules."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load() -> ModuleType:
+    path = ROOT / "roles" / "sonos_chime" / "filter_plugins" / "sonos_chime.py"
+    spec = importlib.util.spec_from_file_location("sonos_chime_filters", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+F = load()
+SOUNDS = ROOT / "files" / "sounds"
+ZONES = [{"name": "Kitchen", "uid": "RINCON_1", "host": "192.0.2.1"},
+         {"name": "Living Room", "uid": "RINCON_2", "host": "192.0.2.2"}]
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("End of workday", "end-of-workday"),
+    ("Fin de journée", "fin-de-journee"),
+    ("Bureau d'été", "bureau-d-ete"),
+    ("Straße  Süd!!", "strasse-sud"),
+    ("  --Kids' Room--  ", "kids-room"),
+    ("Ærø", "aero"),
+])
+def test_slug(name: str, slug: str) -> None:
+    assert F.slug(name) == slug
+
+
+def test_slug_of_names_without_latin_letters_and_long_names() -> None:
+    assert F.slug("居間").startswith("x") and len(F.slug("居間")) == 9
+    assert F.slug("居間") != F.slug("台所")
+    long_slug = F.slug("a very long name " * 10)
+    assert len(long_slug) <= 60 and long_slug != F.slug("a very long name " * 11)
+
+
+def test_systemd_quote() -> None:
+    assert F.systemd_quote("Kitchen") == "'Kitchen'"
+    assert F.systemd_quote("Kid's Room") == '"Kid\'s Room"'
+    assert F.systemd_quote("100% $HOME") == "'100%% $$HOME'"
+
+
+def test_effective_zones_merge_and_exclude() -> None:
+    discovered = [{"name": "Kitchen", "uid": "RINCON_1", "host": "192.0.2.1"},
+                  {"name": "Coop", "uid": "RINCON_3", "host": "192.0.2.3"}]
+    manual = [{"name": "Kitchen", "uid": "RINCON_1", "host": "192.0.2.9"},
+              {"name": "Garage", "uid": "RINCON_4", "host": "192.0.2.4"}]
+    zones = F.effective_zones(discovered, manual, ["Coop"])
+    assert [(z["name"], z["host"]) for z in zones] == [("Kitchen", "192.0.2.9"), ("Garage", "192.0.2.4")]
+
+
+def test_units_skip_disabled_and_exclusions() -> None:
+    chimes = [{"name": "A", "sound": "x.mp3", "schedule": "daily"},
+              {"name": "B", "sound": "x.mp3", "schedule": ["hourly"], "zones_exclude": ["Kitchen"]},
+              {"name": "C", "sound": "x.mp3", "schedule": "daily", "enabled": False}]
+    units = F.units(chimes, ZONES)
+    assert [u["unit"] for u in units] == ["sonos-chime-a--kitchen", "sonos-chime-a--living-room",
+                                         "sonos-chime-b--living-room"]
+
+
+def problems(chimes, zones=ZONES, volume=30, exclude=()):  # type: ignore[no-untyped-def]
+    return F.problems(chimes, zones, [], list(exclude), volume, {}, str(SOUNDS))
+
+
+def test_good_inventory_and_empty_lists_pass() -> None:
+    assert problems([{"name": "Été", "sound": "ding-dong.mp3", "schedule": ["daily"], "volume": 0}]) == []
+    assert problems([], zones=[]) == []
+
+
+@pytest.mark.parametrize(("chimes", "expected"), [
+    ([{"name": "A", "sound": "nope.mp3", "schedule": "daily"}], "sound 'nope.mp3' is not a file"),
+    ([{"name": "A", "sound": "../x.mp3", "schedule": "daily"}], "must be a file name"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "volume": 101}], "volume 101 is not"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "volume": True}], "volume True is not"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "zones": ["Attic"]}], "'Attic', which is not a known zone"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": []}], "schedule is missing"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily"}] * 2, "sonos_chime_chimes[1] ('A'): duplicate chime name"),
+    ([{"name": "A b", "sound": "ding-dong.mp3", "schedule": "daily"},
+      {"name": "a-B", "sound": "ding-dong.mp3", "schedule": "daily"}], "collides with chime 'A b'"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "zone_volumes": {"Kitchen": 200}}],
+     "zone_volumes['Kitchen'] 200"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "colour": "red"}], "unknown key 'colour'"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "sources": {"tv": "maybe"}}], "sources.tv 'maybe'"),
+])
+def test_bad_chimes_are_named(chimes, expected) -> None:  # type: ignore[no-untyped-def]
+    found = problems(chimes)
+    assert any(expected in p for p in found), found
+
+
+def test_bad_zones_and_volume_are_named() -> None:
+    assert any("sonos_chime_zones[2] ('Kitchen'): duplicate zone name" in p for p in problems([], zones=ZONES + ZONES[:1]))
+    assert any("sonos_chime_volume: 120" in p for p in problems([], volume=120))
+    assert any("left out by sonos_chime_zones_exclude" in p for p in problems(
+        [{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "zones": ["Kitchen"]}], exclude=["Kitchen"]))
+    assert any("plays on no zone" in p for p in problems(
+        [{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily"}], zones=[]))
+
+
+def test_config_document_follows_the_contract() -> None:
+    doc = F.config([{"name": "A", "sound": "my sound.mp3", "schedule": "daily", "zone_volumes": {"Kitchen": 5}}],
+                   ZONES, "http://192.0.2.5:8080/chimes/", 30, {"queue": "interrupt"},
+                   {"runtime_dir": "/run/sonos-chime"})
+    assert doc["chimes"][0] == {"name": "A", "url": "http://192.0.2.5:8080/chimes/my%20sound.mp3", "volume": 30,
+                                "zone_volumes": {"Kitchen": 5}, "zones": ["Kitchen", "Living Room"],
+                                "sources": {"queue": "interrupt"}}
+    assert doc["zones"] == ZONES
+
+
+def test_discovery_doc_is_stable() -> None:
+    found = [{"name": "b", "uid": "R2", "host": "h2", "model": "m", "coordinator": "R2"},
+             {"coordinator": "R1", "model": "m", "host": "h1", "uid": "R1", "name": "A"}]
+    doc = F.discovery_doc(found, "pi")
+    assert doc == F.discovery_doc(list(reversed(found)), "pi")
+    assert doc.startswith("# Written by playbooks/discover.yml for pi.")
+    assert doc.index("name: A") < doc.index("name: b")
