@@ -21,7 +21,7 @@ from .media import NotAudio, probe
 from .model import Household, Player, Track, UpnpFault, source_kind
 
 # Transport commands a grouped non-coordinator refuses (SoCo sees 800 from real players).
-COORDINATOR_ONLY = {"Play", "Pause", "Stop", "Seek", "Next", "Previous", "SetPlayMode", "SetCrossfadeMode"}
+COORDINATOR_ONLY = {"Play", "Pause", "Stop", "Seek", "Next", "Previous", "SetPlayMode", "SetCrossfadeMode", "ConfigureSleepTimer"}
 
 
 @dataclass
@@ -266,7 +266,28 @@ async def get_current_transport_actions(call: Call) -> Result:
 
 @handles("AVTransport", "GetRemainingSleepTimerDuration")
 async def get_sleep_timer(call: Call) -> Result:
-    return {"RemainingSleepTimerDuration": "", "CurrentSleepTimerGeneration": "0"}
+    transport = call.coordinator.transport
+    remaining = call.household.sleep_remaining(transport)
+    return {
+        "RemainingSleepTimerDuration": "" if remaining is None else didl.hms(remaining),
+        "CurrentSleepTimerGeneration": str(transport.sleep_generation),
+    }
+
+
+@handles("AVTransport", "ConfigureSleepTimer")
+async def configure_sleep_timer(call: Call) -> Result:
+    text = call.arg("NewSleepTimerDuration")
+    if not text:
+        call.household.set_sleep_timer(call.player, None)
+        return {}
+    try:
+        seconds = didl.parse_hms(text)
+    except ValueError as exc:
+        raise UpnpFault(402, "duration is H:MM:SS") from exc
+    if not 0 <= seconds < 86400:
+        raise UpnpFault(402, "duration out of range")
+    call.household.set_sleep_timer(call.player, seconds)
+    return {}
 
 
 # ---- AVTransport: commands -----------------------------------------------------------

@@ -70,6 +70,7 @@ GetTransportSettings: InstanceID -> PlayMode, RecQualityMode
 GetCrossfadeMode: InstanceID -> CrossfadeMode
 GetCurrentTransportActions: InstanceID -> Actions
 GetRemainingSleepTimerDuration: InstanceID -> RemainingSleepTimerDuration, CurrentSleepTimerGeneration
+ConfigureSleepTimer: InstanceID, NewSleepTimerDuration ->
 Stop: InstanceID ->
 Play: InstanceID, Speed ->
 Pause: InstanceID ->

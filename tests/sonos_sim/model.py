@@ -96,6 +96,8 @@ class Transport:
     crossfade: bool = False
     playback_error: str | None = None
     timer: asyncio.TimerHandle | None = None
+    sleep_timer: asyncio.TimerHandle | None = None
+    sleep_generation: int = 0
 
     @property
     def kind(self) -> str:
@@ -443,9 +445,35 @@ class Household:
         if transport.kind != "queue":
             raise UpnpFault(701, "not on the queue")
         target = transport.track + step
+        if transport.play_mode in ("REPEAT_ALL", "SHUFFLE") and player.queue:
+            target = (target - 1) % len(player.queue) + 1
         if not 1 <= target <= len(player.queue):
             raise UpnpFault(711, "no such track")
         self.seek_track(player, target)
+
+    def set_sleep_timer(self, player: Player, seconds: float | None) -> None:
+        """ConfigureSleepTimer: at the end, the transport pauses (a real player's sleep)."""
+        transport = player.transport
+        if transport.sleep_timer is not None:
+            transport.sleep_timer.cancel()
+            transport.sleep_timer = None
+        transport.sleep_generation += 1
+        if seconds is not None:
+            transport.sleep_timer = self._call_later(seconds, lambda: self._fall_asleep(player))
+        self.log_state(player, "ConfigureSleepTimer")
+
+    def sleep_remaining(self, transport: Transport) -> float | None:
+        if transport.sleep_timer is None or self.loop is None:
+            return None
+        return max(0.0, transport.sleep_timer.when() - self.loop.time())
+
+    def _fall_asleep(self, player: Player) -> None:
+        transport = player.transport
+        transport.sleep_timer = None
+        if transport.state in ("PLAYING", "TRANSITIONING"):
+            self._freeze(transport)
+            transport.state = "PAUSED_PLAYBACK" if transport.kind != "tv" else "STOPPED"
+        self.log_state(player, "sleep_timer_expired")
 
     def queue_changed(self, player: Player) -> None:
         player.queue_update_id += 1

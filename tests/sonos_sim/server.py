@@ -268,8 +268,9 @@ class HouseholdRuntime:
         for timer in self._timers:
             timer.cancel()
         for player in self.household.players.values():
-            if player.transport.timer is not None:
-                player.transport.timer.cancel()
+            for handle in (player.transport.timer, player.transport.sleep_timer):
+                if handle is not None:
+                    handle.cancel()
         if self.ssdp is not None:
             self.ssdp.stop()
         self.gena.close()
