@@ -1123,7 +1123,7 @@ class ZoneRun:
         self.group_label = located.group.label
         moved = member.host != self.zone.host
         message = f"moved by DHCP from {self.zone.host}" if moved else "found at its last-known host"
-        self.log("locate", message, host=member.host, ms=self.elapsed_ms(started))
+        self.log("locate", message, host=member.host, locate_ms=self.elapsed_ms(started))
 
     def player_zone_for(self, located: Located) -> ZoneRef:
         """The first zone of this chime, in config order, that is in this zone's group."""
@@ -1188,7 +1188,7 @@ class ZoneRun:
             track=snap.track,
             position=format_duration(snap.position),
             volumes=volumes_text or "-",
-            ms=self.elapsed_ms(started),
+            snapshot_ms=self.elapsed_ms(started),
         )
         return snap
 
@@ -1482,7 +1482,8 @@ class ZoneRun:
     # ---- putting everything back
 
     def finish(self, coordinator: Player, snap: GroupSnapshot, ending: Ending, watch: ChimeWatch) -> ZoneResult:
-        self.log("end", ending.kind.value + (f": {ending.detail}" if ending.detail else ""), end=ending.kind.name)
+        played_ms = round((ending.at - self.clock.play_sent) * 1000) if self.clock is not None else 0
+        self.log("end", ending.kind.value + (f": {ending.detail}" if ending.detail else ""), end=ending.kind.name, chime_ms=played_ms)
         present = [m for m in snap.members if watch.members is None or m.member.uid in watch.members]
         gone = [m for m in snap.members if m not in present]
         for member_snap in gone:
