@@ -218,3 +218,15 @@ def test_next_wraps_in_repeat_all_and_is_711_at_the_end_in_normal(household):
     with pytest.raises(SoCoUPnPException) as raised:
         kitchen.next()
     assert raised.value.error_code == "711"
+
+
+def test_balance_sets_the_channels_and_leaves_the_master_volume(household):
+    home = household({"players": [{"name": "Den", "model": "Sonos Arc", "state": {"volume": 30}}]})
+    den = soco.SoCo(home.players["Den"].ip)
+    den.balance = (100, 60)
+    assert den.balance == (100, 60)
+    assert den.volume == 30
+    den.night_mode = True
+    den.audio_delay = 3
+    assert (den.night_mode, den.audio_delay, den.surround_enabled) == (True, 3, True)
+    assert den.get_speaker_info(refresh=True)["player_icon"] == "/img/icon-S19.png"

@@ -18,7 +18,7 @@ from .descriptions import (
     zone_group_state,
 )
 from .media import NotAudio, probe
-from .model import Household, Player, Track, UpnpFault, source_kind
+from .model import EQ_RANGES, Household, Player, Track, UpnpFault, source_kind
 
 # Transport commands a grouped non-coordinator refuses (SoCo sees 800 from real players).
 COORDINATOR_ONLY = {"Play", "Pause", "Stop", "Seek", "Next", "Previous", "SetPlayMode", "SetCrossfadeMode", "ConfigureSleepTimer"}
@@ -380,14 +380,29 @@ def _set_volume(call: Call, player: Player, volume: int, cause: str) -> None:
     call.household.log_state(player, cause)
 
 
+def _channel(call: Call) -> str:
+    channel = call.args.get("Channel", "Master")
+    if channel not in ("Master", "LF", "RF"):
+        raise UpnpFault(402, "unknown channel")
+    return channel
+
+
 @handles("RenderingControl", "GetVolume")
 async def get_volume(call: Call) -> Result:
-    return {"CurrentVolume": str(call.player.volume)}
+    channel = _channel(call)
+    volume = call.player.volume if channel == "Master" else call.player.channel_volume[channel]
+    return {"CurrentVolume": str(volume)}
 
 
 @handles("RenderingControl", "SetVolume")
 async def set_volume(call: Call) -> Result:
-    _set_volume(call, call.player, call.int_arg("DesiredVolume", 0, 100), "SetVolume")
+    channel = _channel(call)
+    desired = call.int_arg("DesiredVolume", 0, 100)
+    if channel == "Master":
+        _set_volume(call, call.player, desired, "SetVolume")
+    else:
+        call.player.channel_volume[channel] = desired
+        call.household.log_state(call.player, "SetVolume")
     return {}
 
 
@@ -458,7 +473,8 @@ async def set_eq(call: Call) -> Result:
     eq_type = call.arg("EQType")
     if eq_type not in call.player.eq:
         raise UpnpFault(402, "unknown EQ type")
-    call.player.eq[eq_type] = call.int_arg("DesiredValue", -15, 15)
+    low, high = EQ_RANGES[eq_type]
+    call.player.eq[eq_type] = call.int_arg("DesiredValue", low, high)
     return {}
 
 

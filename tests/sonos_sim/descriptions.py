@@ -242,6 +242,8 @@ def device_description(household: Household, player: Player) -> str:
         f"<UDN>uuid:{player.uid}</UDN><minCompatibleVersion>84.0-00000</minCompatibleVersion>"
         f"<displayVersion>{DISPLAY_VERSION}</displayVersion><extraVersion></extraVersion>"
         f"<roomName>{room}</roomName><displayName>{model}</displayName><zoneType>11</zoneType>"
+        f"<iconList><icon><id>0</id><mimetype>image/png</mimetype><width>48</width><height>48</height><depth>24</depth>"
+        f"<url>/img/icon-{player.model_number}.png</url></icon></iconList>"
         f"<internalSpeakerSize>5</internalSpeakerSize><feature1>0x00000000</feature1>"
         + service_list(ROOT_SERVICES)
         + "<deviceList>"

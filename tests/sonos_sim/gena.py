@@ -163,7 +163,8 @@ class Gena:
 
     def _rc_last_change(self, player: Player) -> str:
         parts = (
-            f'<Volume channel="Master" val="{player.volume}"/><Volume channel="LF" val="100"/><Volume channel="RF" val="100"/>'
+            f'<Volume channel="Master" val="{player.volume}"/><Volume channel="LF" val="{player.channel_volume["LF"]}"/>'
+            f'<Volume channel="RF" val="{player.channel_volume["RF"]}"/>'
             f'<Mute channel="Master" val="{int(player.mute)}"/><Bass val="{player.bass}"/><Treble val="{player.treble}"/>'
             f'<Loudness channel="Master" val="{int(player.loudness)}"/><OutputFixed val="{int(player.output_fixed)}"/>'
         )

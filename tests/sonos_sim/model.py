@@ -65,6 +65,19 @@ def source_kind(uri: str) -> str:
     return "unknown"
 
 
+# EQ types a player answers GetEQ/SetEQ for: default and allowed range.
+EQ_DEFAULTS = {
+    "DialogLevel": 0, "NightMode": 0, "SpeechEnhanceEnabled": 0, "SubGain": 0, "SubEnable": 1,
+    "SubCrossover": 80, "SurroundEnable": 1, "SurroundLevel": 0, "MusicSurroundLevel": 0,
+    "SurroundMode": 0, "HeightChannelLevel": 0, "AudioDelay": 0,
+}
+EQ_RANGES = {
+    "DialogLevel": (0, 1), "NightMode": (0, 1), "SpeechEnhanceEnabled": (0, 1), "SubGain": (-15, 15),
+    "SubEnable": (0, 1), "SubCrossover": (50, 110), "SurroundEnable": (0, 1), "SurroundLevel": (-15, 15),
+    "MusicSurroundLevel": (-15, 15), "SurroundMode": (0, 1), "HeightChannelLevel": (-10, 10), "AudioDelay": (0, 5),
+}
+
+
 @dataclass
 class Track:
     uri: str
@@ -136,7 +149,8 @@ class Player:
     treble: int
     loudness: bool
     output_fixed: bool
-    eq: dict[str, int] = field(default_factory=lambda: {"DialogLevel": 0, "NightMode": 0, "SubGain": 0, "SurroundEnable": 1})
+    eq: dict[str, int] = field(default_factory=lambda: dict(EQ_DEFAULTS))
+    channel_volume: dict[str, int] = field(default_factory=lambda: {"LF": 100, "RF": 100})
     led_on: bool = True
     boot_seq: int = 42
     requests_served: int = 0
