@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+
 import pytest
 import soco
 from soco import events
@@ -59,3 +61,19 @@ def test_rendering_and_topology_events(household, soco_events):
         topology.unsubscribe()
     subscribes = [e["action"] for e in home.requests() if "SUBSCRIBE" in e["action"]]
     assert subscribes.count("UNSUBSCRIBE /ZoneGroupTopology/Event") == 1
+
+
+def test_a_regroup_is_one_topology_event(household, soco_events):
+    home = household({
+        "players": [{"name": "A"}, {"name": "B"}, {"name": "C"}],
+        "faults": [{"kind": "regroup", "at": 0.5, "groups": [{"coordinator": "A", "members": ["B", "C"]}]}],
+    })
+    topology = soco.SoCo(home.players["C"].ip).zoneGroupTopology.subscribe()
+    try:
+        assert next_event(topology).seq == "0"
+        changed = next_event(topology)
+        assert changed.seq == "1" and changed.variables["zone_group_state"].count("<ZoneGroup ") == 1
+        with pytest.raises(queue.Empty):  # nothing else was sent
+            topology.events.get(timeout=0.5)
+    finally:
+        topology.unsubscribe()

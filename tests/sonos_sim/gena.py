@@ -51,6 +51,7 @@ class Gena:
         self.household = household
         self.subscriptions: dict[str, Subscription] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._topology_pending: set[str] = set()
         household.listeners.append(self.on_change)
 
     def subscribe(self, player: Player, path: str, headers: dict[str, str]) -> tuple[Subscription, int]:
@@ -86,8 +87,23 @@ class Gena:
         for subscription in list(self.subscriptions.values()):
             if subscription.expires < now:
                 del self.subscriptions[subscription.sid]
+            elif subscription.service == "ZoneGroupTopology" and kind == "topology":
+                self._send_topology_once(subscription)
             elif self._concerns(subscription, player, kind):
                 self._send(subscription)
+
+    def _send_topology_once(self, subscription: Subscription) -> None:
+        """One regroup touches many players but is one topology change: one event."""
+        if subscription.sid in self._topology_pending:
+            return
+        self._topology_pending.add(subscription.sid)
+
+        def flush() -> None:
+            self._topology_pending.discard(subscription.sid)
+            if subscription.sid in self.subscriptions:
+                self._send(subscription)
+
+        asyncio.get_running_loop().call_soon(flush)
 
     def _concerns(self, subscription: Subscription, player: Player, kind: str) -> bool:
         if subscription.service == "ZoneGroupTopology":
