@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import soco
@@ -84,3 +85,15 @@ def test_check_validates_every_example_household():
     result = subprocess.run([sys.executable, "-m", "sonos_sim", "check", *files], check=False, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == len(files) >= 4
+
+
+def test_stopped_households_leave_no_threads_or_listeners(household):
+    before = {t for t in threading.enumerate() if t.name == "sonos-sim"}
+    home = household("group-on-radio.yml")
+    ip = home.players["Office"].ip
+    assert {t for t in threading.enumerate() if t.name == "sonos-sim"} - before
+    home.stop()
+    assert {t for t in threading.enumerate() if t.name == "sonos-sim"} - before == set()
+    with socket.socket() as probe:
+        assert probe.connect_ex((ip, 1400)) != 0
+    home.stop()  # stopping twice is harmless
