@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse, urlsplit
 from xml.sax.saxutils import escape
 
 import requests
@@ -389,6 +389,18 @@ def format_duration(seconds: float) -> str:
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
+def same_uri(reported: str, sent: str) -> bool:
+    """Whether a player reports the URI it was given (it may re-encode or re-case it)."""
+    if reported == sent:
+        return True
+
+    def normal(uri: str) -> tuple[str, ...]:
+        parts = urlsplit(unquote(uri))
+        return (parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query)
+
+    return normal(reported) == normal(sent)
+
+
 def chime_metadata(title: str) -> str:
     return (
         '<DIDL-Lite xmlns:dc="http://purl.org/dc/elements/1.1/" '
@@ -672,19 +684,49 @@ class LevelStep:
     """One volume or mute change on one speaker of the group."""
 
     speaker: str
+    key: tuple[str, str]  # (uid, "volume" | "mute")
     change: Callable[[], None]
 
 
-def apply_levels(steps: Sequence[LevelStep]) -> list[str]:
-    """Make the changes at once, each retried once; a speaker that fails never holds up the rest."""
-    running = [(step.speaker, spawn(functools.partial(retry_once, step.change))) for step in steps]
-    problems: list[str] = []
-    for speaker, future in running:
+def retry_lost_answer(step: Callable[[], None]) -> None:
+    try:
+        step()
+    except PlayerError as error:
+        if error.upnp_code is not None:
+            raise
+        time.sleep(0.1)
+        step()
+
+
+@dataclass
+class LevelResults:
+    """How a batch of level changes went: a speaker that refused kept its level; one that
+    did not answer may or may not have changed."""
+
+    applied: list[LevelStep] = field(default_factory=list)
+    refused: list[tuple[LevelStep, PlayerError]] = field(default_factory=list)
+    lost: list[tuple[LevelStep, PlayerError]] = field(default_factory=list)
+
+    @property
+    def maybe_changed(self) -> set[tuple[str, str]]:
+        return {step.key for step in self.applied} | {step.key for step, _ in self.lost}
+
+    @property
+    def failures(self) -> list[str]:
+        return [f"{step.speaker}: {error}" for step, error in self.refused + self.lost]
+
+
+def apply_levels(steps: Sequence[LevelStep]) -> LevelResults:
+    """Make the changes at once; a speaker that fails never holds up the rest."""
+    running = [(step, spawn(functools.partial(retry_lost_answer, step.change))) for step in steps]
+    results = LevelResults()
+    for step, future in running:
         try:
             future.result()
+            results.applied.append(step)
         except PlayerError as error:
-            problems.append(f"{speaker}: {error}")
-    return problems
+            (results.refused if error.upnp_code is not None else results.lost).append((step, error))
+    return results
 
 
 # --------------------------------------------------------------------------------------
@@ -1013,6 +1055,7 @@ class ZoneRun:
         self.group_label = "?"
         self.source = "?"
         self.clock: ChimeClock | None = None
+        self.levels_changed: set[tuple[str, str]] = set()  # what the chime changed, to put back
 
     # ---- logging
 
@@ -1033,6 +1076,16 @@ class ZoneRun:
 
     def elapsed_ms(self, since: float) -> int:
         return round((time.monotonic() - since) * 1000)
+
+    def set_chime_levels(self, steps: Sequence[LevelStep]) -> None:
+        """The chime's volume and unmute: a speaker that refuses (a fixed line-out volume,
+        say) keeps its level and is not put back; one that does not answer will be."""
+        results = apply_levels(steps)
+        self.levels_changed |= results.maybe_changed
+        for step, error in results.refused:
+            self.log("play", f"{step.speaker} kept its {step.key[1]}: {error}", logging.WARNING)
+        for step, error in results.lost:
+            self.log("play", f"{step.speaker} did not answer: {error}", logging.WARNING)
 
     # ---- the whole zone
 
@@ -1303,9 +1356,9 @@ class ZoneRun:
 
     def refused(self, snap: GroupSnapshot, error: PlayerError) -> ZoneResult:
         """The player refused the sound: its source was never replaced."""
-        volumes_changed = self.safe_to_change_volume_early(snap)  # set while the URI was refused
-        problems = apply_levels(self.member_restore_steps(snap.members, hold_muted=False)) if volumes_changed else []
-        changed = "volumes, put back" if volumes_changed else "nothing"
+        # Nothing plays, so the chime volume may have been set while the URI was refused.
+        problems = apply_levels(self.member_restore_steps(snap.members, hold_muted=False)).failures
+        changed = "volumes, put back" if self.levels_changed else "nothing"
         self.log("play", str(error), logging.ERROR, outcome="failed", changed=changed)
         for problem in problems:
             self.log("restore", f"volume or mute not put back on {problem}", logging.ERROR)
@@ -1320,14 +1373,12 @@ class ZoneRun:
 
         if self.safe_to_change_volume_early(snap):
             switching = spawn(set_uri)
-            problems = apply_levels(level_steps)
+            self.set_chime_levels(level_steps)
             switching.result()
         else:
             # Raising the volume while the old music plays would blast it: switch first.
             set_uri()
-            problems = apply_levels(level_steps)
-        for problem in problems:
-            self.log("play", f"chime volume not set on {problem}", logging.WARNING)
+            self.set_chime_levels(level_steps)
         play_sent = time.monotonic()
         retry_once(coordinator.play)
         self.log(
@@ -1344,11 +1395,11 @@ class ZoneRun:
             target = self.job.volume_for(member_snap.member.uid)
             if target is None:
                 continue
-            player, name = self.player(member_snap.member), member_snap.member.name
+            player, name, uid = self.player(member_snap.member), member_snap.member.name, member_snap.member.uid
             if member_snap.volume != target:
-                steps.append(LevelStep(name, functools.partial(player.set_volume, target)))
+                steps.append(LevelStep(name, (uid, "volume"), functools.partial(player.set_volume, target)))
             if member_snap.mute:
-                steps.append(LevelStep(name, functools.partial(player.set_mute, False)))
+                steps.append(LevelStep(name, (uid, "mute"), functools.partial(player.set_mute, False)))
         return steps
 
     def safe_to_change_volume_early(self, snap: GroupSnapshot) -> bool:
@@ -1477,7 +1528,7 @@ class ZoneRun:
 
     def taken_over(self, media: Mapping[str, str]) -> bool:
         uri = media.get("CurrentURI", "")
-        return bool(uri) and uri != self.job.url
+        return bool(uri) and not same_uri(uri, self.job.url)
 
     # ---- putting everything back
 
@@ -1553,7 +1604,7 @@ class ZoneRun:
         # always before Play: nothing is ever heard at the chime volume but the chime.
         paused = snap.transport_state == PAUSED
         source = spawn(lambda: self.restore_source(coordinator, snap))
-        problems = apply_levels(self.member_restore_steps(present, hold_muted=paused))
+        problems = apply_levels(self.member_restore_steps(present, hold_muted=paused)).failures
         source.result()
         if snap.was_playing:
             coordinator.play()
@@ -1565,22 +1616,22 @@ class ZoneRun:
                 coordinator.pause()
             finally:
                 unmute = [
-                    LevelStep(m.member.name, functools.partial(self.player(m.member).set_mute, False))
+                    LevelStep(m.member.name, (m.member.uid, "mute"), functools.partial(self.player(m.member).set_mute, False))
                     for m in present
                     if not m.mute
                 ]
-                problems += apply_levels(unmute)
+                problems += apply_levels(unmute).failures
         return problems
 
     def member_restore_steps(self, present: Sequence[MemberSnapshot], hold_muted: bool) -> list[LevelStep]:
+        """Put back what the chime changed (and, to restore a pause silently, mute them all)."""
         steps: list[LevelStep] = []
         for member_snap in present:
-            target = self.job.volume_for(member_snap.member.uid)
-            player, name = self.player(member_snap.member), member_snap.member.name
-            if target is not None and member_snap.volume != target:
-                steps.append(LevelStep(name, functools.partial(player.set_volume, member_snap.volume)))
-            if hold_muted or (target is not None and member_snap.mute):
-                steps.append(LevelStep(name, functools.partial(player.set_mute, True)))
+            player, name, uid = self.player(member_snap.member), member_snap.member.name, member_snap.member.uid
+            if (uid, "volume") in self.levels_changed:
+                steps.append(LevelStep(name, (uid, "volume"), functools.partial(player.set_volume, member_snap.volume)))
+            if hold_muted or (uid, "mute") in self.levels_changed:
+                steps.append(LevelStep(name, (uid, "mute"), functools.partial(player.set_mute, True)))
         return steps
 
     def restore_source(self, coordinator: Player, snap: GroupSnapshot) -> None:
@@ -1640,19 +1691,19 @@ class ZoneRun:
     def restore_volumes_if_untouched(self, members: Sequence[MemberSnapshot]) -> list[str]:
         """After a takeover: put back only the levels nobody changed since the chime set them."""
         steps = [
-            LevelStep(m.member.name, functools.partial(self.restore_level_if_untouched, m))
+            LevelStep(m.member.name, (m.member.uid, "volume"), functools.partial(self.restore_level_if_untouched, m))
             for m in members
-            if self.job.volume_for(m.member.uid) is not None
+            if (m.member.uid, "volume") in self.levels_changed or (m.member.uid, "mute") in self.levels_changed
         ]
-        return apply_levels(steps)
+        return apply_levels(steps).failures
 
     def restore_level_if_untouched(self, member_snap: MemberSnapshot) -> None:
-        target = self.job.volume_for(member_snap.member.uid)
+        uid = member_snap.member.uid
         player = self.player(member_snap.member)
         volume, mute = spawn(player.volume), spawn(player.mute)
-        if volume.result() == target and member_snap.volume != target:
+        if (uid, "volume") in self.levels_changed and volume.result() == self.job.volume_for(uid):
             player.set_volume(member_snap.volume)
-        if member_snap.mute and not mute.result():
+        if (uid, "mute") in self.levels_changed and not mute.result():
             player.set_mute(True)
 
 

@@ -381,3 +381,23 @@ def test_a_coordinator_that_goes_silent_mid_chime_ends_the_run_in_bounded_time(h
     assert "zone=Kitchen group=Kitchen step=play" in run.stderr  # it did chime first
     assert "zone=Kitchen" in run.stderr and "outcome=failed" in run.stderr
     assert_restored(before, home.players["Office"].state())
+
+
+def test_a_speaker_with_a_fixed_volume_keeps_it_and_the_rest_chimes(household: Any, chime_setup: Any, sounds: Any) -> None:
+    spec = lone_players("Kitchen")
+    spec["players"].append({"name": "Port", "model": "Sonos Port", "state": {"volume": 100, "output_fixed": True}})
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Port"]}]
+    home = household(spec)
+    setup = chime_setup(home, ["Kitchen"])
+    before = {name: handle.state() for name, handle in home.players.items()}
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 0, run.stderr
+    assert "Port kept its volume" in run.stderr
+    heard = first_state(home.events(), "Kitchen", "playing", uri=sounds.url("/chime.mp3"))
+    assert heard["volume"] == 30
+    setters = [e for e in requests(home.events(), "SetVolume", "Port") if not e["fault"]]
+    assert setters == []
+    for name, handle in home.players.items():
+        assert_restored(before[name], handle.state())
