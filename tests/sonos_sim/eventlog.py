@@ -21,8 +21,10 @@ class EventLog:
     def write(self, event: dict[str, Any]) -> None:
         stamped = {"mono": time.monotonic(), "wall": datetime.now(UTC).isoformat(), **event}
         line = json.dumps(stamped, ensure_ascii=False)
+        # Keep what the file holds, parsed back, so tests see exactly what readers of the file see.
+        parsed = json.loads(line)
         with self._lock:
-            self._events.append(stamped)
+            self._events.append(parsed)
             if self._file is not None:
                 self._file.write(line + "\n")
                 self._file.flush()
