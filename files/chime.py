@@ -487,8 +487,8 @@ def parse_member(element: ET.Element) -> Member:
 
 
 # --------------------------------------------------------------------------------------
-# Talking to players: SoCo's service objects, argument lists given (so SoCo never fetches
-# service descriptions) and every call bounded by a short timeout.
+# Talking to players: SoCo's service objects build and read every request (argument lists
+# given, so SoCo never fetches service descriptions); every call has a short timeout.
 
 
 class PlayerError(Exception):
@@ -668,14 +668,14 @@ def gather(functions: Sequence[Callable[[], T]]) -> list[T]:
     return results
 
 
-def retry_once(step: Callable[[], T], pause: float = 0.1) -> T:
+def retry_once(step: Callable[[], T]) -> T:
     """Run a request; after a lost answer or a transient refusal (701), try once more."""
     try:
         return step()
     except PlayerError as error:
         if not error.transient:
             raise
-        time.sleep(RETRY_PAUSE if error.upnp_code == "701" else pause)
+        time.sleep(RETRY_PAUSE if error.upnp_code is not None else 0.1)
         return step()
 
 
@@ -689,6 +689,7 @@ class LevelStep:
 
 
 def retry_lost_answer(step: Callable[[], None]) -> None:
+    """Run a level change; after a lost answer, once more (a refusal stands)."""
     try:
         step()
     except PlayerError as error:
@@ -1268,6 +1269,9 @@ class ZoneRun:
             self.log("snapshot", str(error), logging.ERROR, outcome="failed")
             return ZoneResult(self.zone.name, Outcome.FAILED, str(error))
         decision, reason = self.decide(snap)
+        sound = self.context.sound.result()
+        if decision == "interrupt" and sound.reachable is False:
+            decision, reason = "skip", f"sound unreachable: {sound.detail}"
         self.log("decide", f"dry run, nothing changed: would {decision}", decision=decision, reason=reason)
         return ZoneResult(self.zone.name, Outcome.SKIPPED, f"dry run: would {decision}")
 
