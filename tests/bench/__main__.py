@@ -1,0 +1,106 @@
+"""`make bench`: how fast, how faithful, how robust chime.py is, beside the usual approach.
+
+    PYTHONPATH=tests python -m bench [--repeat N] [--only speed,faults,role] [--results DIR]
+
+Prints Markdown tables, writes the raw figures to results/bench-<time>.json (and
+results/latest.json) and the timelines to results/timeline.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sonos_sim.mediaserver import MediaServer
+from sonos_sim.testing import LoopbackAddresses
+
+from .faults import run_fault_matrix
+from .households import bench_home
+from .report import as_json, fault_table, speed_row, speed_table, timeline_chart
+from .runner import REPO, TOOLS, RunResult, Sound, run_once
+
+SOUND_FILE = REPO / "files" / "sounds" / "ding-dong.mp3"
+GROUP_COUNTS = (1, 4, 16)
+LATENCIES = (0.02, 0.1)
+PARTS = ("speed", "faults", "role")
+
+
+def sound_server() -> tuple[MediaServer, dict[str, Sound]]:
+    import mutagen
+
+    duration = float(mutagen.File(SOUND_FILE).info.length)
+    server = MediaServer(host="127.0.0.1").start()
+    sounds = {
+        "good": Sound(server.add("/chimes/ding-dong.mp3", "audio/mpeg", SOUND_FILE.read_bytes()), duration),
+        "not_audio": Sound(server.add("/chimes/index.html", "text/html", b"<html>no sound here</html>"), duration),
+        # Port 9 (discard) on loopback: nothing listens, so the players' fetch is refused.
+        "server_down": Sound("http://127.0.0.1:9/chimes/ding-dong.mp3", duration),
+    }
+    return server, sounds
+
+
+def run_speed(sound: Sound, repeat: int, addresses: LoopbackAddresses, workdir: Path) -> tuple[list[dict[str, Any]], list[RunResult]]:
+    rows = []
+    chart_runs: list[RunResult] = []
+    for groups in GROUP_COUNTS:
+        for latency in LATENCIES:
+            home = bench_home(groups, latency, (0, 0))
+            for tool in TOOLS:
+                runs = [
+                    run_once(tool, home.spec, home.name, sound, addresses, workdir / f"{groups}g-{int(latency * 1000)}ms-{tool.replace(' ', '-')}-{n}")
+                    for n in range(repeat)
+                ]
+                rows.append(speed_row(home.name, tool, runs))
+                print(f"  {home.name}, {tool}: done", file=sys.stderr)
+                if groups == max(GROUP_COUNTS) and latency == LATENCIES[0]:
+                    chart_runs.append(runs[0])
+    return rows, chart_runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of every speed run (default 3)")
+    parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts: speed, faults, role")
+    parser.add_argument("--results", type=Path, default=REPO / "results", help="where JSON and PNG go")
+    options = parser.parse_args(argv)
+    parts = [p.strip() for p in options.only.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        parser.error(f"--only: unknown part {', '.join(unknown)} (choose from {', '.join(PARTS)})")
+
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    workdir = options.results / f"runs-{stamp}"
+    record: dict[str, Any] = {"when": stamp, "repeat": options.repeat}
+    addresses = LoopbackAddresses()
+    server, sounds = sound_server()
+    try:
+        if "speed" in parts:
+            rows, chart_runs = run_speed(sounds["good"], options.repeat, addresses, workdir)
+            record["speed"] = rows
+            print("## Speed and fidelity\n\n" + speed_table(rows) + "\n")
+            timeline_chart(chart_runs, options.results / "timeline.png")
+            print(f"Timelines: {options.results / 'timeline.png'}\n")
+        if "faults" in parts:
+            fault_rows = run_fault_matrix(sounds.__getitem__, addresses, workdir)
+            record["faults"] = fault_rows
+            print("## Fault matrix (chime.py)\n\n" + fault_table(fault_rows) + "\n")
+        if "role" in parts:
+            from .role import run_bad_input_matrix, run_role_figures
+
+            record["role"] = run_role_figures(workdir)
+            record["bad_input"] = run_bad_input_matrix(workdir)
+    finally:
+        server.stop()
+    options.results.mkdir(parents=True, exist_ok=True)
+    for name in (f"bench-{stamp}.json", "latest.json"):
+        (options.results / name).write_text(json.dumps(record, indent=2, default=as_json), encoding="utf-8")
+    print(f"Raw figures: {options.results / f'bench-{stamp}.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Run one chime on a simulated household with one tool and collect what happened.
+
+The household runs in this process (sonos_sim, on fresh loopback addresses); the tool runs
+as child processes, exactly as systemd would start it, so its start-up, memory and wall
+time are its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sonos_sim.model import PlayerState
+from sonos_sim.testing import LoopbackAddresses, RunningHousehold, start_household
+
+from .households import group_names
+from .metrics import GroupResult, compare_group, group_timeline
+
+REPO = Path(__file__).resolve().parents[2]
+CHIME = REPO / "files" / "chime.py"
+BASELINE = Path(__file__).resolve().parent / "baseline.py"
+CHIME_VOLUME = 30
+
+# How each tool is started: chime.py once for every zone of the chime, chime.py once per
+# zone (what the systemd timers of one chime do at the same second), and the baseline.
+TOOLS = ("chime.py", "chime.py per zone", "baseline")
+
+
+@dataclass(frozen=True)
+class Sound:
+    url: str
+    duration: float
+
+
+@dataclass
+class RunResult:
+    tool: str
+    home: str
+    exit_codes: list[int]
+    started: float
+    wall: float
+    peak_rss_kib: int
+    groups: list[GroupResult]
+    stderr: str
+
+    @property
+    def start_latencies(self) -> list[float]:
+        return [g.timeline.play - self.started for g in self.groups if g.timeline.play is not None]
+
+    @property
+    def skew(self) -> float | None:
+        plays = [g.timeline.play for g in self.groups if g.timeline.play is not None]
+        return max(plays) - min(plays) if len(plays) == len(self.groups) and plays else None
+
+    @property
+    def resume_gaps(self) -> list[float]:
+        """End of the chime's audio to the original source playing again (groups that played)."""
+        return [
+            g.timeline.resumed - g.timeline.chime_end
+            for g in self.groups
+            if g.timeline.resumed is not None and g.timeline.chime_end is not None
+        ]
+
+    @property
+    def interruptions(self) -> list[float]:
+        return [g.timeline.resumed - g.timeline.interrupted for g in self.groups if g.timeline.resumed is not None and g.timeline.interrupted is not None]
+
+    @property
+    def fidelity(self) -> float:
+        return sum(g.exact for g in self.groups) / len(self.groups) if self.groups else 0.0
+
+
+def chime_config(home: RunningHousehold, groups: list[list[str]], sound: Sound, runtime_dir: Path) -> dict[str, Any]:
+    zone_names = [name for group in groups for name in group]
+    return {
+        "settings": {"runtime_dir": str(runtime_dir), "request_timeout": 2.0, "margin": 10.0},
+        "zones": [{"name": n, "uid": home.players[n].uid, "host": home.players[n].ip} for n in zone_names],
+        "chimes": [{"name": "Bench", "url": sound.url, "volume": CHIME_VOLUME, "zones": zone_names}],
+    }
+
+
+def commands(tool: str, home: RunningHousehold, groups: list[list[str]], sound: Sound, workdir: Path) -> list[list[str]]:
+    if tool == "baseline":
+        hosts = [home.players[group[0]].ip for group in groups]
+        return [[sys.executable, str(BASELINE), sound.url, str(sound.duration), str(CHIME_VOLUME), *hosts]]
+    config_path = workdir / "config.yml"
+    config_path.write_text(yaml.safe_dump(chime_config(home, groups, sound, workdir / "run"), allow_unicode=True), encoding="utf-8")
+    play = [sys.executable, str(CHIME), "play", "Bench", "--config", str(config_path)]
+    if tool == "chime.py":
+        return [play]
+    return [[*play, "--zone", name] for group in groups for name in group]
+
+
+def run_processes(argvs: list[list[str]], log_path: Path) -> tuple[float, list[int], int, float]:
+    """Start every command at once; wait for all. Returns start, exit codes, peak RSS sum, wall."""
+    with log_path.open("w", encoding="utf-8") as log:
+        started = time.monotonic()
+        processes = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log) for argv in argvs]
+        codes: list[int] = []
+        peak = 0
+        for process in processes:
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            codes.append(process.returncode)
+            peak += usage.ru_maxrss
+        wall = time.monotonic() - started
+    return started, codes, peak, wall
+
+
+def states(home: RunningHousehold) -> dict[str, PlayerState]:
+    return {name: player.state() for name, player in home.players.items()}
+
+
+def run_once(tool: str, spec: dict[str, Any], home_name: str, sound: Sound, addresses: LoopbackAddresses, workdir: Path) -> RunResult:
+    workdir.mkdir(parents=True, exist_ok=True)
+    groups = group_names(spec)
+    home = start_household(spec, addresses, ssdp=False)
+    try:
+        argvs = commands(tool, home, groups, sound, workdir)
+        before = states(home)
+        before_at = time.monotonic()
+        started, codes, peak, wall = run_processes(argvs, workdir / "stderr.log")
+        after = states(home)
+        after_at = time.monotonic()
+        events = home.events()
+    finally:
+        home.stop()
+    with (workdir / "events.jsonl").open("w", encoding="utf-8") as log:
+        log.writelines(json.dumps(event) + "\n" for event in events)
+    results = []
+    for group in groups:
+        timeline = group_timeline(events, group, sound.url, started)
+        results.append(compare_group(group, before, before_at, after, after_at, events, timeline))
+    stderr = (workdir / "stderr.log").read_text(encoding="utf-8")
+    return RunResult(tool, home_name, codes, started, wall, peak, results, stderr)
