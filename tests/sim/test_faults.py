@@ -156,3 +156,21 @@ def test_flaky_home_restore_fails_once_with_402_and_the_slow_player_is_slow(hous
     started = time.monotonic()
     assert soco.SoCo(home.players["Porch"].ip).volume == 40
     assert 0.25 <= time.monotonic() - started < 0.6
+
+
+def test_a_vanished_player_is_dropped_from_the_topology_after_forget_after(household):
+    home = household({
+        "players": [{"name": "A", "state": {"source": "radio", "uri": "x-rincon-mp3radio://r.example/s", "transport_state": "PLAYING"}},
+                    {"name": "B"}, {"name": "C"}],
+        "groups": [{"coordinator": "A", "members": ["B"]}],
+        "faults": [{"kind": "vanish", "player": "A", "after": 0, "how": "silent", "forget_after": 0.3}],
+    })
+    a, b = home.players["A"], home.players["B"]
+    with pytest.raises(requests.exceptions.Timeout):
+        soco.SoCo(a.ip).renderingControl.GetVolume([("InstanceID", 0), ("Channel", "Master")], timeout=0.3)
+    wait_for(lambda: home.events(action="forgotten"), timeout=3)
+    zone = soco.SoCo(b.ip)
+    zone.zone_group_state.clear_cache()
+    assert {z.player_name for z in zone.all_zones} == {"B", "C"}
+    assert zone.is_coordinator and b.state().uri.startswith("x-rincon-mp3radio:")
+    assert f'<VanishedDevices><Device UUID="{a.uid}"' in zone.zoneGroupTopology.GetZoneGroupState()["ZoneGroupState"]

@@ -272,7 +272,15 @@ def zone_group_state(household: Household) -> str:
         groups.append(
             f"<ZoneGroup Coordinator={quoteattr(coordinator.uid)} ID={quoteattr(household.group_id(coordinator))}>{member_xml}</ZoneGroup>"
         )
-    return f"<ZoneGroupState><ZoneGroups>{''.join(groups)}</ZoneGroups><VanishedDevices></VanishedDevices></ZoneGroupState>"
+    vanished = "".join(
+        f"<Device UUID={quoteattr(p.uid)} ZoneName={quoteattr(room_name(household, p))} Reason=\"powered off\" Retries=\"3\" />"
+        for p in household.players.values()
+        if p.uid in household.forgotten
+    )
+    return (
+        f"<ZoneGroupState><ZoneGroups>{''.join(groups)}</ZoneGroups>"
+        f"<VanishedDevices>{vanished}</VanishedDevices></ZoneGroupState>"
+    )
 
 
 def _member_xml(household: Household, player: Player, group: list[Player]) -> str:

@@ -26,7 +26,7 @@ class UpnpFault(Exception):
         self.description = description
 
 
-TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator"})
+TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator", "forgotten"})
 RENDERING_CAUSES = frozenset(
     {"SetVolume", "SetRelativeVolume", "SetMute", "SetBass", "SetTreble", "SetLoudness", "ramp", "SetGroupVolume", "SetGroupMute"}
 )
@@ -197,6 +197,7 @@ class Household:
         self.known_tracks: dict[str, Track] = {}
         self.cloud_sessions: set[str] = set()
         self.listeners: list[Callable[[Player, str], None]] = []
+        self.forgotten: set[str] = set()
         for player_spec in spec.players:
             ip = (ip_overrides or {}).get(player_spec.name, player_spec.ip)
             player = _player_from_spec(player_spec, ip)
@@ -261,14 +262,23 @@ class Household:
 
     def group_members(self, coordinator: Player) -> list[Player]:
         """Every player following `coordinator`, coordinator first, bonded ones included."""
-        members = [p for p in self.players.values() if self.coordinator(p) is coordinator]
+        members = [p for p in self.players.values() if self.coordinator(p) is coordinator and p.uid not in self.forgotten]
         return sorted(members, key=lambda p: (p is not coordinator, list(self.players).index(p.name)))
 
     def visible_members(self, coordinator: Player) -> list[Player]:
         return [p for p in self.group_members(coordinator) if not p.is_bonded]
 
     def coordinators(self) -> list[Player]:
-        return [p for p in self.players.values() if self.is_coordinator(p)]
+        return [p for p in self.players.values() if self.is_coordinator(p) and p.uid not in self.forgotten]
+
+    def forget(self, player: Player) -> None:
+        """The others drop a vanished player from the topology; its group carries on without it."""
+        self._hand_over_group(player)
+        if not player.is_bonded:
+            self.coordinator_of[player.uid] = player.uid
+        self.forgotten.add(player.uid)
+        self._topology_changed()
+        self.log_state(player, "forgotten")
 
     def group_id(self, coordinator: Player) -> str:
         if coordinator.uid not in self.group_ids:
@@ -587,7 +597,9 @@ class Household:
 
     def log_state(self, player: Player, cause: str) -> None:
         """One state event for `player` and, if it coordinates, one per follower."""
-        affected = self.group_members(player) if self.is_coordinator(player) else [player]
+        affected = self.group_members(player) if self.is_coordinator(player) else []
+        if player not in affected:
+            affected.insert(0, player)
         for each in affected:
             self.events.write(
                 {

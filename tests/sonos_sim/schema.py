@@ -118,7 +118,8 @@ class FaultSpec:
     after (every call after the first `after`).
     kind vanish: `player` disappears after answering `after` requests: how "refuse" (stops
     listening, connections are refused, as when its address is taken by nothing) or "silent"
-    (connections are accepted and never answered, so the client times out, as on a LAN).
+    (connections are accepted and never answered, so the client times out, as on a LAN);
+    with forget_after, the other players drop it from the topology that many seconds later.
     kind regroup: at `at` seconds after start the topology becomes `groups`.
     """
 
@@ -133,6 +134,7 @@ class FaultSpec:
     at: float = 0.0
     groups: tuple[GroupSpec, ...] = ()
     how: str = "refuse"
+    forget_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,7 @@ def _parse_fault(raw: Any, path: str, names: set[str], players: tuple[PlayerSpec
         at=_number(mapping.get("at", 0.0), f"{path}.at", 0.0, 86400.0),
         groups=groups,
         how=_choice(mapping.get("how", "refuse"), f"{path}.how", VANISH_HOWS),
+        forget_after=None if mapping.get("forget_after") is None else _number(mapping["forget_after"], f"{path}.forget_after", 0.0, 86400.0),
     )
 
 

@@ -20,7 +20,7 @@ from .eventlog import EventLog
 from .faults import Decision, FaultInjector
 from .gena import EVENTED, Gena, SubscriptionError
 from .model import Household, Player, PlayerState, UpnpFault
-from .schema import HouseholdSpec
+from .schema import FaultSpec, HouseholdSpec
 from .ssdp import SsdpResponder
 
 PORT = 1400
@@ -58,10 +58,13 @@ class PlayerServer:
             await self.runner.cleanup()
             self.runner = None
 
-    async def vanish(self, how: str) -> None:
+    async def vanish(self, fault: FaultSpec) -> None:
         """Disappear: stop listening ("refuse") or keep accepting and never answer ("silent")."""
+        how = fault.how
         self.vanished = True
         self.vanish_how = how
+        if fault.forget_after is not None:
+            asyncio.get_running_loop().call_later(fault.forget_after, self.household.forget, self.player)
         self.household.events.write({**self._base(), "kind": "state", "service": None, "action": "vanished",
                                      "args": {"how": how}, "result": None, "fault": None, **self._snapshot()})
         if how == "refuse" and self.site is not None:
@@ -80,7 +83,7 @@ class PlayerServer:
             self.player.requests_served += 1
             vanish = self.faults.vanish(self.player.name)
             if vanish is not None and self.player.requests_served > vanish.after:
-                await self.vanish(vanish.how)
+                await self.vanish(vanish)
         if self.vanished:
             if self.vanish_how == "silent":
                 await self._hold_forever()
