@@ -18,7 +18,7 @@ from .server import HouseholdRuntime
 async def serve(household_path: str, events_path: str | None, ssdp: bool) -> None:
     spec = load_household(household_path)
     require_addresses(spec)
-    events = EventLog(events_path)
+    events = EventLog(events_path, keep=False)
     runtime = HouseholdRuntime(spec, events, ssdp=ssdp)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

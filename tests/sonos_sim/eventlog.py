@@ -12,7 +12,9 @@ from typing import IO, Any
 class EventLog:
     """Thread-safe append-only list of events, optionally mirrored to a JSON-lines file."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, keep: bool = True) -> None:
+        """keep: also hold every event in memory for events() (off for long `serve` runs)."""
+        self._keep = keep
         self._lock = threading.Lock()
         self._events: list[dict[str, Any]] = []
         # The file stays open for the household's lifetime; close() ends it.
@@ -24,7 +26,8 @@ class EventLog:
         # Keep what the file holds, parsed back, so tests see exactly what readers of the file see.
         parsed = json.loads(line)
         with self._lock:
-            self._events.append(parsed)
+            if self._keep:
+                self._events.append(parsed)
             if self._file is not None:
                 self._file.write(line + "\n")
                 self._file.flush()
