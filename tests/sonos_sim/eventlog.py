@@ -23,11 +23,10 @@ class EventLog:
     def write(self, event: dict[str, Any]) -> None:
         stamped = {"mono": time.monotonic(), "wall": datetime.now(UTC).isoformat(), **event}
         line = json.dumps(stamped, ensure_ascii=False)
-        # Keep what the file holds, parsed back, so tests see exactly what readers of the file see.
-        parsed = json.loads(line)
         with self._lock:
             if self._keep:
-                self._events.append(parsed)
+                # What the file holds, parsed back: tests see exactly what readers of the file see.
+                self._events.append(json.loads(line))
             if self._file is not None:
                 self._file.write(line + "\n")
                 self._file.flush()
