@@ -17,6 +17,7 @@ Logs go to stderr, one line per zone and step (the systemd journal keeps them).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import enum
 import fcntl
 import functools
@@ -920,7 +921,7 @@ class GroupSnapshot:
     track_duration: float | None
     play_mode: str
     crossfade: str
-    members: tuple[MemberSnapshot, ...]
+    members: tuple[MemberSnapshot, ...] = ()  # filled in by ZoneRun.with_levels
 
     @property
     def kind(self) -> str:
@@ -978,6 +979,13 @@ class LevelReading:
     @classmethod
     def start(cls, player: Player) -> LevelReading:
         return cls(volume=spawn(player.volume), mute=spawn(player.mute))
+
+
+@dataclass(frozen=True)
+class PendingLevels:
+    """Every speaker's volume and mute, being read while the chime is switched in."""
+
+    readings: tuple[tuple[Member, LevelReading], ...]
 
 
 @dataclass
@@ -1189,7 +1197,8 @@ class ZoneRun:
 
     # ---- reading the group
 
-    def snapshot(self, group: Group, speculation: Speculation | None = None) -> GroupSnapshot:
+    def snapshot(self, group: Group, speculation: Speculation | None = None) -> tuple[GroupSnapshot, PendingLevels]:
+        """The coordinator's transport, read; every speaker's volume and mute, being read."""
         started = time.monotonic()
         if speculation is not None:
             try:
@@ -1205,22 +1214,21 @@ class ZoneRun:
             time.sleep(0.1)
             return self.read_snapshot(group, started, None)
 
-    def read_snapshot(self, group: Group, started: float, speculation: Speculation | None) -> GroupSnapshot:
+    def read_snapshot(
+        self, group: Group, started: float, speculation: Speculation | None
+    ) -> tuple[GroupSnapshot, PendingLevels]:
         transport = speculation.transport if speculation else TransportReading.start(self.player(group.coordinator))
         # EQ (bass, treble, loudness) is not read: the chime never changes it, so there
         # is nothing to put back, and reading it would cost three requests per member.
-        levels = {
-            member.uid: speculation.level
-            if speculation is not None and member.uid == group.coordinator_uid
-            else LevelReading.start(self.player(member))
-            for member in self.volume_members(group)
-        }
-        position_info = transport.position.result()
-        members = tuple(
-            MemberSnapshot(member=member, volume=levels[member.uid].volume.result(), mute=levels[member.uid].mute.result())
-            for member in self.volume_members(group)
+        levels = PendingLevels(
+            tuple(
+                (member, speculation.level)
+                if speculation is not None and member.uid == group.coordinator_uid
+                else (member, LevelReading.start(self.player(member)))
+                for member in self.volume_members(group)
+            )
         )
-        media_info = transport.media.result()
+        position_info, media_info = transport.position.result(), transport.media.result()
         snap = GroupSnapshot(
             group=group,
             uri=media_info.get("CurrentURI", ""),
@@ -1231,20 +1239,36 @@ class ZoneRun:
             track_duration=parse_duration(position_info.get("TrackDuration")),
             play_mode=transport.play_mode.result(),
             crossfade=transport.crossfade.result(),
-            members=members,
         )
         self.source = snap.kind
-        volumes_text = ",".join(f"{m.member.name}:{m.volume}{'(muted)' if m.mute else ''}" for m in members)
         self.log(
             "snapshot",
             state=snap.transport_state,
             uri=snap.uri or "-",
             track=snap.track,
             position=format_duration(snap.position),
-            volumes=volumes_text or "-",
             snapshot_ms=self.elapsed_ms(started),
         )
-        return snap
+        return snap, levels
+
+    def with_levels(self, snap: GroupSnapshot, pending: PendingLevels) -> GroupSnapshot:
+        """The snapshot with every speaker's volume and mute; one that cannot be read (after
+        a second try) is left as it is, without holding up the others."""
+        members: list[MemberSnapshot] = []
+        for member, reading in pending.readings:
+            try:
+                try:
+                    volume, mute = reading.volume.result(), reading.mute.result()
+                except PlayerError:
+                    player = self.player(member)
+                    volume, mute = player.volume(), player.mute()
+            except PlayerError as error:
+                self.log("levels", f"{member.name} left as it is, its volume cannot be read: {error}", logging.WARNING)
+                continue
+            members.append(MemberSnapshot(member=member, volume=volume, mute=mute))
+        volumes_text = ",".join(f"{m.member.name}:{m.volume}{'(muted)' if m.mute else ''}" for m in members)
+        self.log("levels", volumes=volumes_text or "-")
+        return dataclasses.replace(snap, members=tuple(members))
 
     def volume_members(self, group: Group) -> list[Member]:
         # Every speaker of the group, the hidden second speaker of a stereo pair included
@@ -1264,7 +1288,8 @@ class ZoneRun:
 
     def dry_run(self, group: Group) -> ZoneResult:
         try:
-            snap = self.snapshot(group)
+            snap, pending = self.snapshot(group)
+            self.with_levels(snap, pending)
         except PlayerError as error:
             self.log("snapshot", str(error), logging.ERROR, outcome="failed")
             return ZoneResult(self.zone.name, Outcome.FAILED, str(error))
@@ -1316,7 +1341,7 @@ class ZoneRun:
 
     def chime_group(self, group: Group, speculation: Speculation | None) -> ZoneResult:
         try:
-            snap = self.snapshot(group, speculation)
+            snap, pending = self.snapshot(group, speculation)
         except PlayerError as error:
             self.log("snapshot", str(error), logging.ERROR, outcome="failed")
             return ZoneResult(self.zone.name, Outcome.FAILED, f"snapshot: {error}")
@@ -1333,13 +1358,19 @@ class ZoneRun:
             self.log("decide", detail, logging.ERROR, decision="skip", outcome="failed")
             return ZoneResult(self.zone.name, Outcome.FAILED, detail)
         self.log("decide", reason, decision="interrupt")
-        return self.interrupt_and_restore(snap)
+        return self.interrupt_and_restore(snap, pending)
 
-    def interrupt_and_restore(self, snap: GroupSnapshot) -> ZoneResult:
+    def interrupt_and_restore(self, snap: GroupSnapshot, pending: PendingLevels) -> ZoneResult:
         coordinator = self.player(snap.group.coordinator)
         watch = ChimeWatch()
+        # The chime is switched in as soon as the transport is known; the speakers' levels
+        # are still being read meanwhile, and are needed only after it.
+        switching = spawn(functools.partial(retry_once, functools.partial(
+            coordinator.set_uri, self.job.url, chime_metadata(self.job.name)
+        )))
         try:
-            started_at = self.start_chime(coordinator, snap)
+            snap = self.with_levels(snap, pending)
+            started_at = self.start_chime(coordinator, snap, switching)
         except PlayerError as error:
             if error.action == "SetAVTransportURI" and error.upnp_code is not None:
                 return self.refused(snap, error)
@@ -1356,6 +1387,7 @@ class ZoneRun:
             except Exception as error:  # whatever went wrong, the group is put back
                 LOG.exception("zone=%s unexpected error during the chime", quote(self.zone.name))
                 ending = Ending(EndKind.ERROR, time.monotonic(), f"unexpected error: {error}")
+        wait([switching])  # never put the source back while the chime is still being switched in
         return self.finish(coordinator, snap, ending, watch)
 
     def refused(self, snap: GroupSnapshot, error: PlayerError) -> ZoneResult:
@@ -1368,20 +1400,15 @@ class ZoneRun:
             self.log("restore", f"volume or mute not put back on {problem}", logging.ERROR)
         return ZoneResult(self.zone.name, Outcome.FAILED, f"chime refused: {error}")
 
-    def start_chime(self, coordinator: Player, snap: GroupSnapshot) -> float:
-        """Switch the group to the chime at the chime volume; returns when Play was sent."""
+    def start_chime(self, coordinator: Player, snap: GroupSnapshot, switching: Future[None]) -> float:
+        """Finish switching the group to the chime at the chime volume; returns when Play was sent."""
         level_steps = self.chime_level_steps(snap)
-
-        def set_uri() -> None:
-            retry_once(lambda: coordinator.set_uri(self.job.url, chime_metadata(self.job.name)))
-
         if self.safe_to_change_volume_early(snap):
-            switching = spawn(set_uri)
             self.set_chime_levels(level_steps)
             switching.result()
         else:
             # Raising the volume while the old music plays would blast it: switch first.
-            set_uri()
+            switching.result()
             self.set_chime_levels(level_steps)
         play_sent = time.monotonic()
         retry_once(coordinator.play)
