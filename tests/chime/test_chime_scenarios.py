@@ -401,3 +401,21 @@ def test_a_speaker_with_a_fixed_volume_keeps_it_and_the_rest_chimes(household: A
     assert setters == []
     for name, handle in home.players.items():
         assert_restored(before[name], handle.state())
+
+
+def test_a_member_whose_volume_cannot_be_read_is_left_alone(household: Any, chime_setup: Any, sounds: Any) -> None:
+    spec = lone_players("Kitchen", "Dining")
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Dining"]}]
+    spec["faults"] = [{"kind": "no_answer", "player": "Dining", "action": "GetVolume"}]
+    home = household(spec)
+    setup = chime_setup(home, ["Kitchen"], settings={"request_timeout": 0.5})
+    before = {name: handle.state() for name, handle in home.players.items()}
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 0, run.stderr
+    assert "Dining left as it is" in run.stderr
+    assert [e["player"] for e in chime_sets(home.events(), sounds.url("/chime.mp3"))] == ["Kitchen"]
+    assert changing_requests(home.events(), "Dining") == []
+    for name, handle in home.players.items():
+        assert_restored(before[name], handle.state())
