@@ -95,7 +95,8 @@ def analyse(events: list[dict[str, Any]], url: str) -> dict[str, dict[str, Any]]
                 inside = [e for e in evs if t0 <= e["mono"] <= t_during]
                 info.update(chimed=True, member_of=coordinator,
                             before=prior[-1] if prior else evs[0],
-                            during=inside[-1] if inside else players[coordinator]["during"])
+                            during=([e for e in inside if e.get("transport_state") == "PLAYING"] or inside
+                                    or [players[coordinator]["during"]])[-1])
                 break
     return players
 

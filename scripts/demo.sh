@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: a simulated household and a chime-host container on one Docker network. site.yml
+# make demo (DEMO_KEEP=1 leaves the containers running for a look around): a simulated household and a chime-host container on one Docker network. site.yml
 # converges the chime host with inventory/demo (after a real discovery by SSDP multicast),
 # playbooks/chime_now.yml plays a chime, and the simulator's event log shows what each speaker
 # played before, during and after. Everything it starts is removed at the end.
@@ -13,6 +13,7 @@ household=sonos-chime-demo-household
 work="$(mktemp -d /tmp/sonos-chime-demo.XXXXXX)"
 
 cleanup() {
+  if [ -n "${DEMO_KEEP:-}" ]; then echo "DEMO_KEEP: left $host, $household and $work in place"; return; fi
   docker rm -f "$host" "$household" >/dev/null 2>&1 || true
   docker network rm "$net" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -52,7 +53,8 @@ cp -r inventory/demo "$work/inventory"
 export ANSIBLE_CONFIG="$root/ansible.cfg" ANSIBLE_ROLES_PATH="$root/roles"
 
 step "Discovery from the chime host (playbooks/discover.yml)"
-ansible-playbook -i "$work/inventory/hosts.yml" playbooks/discover.yml | grep -E 'found|PLAY RECAP|failed=[1-9]' || true
+ansible-playbook -i "$work/inventory/hosts.yml" playbooks/discover.yml >"$work/discover.log" 2>&1 || { tail -n 40 "$work/discover.log"; exit 1; }
+grep -E "found [0-9]+ zone" "$work/discover.log" | sed "s/^ */    /" || true
 echo "    $work/inventory/host_vars/$host/sonos_zones.yml:"
 sed 's/^/    /' "$work/inventory/host_vars/$host/sonos_zones.yml"
 
@@ -61,9 +63,11 @@ ansible-playbook -i "$work/inventory/hosts.yml" site.yml | tail -n 3
 docker exec "$host" systemctl list-timers --no-pager 'sonos-chime-*' | sed 's/^/    /'
 
 sleep 2
-step "Play the chime now (playbooks/chime_now.yml -e chime='Demo chime')"
-ansible-playbook -i "$work/inventory/hosts.yml" playbooks/chime_now.yml -e chime="Demo chime" \
-  | sed -n '/Chime now - journal of the run/,/PLAY RECAP/p' | grep -E 'INFO|WARNING|ERROR' | sed 's/^ *"//; s/",\?$//; s/^/    /' || true
+step "Play the chime now (playbooks/chime_now.yml -e 'chime=\"Demo chime\"')"
+ansible-playbook -i "$work/inventory/hosts.yml" playbooks/chime_now.yml -e 'chime="Demo chime"' >"$work/chime_now.log" 2>&1 \
+  || { tail -n 40 "$work/chime_now.log"; exit 1; }
+docker exec "$host" journalctl --no-pager -o cat -u 'sonos-chime-*.service' --since "-2min" \
+  | grep -E '^(INFO|WARNING|ERROR)' | sed 's/^/    /' || true
 sleep 1
 
 step "What each speaker played (from the simulator's event log)"
