@@ -613,9 +613,6 @@ class Player:
     def pause(self) -> None:
         self.av("Pause")
 
-    def stop(self) -> None:
-        self.av("Stop")
-
     def seek(self, unit: str, target: str) -> None:
         self.av("Seek", ("Unit", unit), ("Target", target))
 
@@ -1086,16 +1083,6 @@ class ZoneRun:
     def elapsed_ms(self, since: float) -> int:
         return round((time.monotonic() - since) * 1000)
 
-    def set_chime_levels(self, steps: Sequence[LevelStep]) -> None:
-        """The chime's volume and unmute: a speaker that refuses (a fixed line-out volume,
-        say) keeps its level and is not put back; one that does not answer will be."""
-        results = apply_levels(steps)
-        self.levels_changed |= results.maybe_changed
-        for step, error in results.refused:
-            self.log("play", f"{step.speaker} kept its {step.key[1]}: {error}", logging.WARNING)
-        for step, error in results.lost:
-            self.log("play", f"{step.speaker} did not answer: {error}", logging.WARNING)
-
     # ---- the whole zone
 
     def run(self) -> ZoneResult:
@@ -1419,6 +1406,16 @@ class ZoneRun:
             start_latency_ms=round((time.monotonic() - self.context.started) * 1000),
         )
         return play_sent
+
+    def set_chime_levels(self, steps: Sequence[LevelStep]) -> None:
+        """The chime's volume and unmute: a speaker that refuses (a fixed line-out volume,
+        say) keeps its level and is not put back; one that does not answer will be."""
+        results = apply_levels(steps)
+        self.levels_changed |= results.maybe_changed
+        for step, error in results.refused:
+            self.log("play", f"{step.speaker} kept its {step.key[1]}: {error}", logging.WARNING)
+        for step, error in results.lost:
+            self.log("play", f"{step.speaker} did not answer: {error}", logging.WARNING)
 
     def chime_level_steps(self, snap: GroupSnapshot) -> list[LevelStep]:
         steps: list[LevelStep] = []
