@@ -402,6 +402,10 @@ def same_uri(reported: str, sent: str) -> bool:
     return normal(reported) == normal(sent)
 
 
+def idle_fallback_uri(snap: GroupSnapshot) -> str:
+    return f"{QUEUE_PREFIX}{snap.group.coordinator_uid}#0"
+
+
 def chime_metadata(title: str) -> str:
     return (
         '<DIDL-Lite xmlns:dc="http://purl.org/dc/elements/1.1/" '
@@ -1663,8 +1667,19 @@ class ZoneRun:
         return steps
 
     def restore_source(self, coordinator: Player, snap: GroupSnapshot) -> None:
-        coordinator.set_uri(snap.uri, snap.metadata)
         kind = snap.kind
+        if kind == "idle":
+            try:
+                coordinator.set_uri("", "")
+            except PlayerError as error:
+                if error.upnp_code is None:
+                    raise
+                # A player that will not go back to nothing is left stopped on its own
+                # (possibly empty) queue, the nearest thing: never on the chime.
+                self.log("restore", f"no empty source ({error}): stopped on its queue instead", logging.WARNING)
+                coordinator.set_uri(idle_fallback_uri(snap), "")
+            return
+        coordinator.set_uri(snap.uri, snap.metadata)
         if kind == "queue":
             if snap.track > 0:
                 coordinator.seek("TRACK_NR", str(snap.track))
@@ -1701,8 +1716,9 @@ class ZoneRun:
                 break
         media_f, position_f = spawn(coordinator.media_info), spawn(coordinator.position_info)
         media, position = media_f.result(), position_f.result()
-        if media.get("CurrentURI", "") != snap.uri:
-            return f"source is {media.get('CurrentURI')!r}, expected {snap.uri!r}"
+        uri = media.get("CurrentURI", "")
+        if uri != snap.uri and not (snap.kind == "idle" and uri == idle_fallback_uri(snap)):
+            return f"source is {uri!r}, expected {snap.uri!r}"
         if snap.kind == "queue" and snap.track and parse_track(position.get("Track")) != snap.track:
             return f"track is {position.get('Track')}, expected {snap.track}"
         expected_states = {

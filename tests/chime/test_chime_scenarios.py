@@ -419,3 +419,18 @@ def test_a_member_whose_volume_cannot_be_read_is_left_alone(household: Any, chim
     assert changing_requests(home.events(), "Dining") == []
     for name, handle in home.players.items():
         assert_restored(before[name], handle.state())
+
+
+def test_an_idle_player_that_refuses_an_empty_source_is_left_stopped_on_its_queue(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    faults = [{"kind": "upnp_error", "player": "Kitchen", "action": "SetAVTransportURI", "mode": "once", "after": 1, "code": 402}]
+    home = household({"faults": faults, "players": [{"name": "Kitchen", "state": {"volume": 12}}]})
+    setup = chime_setup(home, ["Kitchen"])
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 0, run.stderr
+    assert "stopped on its queue instead" in run.stderr
+    after = home.players["Kitchen"].state()
+    assert (after.uri, after.transport_state, after.volume) == (f"x-rincon-queue:{home.players['Kitchen'].uid}#0", "STOPPED", 12)
