@@ -89,6 +89,7 @@ def timeline_chart(runs: list[RunResult], path: Path) -> None:
         for row, group in enumerate(run.groups):
             line = group.timeline
             segments = [
+                (run.started, line.interrupted, "#d9d9d9", "starting: topology, snapshot"),
                 (line.interrupted, line.play, "#f0a202", "interrupted, before the chime"),
                 (line.play, line.chime_end, "#2e86ab", "chime playing"),
                 (line.chime_end, line.resumed or line.restored, "#c73e1d", "chime over, not yet restored"),
@@ -97,10 +98,12 @@ def timeline_chart(runs: list[RunResult], path: Path) -> None:
                 if start is not None and end is not None:
                     axis.barh(row, end - start, left=start - run.started, color=colour, label=label if row == 0 else None)
             if not group.exact:
-                axis.text(0, row, " not restored exactly", va="center", fontsize=7)
+                last = line.resumed or line.restored or line.chime_end or line.play or run.started
+                axis.text(last - run.started + 0.05, row, "not restored exactly", va="center", fontsize=7, color="#c73e1d")
         axis.set_yticks(range(len(run.groups)), [g.timeline.coordinator for g in run.groups], fontsize=7)
         axis.invert_yaxis()
         axis.set_title(f"{run.tool} on {run.home}", fontsize=9)
+        axis.set_xlim(left=0)
     axes[-1, 0].set_xlabel("seconds since the process started")
     axes[0, 0].legend(loc="lower right", fontsize=7)
     figure.tight_layout()
