@@ -767,10 +767,17 @@ def check_sound(url: str, timeout: float) -> SoundCheck:
 
 
 def sound_duration(data: bytes) -> float | None:
-    import mutagen  # only here: the length is needed after Play, not before it
-
+    """The sound's length from its header. Imported here, not at start: it is needed after
+    Play, and an MP3 (what chimes are) is read without loading every format mutagen knows."""
     try:
-        audio = mutagen.File(io.BytesIO(data))
+        if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+            import mutagen.mp3
+
+            audio: object = mutagen.mp3.MP3(io.BytesIO(data))  # type: ignore[no-untyped-call]
+        else:
+            import mutagen
+
+            audio = mutagen.File(io.BytesIO(data))
     except Exception:  # noqa: BLE001 - any unreadable header just means "unknown"
         return None
     length = getattr(getattr(audio, "info", None), "length", None)
