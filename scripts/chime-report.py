@@ -22,6 +22,7 @@ import json
 import sys
 from typing import Any
 
+
 def is_read(ev: dict[str, Any]) -> bool:
     """A request that only reads (chime.py snapshots a zone with these before it changes it)."""
     action = str(ev.get("action") or "")
