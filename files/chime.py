@@ -12,6 +12,23 @@ chime has ended resumes its source, track, position, play state, volume and mute
 Exit codes: 0 every zone chimed and was restored, or was skipped on purpose; 1 some zone
 failed (reported after every other zone was done); 2 usage or configuration error.
 Logs go to stderr, one line per zone and step (the systemd journal keeps them).
+
+How a zone goes (each zone in its own thread, every request with a short timeout):
+- locate: one GetZoneGroupState (any player's answer will do) finds the zone by uid, its
+  group and coordinator, and whether a zone listed before it in the chime plays for the
+  group instead. Meanwhile, guessing the zone coordinates its own group, its transport is
+  already being read under the group's lock (a file named for the coordinator's uid).
+- snapshot: source, metadata, state, track, position, play mode and crossfade of the
+  coordinator, and every speaker's volume and mute, all at once.
+- chime: SetAVTransportURI (which stops the old source), then the chime volume and unmute
+  on every speaker (never raised while the old music still plays), then Play.
+- end: sleep until shortly before the sound's length (from its header, or as the player
+  reports it) has passed, looking once a second for a takeover; then look as often as
+  answers come until the transport leaves PLAYING. Bounded by the length plus the margin.
+- restore: volumes and mutes together with the source, track and position, then the state
+  (PLAYING plays, PAUSED_PLAYBACK is paused again silently, STOPPED and idle stay); read
+  back, and tried once more on a transient error. Also on SIGTERM/SIGINT and after errors;
+  a zone someone took over meanwhile is left as they set it.
 """
 
 from __future__ import annotations
