@@ -117,6 +117,10 @@ def test_every_position_chimes_once_and_is_restored_exactly(household: Any, chim
 
     for zone, (coordinator, speakers) in GROUPS.items():
         heard = first_state(events, coordinator, "playing", uri=url)
+        # Never cut short: the first change after the chime started comes after its end.
+        ended = first_state(events, coordinator, "end_of_media", uri=url)
+        later = [e for e in changing_requests(events, coordinator) if e["mono"] > heard["mono"]]
+        assert later and min(e["mono"] for e in later) >= ended["mono"], f"{zone}: restored before the chime ended"
         for speaker in speakers:
             expected_volume = ZONE_VOLUMES.get(speaker, 30)
             level = level_at(events, speaker, heard["mono"], (before[speaker].volume, before[speaker].mute))

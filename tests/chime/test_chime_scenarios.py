@@ -434,3 +434,24 @@ def test_an_idle_player_that_refuses_an_empty_source_is_left_stopped_on_its_queu
     assert "stopped on its queue instead" in run.stderr
     after = home.players["Kitchen"].state()
     assert (after.uri, after.transport_state, after.volume) == (f"x-rincon-queue:{home.players['Kitchen'].uid}#0", "STOPPED", 12)
+
+
+def test_a_slow_start_is_not_mistaken_for_the_end(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # The player buffers for 0.8 s (TRANSITIONING) before the chime is heard.
+    spec = lone_players("Kitchen")
+    spec["transition_time"] = 0.8
+    home = household(spec)
+    url = sounds.url("/chime.mp3")
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 0, run.stderr
+    events = home.events()
+    heard = first_state(events, "Kitchen", "playing", uri=url)
+    ended = first_state(events, "Kitchen", "end_of_media", uri=url)
+    restored = [e for e in changing_requests(events, "Kitchen") if e["mono"] > heard["mono"]]
+    assert ended["mono"] - heard["mono"] >= 1.1
+    assert min(e["mono"] for e in restored) >= ended["mono"]
+    assert_restored(before, home.players["Kitchen"].state())
