@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from typing import Any
 
@@ -91,7 +92,8 @@ def test_two_chimes_in_the_same_second_take_turns(household: Any, chime_setup: A
     assert_restored(before, home.players["Kitchen"].state())
 
 
-def test_sigterm_mid_chime_restores_at_once(household: Any, chime_setup: Any, sounds: Any) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_mid_chime_restores_at_once(household: Any, chime_setup: Any, sounds: Any, signum: signal.Signals) -> None:
     home = household(lone_players("Kitchen"))
     url = sounds.url("/long.mp3")
     setup = chime_setup(home, ["Kitchen"], url=url)
@@ -100,12 +102,12 @@ def test_sigterm_mid_chime_restores_at_once(household: Any, chime_setup: Any, so
     started = start_chime(*setup.play_args("Test", "Kitchen"))
     wait_for_chime(home, "Kitchen", url)
     signalled = time.monotonic()
-    started.signal()
+    started.signal(signum)
     run = started.finish(timeout=10)
 
     assert run.ended - signalled < 1.5, run.stderr
     assert run.returncode == 0, run.stderr
-    assert "SIGTERM" in run.stderr
+    assert f"{signum.name} received" in run.stderr
     assert_restored(before, home.players["Kitchen"].state())
 
 
