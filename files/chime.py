@@ -34,6 +34,7 @@ How a zone goes (each zone in its own thread, every request with a short timeout
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import enum
 import fcntl
@@ -633,6 +634,9 @@ class Player:
 
     def pause(self) -> None:
         self.av("Pause")
+
+    def stop(self) -> None:
+        self.av("Stop")
 
     def seek(self, unit: str, target: str) -> None:
         self.av("Seek", ("Unit", unit), ("Target", target))
@@ -1669,7 +1673,12 @@ class ZoneRun:
             # meanwhile, brings PAUSED_PLAYBACK back at the position without a sound.
             try:
                 coordinator.play()
-                coordinator.pause()
+                self.pause_when_possible(coordinator)
+            except PlayerError:
+                # Paused music must never come back playing: stop it before unmuting.
+                with contextlib.suppress(PlayerError):
+                    coordinator.stop()
+                raise
             finally:
                 unmute = [
                     LevelStep(m.member.name, (m.member.uid, "mute"), functools.partial(self.player(m.member).set_mute, False))
@@ -1678,6 +1687,18 @@ class ZoneRun:
                 ]
                 problems += apply_levels(unmute).failures
         return problems
+
+    def pause_when_possible(self, coordinator: Player) -> None:
+        """Pause; a player still starting to play may answer 701 for a moment."""
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                coordinator.pause()
+                return
+            except PlayerError as error:
+                if error.upnp_code != "701" or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.05)
 
     def member_restore_steps(self, present: Sequence[MemberSnapshot], hold_muted: bool) -> list[LevelStep]:
         """Put back what the chime changed (and, to restore a pause silently, mute them all)."""

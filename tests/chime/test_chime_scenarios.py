@@ -457,3 +457,25 @@ def test_a_slow_start_is_not_mistaken_for_the_end(household: Any, chime_setup: A
     assert ended["mono"] - heard["mono"] >= 1.1
     assert min(e["mono"] for e in restored) >= ended["mono"]
     assert_restored(before, home.players["Kitchen"].state())
+
+
+def test_a_paused_queue_never_comes_back_playing(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # The chime never pauses: the restore's Pause is the first call, and it answers 701 twice.
+    faults = [{"kind": "upnp_error", "player": "Kitchen", "action": "Pause", "mode": "once", "after": 0, "code": 701},
+              {"kind": "upnp_error", "player": "Kitchen", "action": "Pause", "mode": "once", "after": 1, "code": 701}]
+    spec = {"transition_time": 0.3, "faults": faults, "players": [{"name": "Kitchen", "state": {
+        "source": "queue", "queue": QUEUE, "track": 2, "position": 100.0, "transport_state": "PAUSED_PLAYBACK", "volume": 20}}]}
+    home = household(spec)
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+
+    run = setup.run("Test", "Kitchen")
+
+    assert run.returncode == 0, run.stderr
+    after = home.players["Kitchen"].state()
+    assert_restored(before, after)
+    assert abs(after.position - before.position) < 1.0
+    # It was never heard: muted whenever the transport played the old queue.
+    for event in state_events(home.events(), "Kitchen"):
+        if event["transport_state"] == "PLAYING" and event["uri"] == before.uri:
+            assert event["mute"], event
