@@ -91,13 +91,13 @@ def analyse(events: list[dict[str, Any]], url: str) -> dict[str, dict[str, Any]]
             coordinator = by_uid.get(uri.removeprefix("x-rincon:")) if uri.startswith("x-rincon:") else None
             window = players.get(coordinator or "", {}).get("window")
             if window:
-                t0, _, t_during = window
+                t0, t1, t_during = window
                 prior = [e for e in evs if e["mono"] < t0]
-                inside = [e for e in evs if t0 <= e["mono"] <= t_during]
+                playing = [e for e in evs if t_during <= e["mono"] <= t1 and e.get("transport_state") == "PLAYING"]
+                inside = [e for e in evs if t0 <= e["mono"] <= t1]
                 info.update(chimed=True, member_of=coordinator,
                             before=prior[-1] if prior else evs[0],
-                            during=([e for e in inside if e.get("transport_state") == "PLAYING"] or inside
-                                    or [players[coordinator]["during"]])[-1])
+                            during=(playing[:1] or inside[-1:] or [players[coordinator]["during"]])[0])
                 break
     return players
 
