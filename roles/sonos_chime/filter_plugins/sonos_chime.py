@@ -212,7 +212,8 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
                     errs.append(f"{label}: {key} names zone {zname!r}, which is not a known zone "
                                 "(run playbooks/discover.yml or add it to sonos_chime_zones)")
         if chime.get("enabled", True) and not chime_zones(chime, zones):
-            errs.append(f"{label}: plays on no zone (no zones known, or all left out)")
+            errs.append(f"{label}: plays on no zone (none known yet: run playbooks/discover.yml or set "
+                        "sonos_chime_zones; or all are left out)")
     return errs
 
 

@@ -1,0 +1,40 @@
+"""The nginx server block of the role, rendered as Ansible would (trim_blocks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLE = ROOT / "roles" / "sonos_chime"
+
+
+def render(**overrides: object) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROLE / "templates")), trim_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    variables.update(yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8")))
+    variables.update(ansible_managed="Ansible managed", **overrides)
+    return env.get_template("nginx-site.conf.j2").render(**variables)
+
+
+def test_defaults_serve_sounds_read_only_on_8080() -> None:
+    site = render()
+    assert "listen 8080;" in site
+    assert "location /chimes/ {" in site
+    assert "alias /var/lib/sonos-chime/sounds/;" in site
+    assert "autoindex off;" in site
+    assert "audio/mpeg mp3;" in site and "audio/wav wav;" in site
+    assert "return 405;" in site
+    assert "deny all;" not in site
+
+
+def test_address_port_path_and_allow_list() -> None:
+    site = render(sonos_chime_http_address="192.168.1.5", sonos_chime_http_port=8099,
+                  sonos_chime_http_path="/sounds/", sonos_chime_http_allow=["192.168.1.0/24", "10.0.0.7"])
+    assert "listen 192.168.1.5:8099;" in site
+    assert "location /sounds/ {" in site
+    allow = site.index("allow 192.168.1.0/24;")
+    assert allow < site.index("allow 10.0.0.7;") < site.index("deny all;")
