@@ -44,7 +44,7 @@ molecule: venv images
 demo: venv images
 	scripts/demo.sh
 
-bench: venv
+bench: venv images
 	python -m bench
 
 clean:

@@ -65,8 +65,9 @@ def test_units_skip_disabled_and_exclusions() -> None:
               {"name": "B", "sound": "x.mp3", "schedule": ["hourly"], "zones_exclude": ["Kitchen"]},
               {"name": "C", "sound": "x.mp3", "schedule": "daily", "enabled": False}]
     units = F.units(chimes, ZONES)
-    assert [u["unit"] for u in units] == ["sonos-chime-a--kitchen", "sonos-chime-a--living-room",
-                                         "sonos-chime-b--living-room"]
+    assert [(u["unit"], u["zones"]) for u in units] == [("sonos-chime-a", ["Kitchen", "Living Room"]),
+                                                       ("sonos-chime-b", ["Living Room"])]
+    assert F.units([{"name": "D", "sound": "x.mp3", "schedule": "daily", "zones_exclude": ["Kitchen", "Living Room"]}], ZONES) == []
 
 
 def problems(chimes, zones=ZONES, volume=30, exclude=()):  # type: ignore[no-untyped-def]

@@ -51,8 +51,8 @@ def systemd_quote(value: Any) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def unit_name(chime: str, zone: str, prefix: str = "sonos-chime-") -> str:
-    return f"{prefix}{slug(chime)}--{slug(zone)}"
+def unit_name(chime: str, prefix: str = "sonos-chime-") -> str:
+    return f"{prefix}{slug(chime)}"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -91,19 +91,24 @@ def chime_zones(chime: dict[str, Any], zones: list[dict[str, Any]]) -> list[str]
 
 
 def units(chimes: Any, zones: Any, prefix: str = "sonos-chime-") -> list[dict[str, Any]]:
-    """One entry per enabled chime and zone: the unit base name and what goes into it."""
+    """One entry per enabled chime that has zones: the unit base name and what goes into it.
+
+    One process plays a chime on all its zones at once (chime.py runs them concurrently):
+    a process per zone costs each zone Python's start-up on a small CPU, which at 16 zones
+    delays the chime by seconds and takes a gigabyte of memory (see README, Performance).
+    """
     out = []
     for chime in _as_list(chimes):
-        if not chime.get("enabled", True):
+        zone_names = chime_zones(chime, _as_list(zones))
+        if not chime.get("enabled", True) or not zone_names:
             continue
-        for zone in chime_zones(chime, _as_list(zones)):
-            out.append({
-                "unit": unit_name(chime["name"], zone, prefix),
-                "chime": str(chime["name"]),
-                "zone": zone,
-                "schedules": [str(s) for s in _as_list(chime.get("schedule"))],
-                "persistent": bool(chime.get("persistent", False)),
-            })
+        out.append({
+            "unit": unit_name(chime["name"], prefix),
+            "chime": str(chime["name"]),
+            "zones": zone_names,
+            "schedules": [str(s) for s in _as_list(chime.get("schedule"))],
+            "persistent": bool(chime.get("persistent", False)),
+        })
     return out
 
 
@@ -144,12 +149,6 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
     zones = effective_zones(discovered, manual, exclude)
     known = {z["name"] for z in zones}
     excluded = {str(n) for n in _as_list(exclude)}
-    zone_slugs: dict[str, str] = {}
-    for zone in zones:
-        s = slug(zone["name"])
-        if s in zone_slugs and zone_slugs[s] != zone["name"]:
-            errs.append(f"zone {zone['name']!r}: its unit name {s!r} collides with zone {zone_slugs[s]!r}; rename one")
-        zone_slugs[s] = zone["name"]
 
     chime_names: set[str] = set()
     chime_slugs: dict[str, str] = {}

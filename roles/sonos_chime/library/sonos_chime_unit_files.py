@@ -10,7 +10,7 @@ short_description: Keep a folder's sonos-chime unit files exactly equal to a giv
 description:
   - Writes every file of O(files) whose content differs (atomically, mode 0644, root-owned) and
     deletes every other file in O(path) whose name matches O(patterns).
-  - One call for any number of chimes and zones, instead of one template task per unit file.
+  - One call for any number of chimes, instead of one template task per unit file.
   - Supports check mode and diff mode.
 options:
   path:
@@ -34,8 +34,8 @@ EXAMPLES = r"""
   sonos_chime_unit_files:
     path: /etc/systemd/system
     files:
-      sonos-chime-dinner--kitchen.timer: "[Timer]\nOnCalendar=18:45\n"
-    patterns: ["sonos-chime-*--*.service", "sonos-chime-*--*.timer"]
+      sonos-chime-dinner.timer: "[Timer]\nOnCalendar=18:45\n"
+    patterns: ["sonos-chime-*.service", "sonos-chime-*.timer"]
 """
 
 RETURN = r"""
