@@ -45,7 +45,8 @@ def group_timeline(events: list[dict[str, Any]], group: list[str], chime_url: st
     driven = [e for e in mine if e["kind"] == "state" and is_request_driven(e)]
     plays = [e for e in coordinator_states if e["action"] == "Play" and e.get("uri") == chime_url]
     play = plays[0]["mono"] if plays else None
-    ends = [e for e in coordinator_states if e["uri"] == chime_url and e["transport_state"] == "STOPPED" and play is not None and e["mono"] > play]
+    # The end of the sound itself; a chime stopped or replaced before it has no end: cut short.
+    ends = [e for e in coordinator_states if e["action"] == "end_of_media" and e["uri"] == chime_url and play is not None and e["mono"] > play]
     chime_end = ends[0]["mono"] if ends else None
     after_chime = [e for e in driven if chime_end is not None and e["mono"] >= chime_end]
     resumes = [e for e in after_chime if e["player"] == coordinator and e["action"] == "Play"]

@@ -35,6 +35,7 @@ def speed_row(home: str, tool: str, runs: list[RunResult]) -> dict[str, Any]:
         "wall": median_worst([r.wall for r in runs]),
         "peak_rss_mib": max(r.peak_rss_kib for r in runs) / 1024,
         "fidelity": min(r.fidelity for r in runs),
+        "cut_short": max(r.cut_short for r in runs),
         "exit_codes": sorted({code for r in runs for code in r.exit_codes}),
         "differences": sorted({d for r in runs for g in r.groups for d in g.differences}),
     }
@@ -42,17 +43,21 @@ def speed_row(home: str, tool: str, runs: list[RunResult]) -> dict[str, Any]:
 
 def speed_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| household | tool | start latency s | skew s | resume gap s | interruption s | requests/group | wall s | peak RSS MiB | fidelity |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| household | tool | start latency s | skew s | resume gap s | interruption s | requests/group | wall s | peak RSS MiB | chimes cut short | fidelity |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         lines.append(
             f"| {row['home']} | {row['tool']} | {seconds(row['start_latency'])} | {seconds(row['skew'])} | "
             f"{seconds(row['resume_gap'])} | {seconds(row['interruption'])} | {row['requests_per_group']:.1f} | "
-            f"{seconds(row['wall'])} | {row['peak_rss_mib']:.0f} | {row['fidelity']:.0%} |"
+            f"{seconds(row['wall'])} | {row['peak_rss_mib']:.0f} | {row['cut_short']} | {row['fidelity']:.0%} |"
         )
     lines.append("")
-    lines.append("Each cell: median / worst over all groups and repetitions. Fidelity: the worst run's share of groups restored exactly.")
+    lines.append(
+        "Each cell: median / worst over all groups and repetitions; n/a where no group resumed after a whole chime. "
+        "Chimes cut short: most groups in one run whose chime was stopped before the sound's end. "
+        "Fidelity: the worst run's share of groups restored exactly."
+    )
     return "\n".join(lines)
 
 
@@ -103,9 +108,11 @@ def timeline_chart(runs: list[RunResult], path: Path) -> None:
         axis.set_yticks(range(len(run.groups)), [g.timeline.coordinator for g in run.groups], fontsize=7)
         axis.invert_yaxis()
         axis.set_title(f"{run.tool} on {run.home}", fontsize=9)
-        axis.set_xlim(left=0)
+    ends = [t - r.started for r in runs for g in r.groups for t in (g.timeline.resumed, g.timeline.restored, g.timeline.chime_end) if t is not None]
+    axes[-1, 0].set_xlim(0, max(ends, default=1.0) * 1.03)
     axes[-1, 0].set_xlabel("seconds since the process started")
-    axes[0, 0].legend(loc="lower right", fontsize=7)
-    figure.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", ncol=4, fontsize=8)
+    figure.tight_layout(rect=(0, 0, 1, 0.97))
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -73,6 +73,11 @@ class RunResult:
         return [g.timeline.resumed - g.timeline.interrupted for g in self.groups if g.timeline.resumed is not None and g.timeline.interrupted is not None]
 
     @property
+    def cut_short(self) -> int:
+        """Groups whose chime started but was stopped or replaced before the sound's end."""
+        return sum(1 for g in self.groups if g.timeline.play is not None and g.timeline.chime_end is None)
+
+    @property
     def fidelity(self) -> float:
         return sum(g.exact for g in self.groups) / len(self.groups) if self.groups else 0.0
 
