@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
-export PYTHONPATH := $(abspath tests)
+export PYTHONPATH := $(abspath tests):$(abspath files)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
 .PHONY: help venv test lint pytest molecule engine images demo bench clean

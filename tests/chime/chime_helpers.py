@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import signal
 import struct
@@ -15,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
@@ -49,18 +47,6 @@ CHANGING_ACTIONS = frozenset(
         "SetLoudness",
     }
 )
-
-
-def load_chime_module() -> ModuleType:
-    """files/chime.py imported as the module `chime_program` (it is a script, not a package)."""
-    if "chime_program" in sys.modules:
-        return sys.modules["chime_program"]
-    spec = importlib.util.spec_from_file_location("chime_program", CHIME)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["chime_program"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 # ---- sounds -------------------------------------------------------------------------

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from chime_helpers import ChimeSetup, SoundServer, load_chime_module, zones_of
+from chime_helpers import ChimeSetup, SoundServer, zones_of
 
 CHIME_SECONDS = 1.2
-
-
-@pytest.fixture(scope="session")
-def chime_module() -> ModuleType:
-    return load_chime_module()
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,15 @@
-"""Config errors name the key and exit 2; pure functions (sources, times, topology)."""
+"""chime.py's command line and config errors: each names the key and exits 2."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 from chime_helpers import run_chime
+from sonos_chime.cli import main
+from sonos_chime.config import load_config
 
 GOOD: dict[str, Any] = {
     "settings": {"runtime_dir": "/tmp/sonos-chime-test", "request_timeout": 2.0, "margin": 10.0},
@@ -56,7 +57,6 @@ BAD_CONFIGS = [
     (("chimes", 0, "zone_volumes"), {"Attic": 10}, "chimes[0].zone_volumes: 'Attic' is not a zone listed under zones"),
     (("chimes", 0, "sources"), {"tv": "maybe"}, "chimes[0].sources.tv: 'maybe' is not one of interrupt, skip"),
     (("chimes", 0, "sources"), {"vinyl": "skip"}, "chimes[0].sources.vinyl: unknown kind of source"),
-    (("chimes",), [], "chimes: is empty"),
     (("chimes",), DELETE, "chimes: missing (required)"),
     (("zones",), DELETE, "zones: missing (required)"),
     (("zones",), {"Kitchen": "192.0.2.20"}, "zones: expected a list, got dict"),
@@ -71,21 +71,21 @@ BAD_CONFIGS = [
 
 @pytest.mark.parametrize(("path", "value", "message"), BAD_CONFIGS, ids=[m.split(":")[0] + "-" + str(i) for i, (_, _, m) in enumerate(BAD_CONFIGS)])
 def test_config_errors_name_the_key_and_exit_2(
-    chime_module: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], path: tuple[Any, ...], value: Any, message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: tuple[Any, ...], value: Any, message: str
 ) -> None:
     config = tmp_path / "config.yml"
     config.write_text(yaml.safe_dump(with_change(path, value), allow_unicode=True), encoding="utf-8")
 
-    code = chime_module.main(["play", "End of workday", "--config", str(config)])
+    code = main(["play", "End of workday", "--config", str(config)])
 
     assert code == 2
     assert message in capsys.readouterr().err
 
 
-def test_the_good_config_loads_with_defaults(chime_module: ModuleType, tmp_path: Path) -> None:
+def test_the_good_config_loads_with_defaults(tmp_path: Path) -> None:
     config = tmp_path / "config.yml"
     config.write_text(yaml.safe_dump(GOOD, allow_unicode=True), encoding="utf-8")
-    loaded = chime_module.load_config(config)
+    loaded = load_config(config)
     chime = loaded.chimes[0]
     assert [zone.name for zone in loaded.zones] == ["Kitchen", "Salle à manger"]
     assert chime.zone_volumes == {"Kitchen": 20}
@@ -106,20 +106,20 @@ def test_the_good_config_loads_with_defaults(chime_module: ModuleType, tmp_path:
     ],
 )
 def test_command_line_errors_exit_2(
-    chime_module: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     config = tmp_path / "config.yml"
     config.write_text(yaml.safe_dump(GOOD, allow_unicode=True), encoding="utf-8")
     if "--config" not in args:
         args = [*args, "--config", str(config)]
-    assert chime_module.main(args) == 2
+    assert main(args) == 2
     assert message in capsys.readouterr().err
 
 
-def test_broken_yaml_exits_2(chime_module: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_broken_yaml_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config.yml"
     config.write_text("zones: [\n  - name: Kitchen\n", encoding="utf-8")
-    assert chime_module.main(["play", "x", "--config", str(config)]) == 2
+    assert main(["play", "x", "--config", str(config)]) == 2
     assert "not valid YAML" in capsys.readouterr().err
 
 
@@ -133,59 +133,3 @@ def test_usage_errors_exit_2_as_a_process(tmp_path: Path) -> None:
         helped = run_chime(command, "--help")
         assert helped.returncode == 0
         assert "usage:" in helped.stdout
-
-
-@pytest.mark.parametrize(
-    ("uri", "kind"),
-    [
-        ("", "idle"),
-        ("x-rincon-queue:RINCON_000E58A0123401400#0", "queue"),
-        ("x-rincon-queue:RINCON_000E58A0123401400#7", "cloud_queue"),
-        ("x-sonosapi-stream:s24861?sid=254&flags=8224&sn=0", "radio"),
-        ("x-sonosapi-radio:ST%3aaHR0cHM6Ly9?sid=236", "radio"),
-        ("x-rincon-mp3radio://stream.example/radio.mp3", "radio"),
-        ("aac://stream.example/radio", "radio"),
-        ("hls-radio://stream.example/radio.m3u8", "radio"),
-        ("http://192.0.2.5/song.mp3", "uri"),
-        ("https://192.0.2.5/song.mp3", "uri"),
-        ("x-rincon-stream:RINCON_000E58A0123401400", "line_in"),
-        ("x-sonos-htastream:RINCON_000E58A0123401400:spdif", "tv"),
-        ("x-sonos-vli:RINCON_000E58A0123401400:1,spotify:abc", "cloud"),
-        ("x-rincon-airplay:RINCON_000E58A0123401400", "cloud"),
-        ("x-rincon:RINCON_000E58A0123401400", "unknown"),
-        ("x-something-new:abc", "unknown"),
-    ],
-)
-def test_sources_are_classified_like_the_policy_names_them(chime_module: ModuleType, uri: str, kind: str) -> None:
-    assert chime_module.classify_source(uri) == kind
-
-
-def test_times_are_read_and_written_as_players_do(chime_module: ModuleType) -> None:
-    assert chime_module.parse_duration("0:01:40") == 100
-    assert chime_module.parse_duration("1:00:00") == 3600
-    assert chime_module.parse_duration("NOT_IMPLEMENTED") is None
-    assert chime_module.parse_duration("") is None
-    assert chime_module.format_duration(100.9) == "0:01:40"
-    assert chime_module.format_duration(3725) == "1:02:05"
-
-
-def test_topology_lists_groups_members_and_hosts(chime_module: ModuleType) -> None:
-    payload = (
-        '<ZoneGroupState><ZoneGroups>'
-        '<ZoneGroup Coordinator="RINCON_A" ID="RINCON_A:1">'
-        '<ZoneGroupMember UUID="RINCON_A" Location="http://192.0.2.2:1400/xml/device_description.xml" ZoneName="Living Room"'
-        ' ChannelMapSet="RINCON_A:LF,LF;RINCON_B:RF,RF"/>'
-        '<ZoneGroupMember UUID="RINCON_B" Location="http://192.0.2.3:1400/xml/device_description.xml" ZoneName="Living Room"'
-        ' Invisible="1"/>'
-        '<ZoneGroupMember UUID="RINCON_C" Location="http://192.0.2.4:1400/xml/device_description.xml" ZoneName="TV Room">'
-        '<Satellite UUID="RINCON_D" Location="http://192.0.2.5:1400/xml/device_description.xml" ZoneName="TV Room" Invisible="1"/>'
-        '</ZoneGroupMember></ZoneGroup>'
-        '</ZoneGroups><VanishedDevices/></ZoneGroupState>'
-    )
-    topology = chime_module.parse_topology(payload)
-    group = topology.group_of("RINCON_C")
-    assert group is not None and group.coordinator_uid == "RINCON_A"
-    assert [m.uid for m in group.members] == ["RINCON_A", "RINCON_B", "RINCON_C"]  # the sub follows its soundbar
-    assert group.label == "Living Room+TV Room"
-    assert topology.uid_at("192.0.2.4") == "RINCON_C"
-    assert topology.group_of("RINCON_X") is None

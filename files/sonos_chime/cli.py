@@ -1,0 +1,179 @@
+"""The command line of chime.py (docs/architecture.md, section 2).
+
+    chime.py play CHIME [--zone NAME]... [--config PATH] [--dry-run] [-v]
+    chime.py play-uri URL --host ADDRESS [--host ADDRESS]... [--volume N]
+    chime.py discover [--timeout S] [--interface ADDRESS] [--scan CIDR]
+
+Exit codes: 0 every zone chimed and was restored, or was skipped on purpose; 1 some zone
+failed (reported after every other zone was done); 2 usage or configuration error.
+Logs go to stderr, one line per zone and step (the systemd journal keeps them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import (
+    DEFAULT_CONFIG,
+    DEFAULT_MARGIN,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RUNTIME_DIR,
+    ChimeConfig,
+    Config,
+    ConfigError,
+    http_url,
+    ipv4,
+    load_config,
+)
+from .job import ChimeJob, RunSettings, ZoneTarget
+from .sources import DEFAULT_POLICY
+from .zonelog import LOG, setup_logging
+
+
+class UsageError(Exception):
+    pass
+
+
+def play_command(args: argparse.Namespace, started: float) -> int:
+    from .run import run_job
+
+    config = load_config(Path(args.config))
+    chime = config.chime(args.chime)
+    if chime is None:
+        known = ", ".join(repr(c.name) for c in config.chimes)
+        raise ConfigError(f"CHIME: no chime named {args.chime!r} in {args.config} (known: {known})")
+    for name in args.zone or []:
+        if name not in chime.zones:
+            raise ConfigError(f"--zone: {name!r} is not a zone of chime {chime.name!r} (its zones: {', '.join(chime.zones)})")
+    job = chime_job(config, chime)
+    requested = set(args.zone or chime.zones)
+    targets = [zone for zone in job.zones if zone.name in requested]
+    settings = RunSettings(
+        request_timeout=config.settings.request_timeout,
+        margin=config.settings.margin,
+        runtime_dir=config.settings.runtime_dir,
+        dry_run=args.dry_run,
+    )
+    return run_job(job, targets, settings, started)
+
+
+def chime_job(config: Config, chime: ChimeConfig) -> ChimeJob:
+    zones = tuple(config.zone(name) for name in chime.zones)
+    return ChimeJob(
+        name=chime.name,
+        url=chime.url,
+        volume=chime.volume,
+        room_volumes={config.zone(name).uid: volume for name, volume in chime.zone_volumes.items()},
+        policy=chime.sources,
+        zones=tuple(ZoneTarget(zone.name, zone.uid, zone.host) for zone in zones),
+        known_hosts=tuple(dict.fromkeys(zone.host for zone in config.zones)),
+    )
+
+
+def play_uri_command(args: argparse.Namespace, started: float) -> int:
+    from .run import run_job
+
+    url = http_url(args.url, "URL")
+    for host in args.host:
+        ipv4(host, "--host")
+    if args.volume is not None and not 0 <= args.volume <= 100:
+        raise ConfigError(f"--volume: {args.volume} is not within 0-100")
+    hosts = tuple(dict.fromkeys(args.host))
+    targets = tuple(ZoneTarget(host, None, host) for host in hosts)
+    job = ChimeJob(
+        name="sonos-chime",
+        url=url,
+        volume=args.volume,
+        room_volumes={},
+        policy=DEFAULT_POLICY,
+        zones=targets,
+        known_hosts=hosts,
+    )
+    settings = RunSettings(
+        request_timeout=args.request_timeout,
+        margin=args.margin,
+        runtime_dir=Path(args.runtime_dir) if args.runtime_dir else default_runtime_dir(),
+        dry_run=args.dry_run,
+    )
+    return run_job(job, targets, settings, started)
+
+
+def default_runtime_dir() -> Path:
+    if os.access(DEFAULT_RUNTIME_DIR, os.W_OK) or os.access(DEFAULT_RUNTIME_DIR.parent, os.W_OK):
+        return DEFAULT_RUNTIME_DIR
+    return Path(tempfile.gettempdir()) / "sonos-chime"
+
+
+def discover_command(args: argparse.Namespace) -> int:
+    from .discover import discover
+
+    return discover(args.timeout, args.interface, args.scan)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would exit 2 itself; keep one exit path
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(prog="chime.py", description="Play a short chime on Sonos zones, then put everything back.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    play = commands.add_parser("play", help="play a chime from the config on its zones")
+    play.add_argument("chime", metavar="CHIME", help="name of a chime in the config")
+    play.add_argument("--zone", action="append", metavar="NAME", help="only this zone of the chime (repeatable; default: all)")
+    play.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="PATH", help="default: %(default)s")
+    add_common_options(play)
+
+    play_uri = commands.add_parser("play-uri", help="play a sound URL on the given players, no config needed")
+    play_uri.add_argument("url", metavar="URL", help="http(s) URL the speakers can fetch")
+    play_uri.add_argument("--host", action="append", required=True, metavar="ADDRESS", help="a player's IPv4 address")
+    play_uri.add_argument("--volume", type=int, metavar="N", help="chime volume 0-100 (default: leave volumes)")
+    play_uri.add_argument("--request-timeout", type=positive_float, default=DEFAULT_REQUEST_TIMEOUT, metavar="S")
+    play_uri.add_argument("--margin", type=positive_float, default=DEFAULT_MARGIN, metavar="S")
+    play_uri.add_argument("--runtime-dir", metavar="PATH", help=f"lock files (default: {DEFAULT_RUNTIME_DIR})")
+    add_common_options(play_uri)
+
+    discover = commands.add_parser("discover", help="list the zones that answer, as YAML")
+    discover.add_argument("--timeout", type=positive_float, default=5.0, metavar="S", help="default: %(default)s")
+    discover.add_argument("--interface", metavar="ADDRESS", help="search from this local IPv4 address")
+    discover.add_argument("--scan", metavar="CIDR", help="scan this network on TCP 1400 instead of multicast")
+    discover.add_argument("-v", "--verbose", action="store_true", help="log more")
+    return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="decide and log, change nothing")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+
+COMMANDS = {"play": play_command, "play-uri": play_uri_command}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started = time.monotonic()
+    arguments = list(argv) if argv is not None else None
+    setup_logging(bool({"-v", "--verbose"} & set(arguments if arguments is not None else sys.argv[1:])))
+    try:
+        args = build_parser().parse_args(arguments)
+        if args.command == "discover":
+            return discover_command(args)
+        return COMMANDS[args.command](args, started)
+    except (UsageError, ConfigError) as error:
+        LOG.error("%s", error)
+        return 2

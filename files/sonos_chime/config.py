@@ -1,0 +1,260 @@
+"""The schema of /etc/sonos-chime/config.yml (docs/architecture.md, section 1), defined once.
+
+chime.py reads the file with `load_config`. The role's preflight checks, on the controller,
+the document it is about to write with the same functions (`parse_settings`, `parse_zones`,
+`parse_chime`, `volume`, `source_policy`), giving them its own variable names as keys, so
+whatever preflight accepts chime.py accepts. This module needs only the standard library
+(and PyYAML to read a file), so that the controller can import it without SoCo.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from .sources import DEFAULT_POLICY, POLICIES, SOURCE_KINDS
+
+LOG = logging.getLogger("sonos-chime")
+
+DEFAULT_CONFIG = Path("/etc/sonos-chime/config.yml")
+DEFAULT_RUNTIME_DIR = Path("/run/sonos-chime")
+DEFAULT_REQUEST_TIMEOUT = 2.0
+DEFAULT_MARGIN = 10.0
+
+TOP_KEYS = ("settings", "zones", "chimes")
+SETTINGS_KEYS = ("runtime_dir", "request_timeout", "margin", "interface")
+ZONE_KEYS = ("name", "uid", "host")
+CHIME_KEYS = ("name", "url", "volume", "zone_volumes", "zones", "sources")
+
+
+class ConfigError(Exception):
+    """A usage or configuration error: the message names the bad key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    runtime_dir: Path = DEFAULT_RUNTIME_DIR
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    margin: float = DEFAULT_MARGIN
+    interface: str | None = None
+
+
+@dataclass(frozen=True)
+class ZoneConfig:
+    name: str
+    uid: str
+    host: str
+
+
+@dataclass(frozen=True)
+class ChimeConfig:
+    name: str
+    url: str
+    volume: int
+    zones: tuple[str, ...]
+    zone_volumes: Mapping[str, int] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICY))
+
+
+@dataclass(frozen=True)
+class Config:
+    settings: Settings
+    zones: tuple[ZoneConfig, ...]
+    chimes: tuple[ChimeConfig, ...]
+
+    def zone(self, name: str) -> ZoneConfig:
+        return next(zone for zone in self.zones if zone.name == name)
+
+    def chime(self, name: str) -> ChimeConfig | None:
+        return next((chime for chime in self.chimes if chime.name == name), None)
+
+
+# ---- the file
+
+
+def load_config(path: Path) -> Config:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"--config: {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"--config: {path}: cannot read it: {error}") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    return parse_config(data)
+
+
+def parse_config(data: object) -> Config:
+    top = mapping(data, "config")
+    warn_unknown_keys(top, TOP_KEYS, "")
+    zones = parse_zones(required(top, "zones", ""), "zones")
+    zone_names = [zone.name for zone in zones]
+    raw_chimes = items(required(top, "chimes", ""), "chimes")
+    chimes = tuple(parse_chime(raw, f"chimes[{index}]", zone_names) for index, raw in enumerate(raw_chimes))
+    for index, chime in enumerate(chimes):
+        if any(other.name == chime.name for other in chimes[:index]):
+            raise ConfigError(f"chimes[{index}].name: {chime.name!r} is listed twice")
+    return Config(settings=parse_settings(top.get("settings"), "settings"), zones=zones, chimes=chimes)
+
+
+# ---- sections
+
+
+def parse_settings(data: object, key: str) -> Settings:
+    if data is None:
+        return Settings()
+    raw = mapping(data, key)
+    warn_unknown_keys(raw, SETTINGS_KEYS, key)
+    interface = raw.get("interface")
+    return Settings(
+        runtime_dir=Path(text(raw.get("runtime_dir", str(DEFAULT_RUNTIME_DIR)), f"{key}.runtime_dir")),
+        request_timeout=seconds(
+            raw.get("request_timeout", DEFAULT_REQUEST_TIMEOUT), f"{key}.request_timeout", 0.0, 60.0, zero_allowed=False
+        ),
+        margin=seconds(raw.get("margin", DEFAULT_MARGIN), f"{key}.margin", 0.0, 3600.0),
+        interface=None if interface in (None, "") else ipv4(interface, f"{key}.interface"),
+    )
+
+
+def parse_zones(data: object, key: str) -> tuple[ZoneConfig, ...]:
+    zones: list[ZoneConfig] = []
+    for index, item in enumerate(items(data, key)):
+        item_key = f"{key}[{index}]"
+        raw = mapping(item, item_key)
+        warn_unknown_keys(raw, ZONE_KEYS, item_key)
+        zone = ZoneConfig(
+            name=text(required(raw, "name", item_key), f"{item_key}.name"),
+            uid=text(required(raw, "uid", item_key), f"{item_key}.uid"),
+            host=ipv4(required(raw, "host", item_key), f"{item_key}.host"),
+        )
+        if any(other.name == zone.name for other in zones):
+            raise ConfigError(f"{item_key}.name: {zone.name!r} is listed twice")
+        if any(other.uid == zone.uid for other in zones):
+            raise ConfigError(f"{item_key}.uid: {zone.uid!r} is listed twice")
+        zones.append(zone)
+    return tuple(zones)
+
+
+def parse_chime(data: object, key: str, zone_names: Sequence[str]) -> ChimeConfig:
+    raw = mapping(data, key)
+    warn_unknown_keys(raw, CHIME_KEYS, key)
+    url = http_url(required(raw, "url", key), f"{key}.url")
+    zones = items(required(raw, "zones", key), f"{key}.zones")
+    if not zones:
+        raise ConfigError(f"{key}.zones: is empty (a chime plays on at least one zone)")
+    chime_zones = tuple(zone_name(name, f"{key}.zones[{index}]", zone_names) for index, name in enumerate(zones))
+    for index, name in enumerate(chime_zones):
+        if name in chime_zones[:index]:
+            raise ConfigError(f"{key}.zones[{index}]: {name!r} is listed twice")
+    zone_volumes = {
+        zone_name(name, f"{key}.zone_volumes", zone_names): volume(level, f"{key}.zone_volumes.{name}")
+        for name, level in mapping(raw.get("zone_volumes") or {}, f"{key}.zone_volumes").items()
+    }
+    return ChimeConfig(
+        name=text(required(raw, "name", key), f"{key}.name"),
+        url=url,
+        volume=volume(required(raw, "volume", key), f"{key}.volume"),
+        zones=chime_zones,
+        zone_volumes=zone_volumes,
+        sources=source_policy(raw.get("sources"), f"{key}.sources"),
+    )
+
+
+def source_policy(data: object, key: str) -> dict[str, str]:
+    """The default policy with the given overrides (kind -> interrupt | skip)."""
+    policy = dict(DEFAULT_POLICY)
+    for kind, value in mapping(data or {}, key).items():
+        if kind not in SOURCE_KINDS:
+            raise ConfigError(f"{key}.{kind}: unknown kind of source (known: {', '.join(SOURCE_KINDS)})")
+        if value not in POLICIES:
+            raise ConfigError(f"{key}.{kind}: {value!r} is not one of {', '.join(POLICIES)}")
+        policy[kind] = value
+    return policy
+
+
+# ---- values
+
+
+def required(raw: Mapping[str, Any], name: str, parent: str) -> object:
+    if name not in raw or raw[name] is None:
+        raise ConfigError(f"{parent + '.' if parent else ''}{name}: missing (required)")
+    return raw[name]
+
+
+def mapping(value: object, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a mapping, got {type_name(value)}")
+    return {str(name): item for name, item in value.items()}
+
+
+def items(value: object, key: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list, got {type_name(value)}")
+    return value
+
+
+def text(value: object, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def volume(value: object, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{key}: {value!r} is not a whole number within 0-100")
+    if not 0 <= value <= 100:
+        raise ConfigError(f"{key}: {value} is not within 0-100")
+    return value
+
+
+def seconds(value: object, key: str, low: float, high: float, zero_allowed: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{key}: {value!r} is not a number")
+    if not (low <= value if zero_allowed else low < value) or value > high:
+        lowest = f"{low:g}" if zero_allowed else f"more than {low:g}"
+        raise ConfigError(f"{key}: {value} is not within {lowest} to {high:g} seconds")
+    return float(value)
+
+
+def ipv4(value: object, key: str) -> str:
+    address = text(value, key)
+    try:
+        ipaddress.IPv4Address(address)
+    except ValueError:
+        raise ConfigError(f"{key}: {address!r} is not an IPv4 address") from None
+    return address
+
+
+def http_url(value: object, key: str) -> str:
+    url = text(value, key)
+    if urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc:
+        raise ConfigError(f"{key}: {url!r} is not an http(s) URL")
+    return url
+
+
+def zone_name(value: object, key: str, zone_names: Sequence[str]) -> str:
+    name = text(value, key)
+    if name not in zone_names:
+        raise ConfigError(f"{key}: {name!r} is not a zone listed under zones")
+    return name
+
+
+def warn_unknown_keys(raw: Mapping[str, Any], known: Sequence[str], parent: str) -> None:
+    for name in raw:
+        if name not in known:
+            LOG.warning("config: %s%s: unknown key, ignored", parent + "." if parent else "", name)
+
+
+def type_name(value: object) -> str:
+    return "nothing" if value is None else type(value).__name__

@@ -1,0 +1,87 @@
+"""`chime.py discover`: the zones that answer, as YAML for the role's host_vars."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import sys
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import requests
+import soco  # type: ignore[import-untyped]
+import soco.discovery  # type: ignore[import-untyped]
+import yaml
+from soco.exceptions import SoCoException  # type: ignore[import-untyped]
+
+from .config import ConfigError, ipv4
+from .tasks import gather
+
+LOG = logging.getLogger("sonos-chime")
+
+DISCOVERY_HELP = """\
+discover: no Sonos player answered{how}.
+Likely causes and what works around them:
+  - multicast is blocked: the search (UDP to 239.255.255.250:1900) does not reach the
+    players, e.g. Wi-Fi client isolation, IGMP snooping or a VLAN between this host and
+    them. Use --scan CIDR (e.g. --scan 192.168.1.0/24) to try TCP port 1400 on every
+    address of that network instead.
+  - the wrong network interface: with several (docker0, a VPN, eth0 and wlan0) the search
+    may leave by one the players are not on. Use --interface ADDRESS with this host's
+    address on the players' network.
+  - a firewall on this host drops the players' UDP answers: allow UDP from the players
+    (source port 1900), or use --scan CIDR.
+  - the players are slow, asleep or on another network: raise --timeout (now {timeout:g} s)
+    and check that the Sonos app sees them from this network.
+"""
+
+
+def discover(timeout: float, interface: str | None, scan: str | None) -> int:
+    if interface is not None:
+        ipv4(interface, "--interface")
+    network = None if scan is None else scan_network(scan)
+    soco.config.REQUEST_TIMEOUT = timeout
+    zones = find_players(timeout, interface, network)
+    if not zones:
+        how = f" on {scan}" if scan else f" via {interface}" if interface else ""
+        sys.stderr.write(DISCOVERY_HELP.format(how=how, timeout=timeout))
+        return 1
+    try:
+        entries = gather([functools.partial(describe_zone, zone, timeout) for zone in zones])
+    except (OSError, requests.RequestException, SoCoException, ET.ParseError) as error:
+        LOG.error("discover: a player answered the search but not the questions after it: %s", error)
+        return 1
+    entries.sort(key=lambda entry: (entry["name"].casefold(), entry["name"], entry["uid"]))
+    sys.stdout.write(yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, default_flow_style=False))
+    return 0
+
+
+def scan_network(text: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(text, strict=False)
+    except ValueError:
+        raise ConfigError(f"--scan: {text!r} is not an IPv4 network such as 192.168.1.0/24") from None
+
+
+def find_players(timeout: float, interface: str | None, network: ipaddress.IPv4Network | None) -> set[Any] | None:
+    try:
+        if network is not None:
+            found = soco.discovery.scan_network(networks_to_scan=[str(network)], scan_timeout=min(timeout, 1.0))
+        else:
+            found = soco.discover(timeout=timeout, interface_addr=interface)
+    except (OSError, requests.RequestException, SoCoException) as error:
+        LOG.error("discover: %s", error)
+        return None
+    return set(found) if found else None
+
+
+def describe_zone(zone: Any, timeout: float) -> dict[str, str]:
+    info = zone.get_speaker_info(timeout=timeout)
+    return {
+        "name": str(zone.player_name),
+        "uid": str(zone.uid),
+        "host": str(zone.ip_address),
+        "model": str(info.get("model_name") or ""),
+        "coordinator": str(zone.group.coordinator.uid),
+    }

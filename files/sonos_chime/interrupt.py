@@ -1,0 +1,166 @@
+"""A locked group, chimed: snapshot → decision → chime switched in → watched → restored.
+
+Each step hands the next an explicit value (Transport, GroupSnapshot, Started, Watched,
+Restored). Whatever goes wrong after the group was touched, the group is put back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import wait
+
+from .errors import PlayerError
+from .job import Outcome, RunShared, ZoneResult, ZoneTarget
+from .levels import LevelKey, apply_changes
+from .plan import chime_levels, decide, restore_levels
+from .play import Started, SwitchFailed, start_switch, switch_in
+from .player import Player
+from .restore import Mismatch, Restored, RestoreTask, restore, restore_untouched_levels
+from .snapshot import (
+    GroupSnapshot,
+    MemberLevel,
+    PendingLevels,
+    Speculation,
+    Transport,
+    read_levels,
+    read_transport,
+)
+from .topology import Group
+from .watch import ChimeWatcher, Ending, EndKind, Watched, deadline_before_play
+from .zonelog import ZoneLog
+
+
+def interrupt_group(
+    zone: ZoneTarget, group: Group, shared: RunShared, log: ZoneLog, speculation: Speculation | None
+) -> ZoneResult:
+    try:
+        transport, pending = read_transport(group, shared.timeout, shared.timing, log, speculation)
+    except PlayerError as error:
+        log("snapshot", str(error), logging.ERROR, outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, f"snapshot: {error}")
+    log = log.playing(transport.kind)
+    decision = decide(transport, shared.job.policy)
+    if not decision.interrupt:
+        log("decide", decision.reason, decision="skip", outcome="skipped")
+        return ZoneResult(zone.name, Outcome.SKIPPED, decision.reason)
+    if shared.stop.is_set():
+        log("decide", "stop requested before the chime", decision="skip", outcome="skipped")
+        return ZoneResult(zone.name, Outcome.SKIPPED, "stopped before the chime")
+    sound = shared.sound_now()
+    if sound is not None and sound.reachable is False:
+        detail = f"sound unreachable, nothing changed: {sound.detail}"
+        log("decide", detail, logging.ERROR, decision="skip", outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, detail)
+    log("decide", decision.reason, decision="interrupt")
+    return chime_and_restore(zone, transport, pending, shared, log)
+
+
+def chime_and_restore(
+    zone: ZoneTarget, transport: Transport, pending: PendingLevels, shared: RunShared, log: ZoneLog
+) -> ZoneResult:
+    coordinator = Player.of(transport.group.coordinator, shared.timeout)
+    switching = start_switch(coordinator, shared)
+    snapshot = GroupSnapshot(transport, read_levels(pending, shared.timeout, log))
+    try:
+        started = switch_in(coordinator, transport, snapshot.levels, switching, shared, log)
+    except SwitchFailed as failure:
+        if failure.sound_refused:
+            return refused(zone, snapshot, failure, shared, log)
+        log("play", str(failure.error), logging.ERROR)
+        watched = never_played(shared, str(failure.error))
+        started = Started(play_sent=watched.ending.at, changed=failure.changed)
+    except Exception as error:  # whatever went wrong, the group is put back
+        log.exception("unexpected error starting the chime")
+        watched = never_played(shared, f"unexpected error: {error}")
+        started = Started(play_sent=watched.ending.at, changed=planned_changes(snapshot.levels, shared))
+    else:
+        watched = watch(coordinator, transport.group, started, shared, log)
+    wait([switching])  # never put the source back while the chime is still being switched in
+    return finish(zone, coordinator, snapshot, started, watched, shared, log)
+
+
+def never_played(shared: RunShared, detail: str) -> Watched:
+    return Watched(Ending(EndKind.ERROR, time.monotonic(), detail), None, deadline_before_play(shared))
+
+
+def planned_changes(levels: tuple[MemberLevel, ...], shared: RunShared) -> frozenset[LevelKey]:
+    """Every level the chime meant to change: after an unexpected error, any may have been."""
+    return frozenset(change.key for change in chime_levels(levels, shared.job))
+
+
+def watch(coordinator: Player, group: Group, started: Started, shared: RunShared, log: ZoneLog) -> Watched:
+    watcher = ChimeWatcher(coordinator, group, started.play_sent, shared, log)
+    try:
+        return watcher.watch()
+    except PlayerError as error:
+        ending = Ending(EndKind.ERROR, time.monotonic(), str(error))
+    except Exception as error:  # whatever went wrong, the group is put back
+        log.exception("unexpected error during the chime")
+        ending = Ending(EndKind.ERROR, time.monotonic(), f"unexpected error: {error}")
+    return Watched(ending, watcher.members, watcher.clock.deadline)
+
+
+def refused(zone: ZoneTarget, snapshot: GroupSnapshot, failure: SwitchFailed, shared: RunShared, log: ZoneLog) -> ZoneResult:
+    """The player refused the sound: its source was never replaced, but the chime's volume
+    may have been set meanwhile (nothing played)."""
+    changes = restore_levels(snapshot.levels, failure.changed, hold_muted=False)
+    problems = apply_changes(changes, shared.timeout, shared.timing).failures
+    log("play", str(failure.error), logging.ERROR, outcome="failed", changed="volumes, put back" if failure.changed else "nothing")
+    for problem in problems:
+        log("restore", f"volume or mute not put back on {problem}", logging.ERROR)
+    return ZoneResult(zone.name, Outcome.FAILED, f"chime refused: {failure.error}")
+
+
+def finish(
+    zone: ZoneTarget, coordinator: Player, snapshot: GroupSnapshot, started: Started, watched: Watched, shared: RunShared, log: ZoneLog
+) -> ZoneResult:
+    ending = watched.ending
+    detail = f": {ending.detail}" if ending.detail else ""
+    log("end", ending.kind.value + detail, end=ending.kind.name, chime_ms=round((ending.at - started.play_sent) * 1000))
+    present = tuple(level for level in snapshot.levels if watched.members is None or level.member.uid in watched.members)
+    gone = [level for level in snapshot.levels if level not in present]
+    for level in gone:
+        log("restore", f"{level.member.name} left the group during the chime: only its volume goes back")
+    for problem in restore_untouched_levels(gone, started.changed, shared.job, shared.timeout, shared.timing):
+        log("restore", f"volume not put back on {problem}", logging.WARNING)
+    if ending.kind == EndKind.TAKEN_OVER:
+        return left_to_user(zone, present, started, ending, shared, log)
+    task = RestoreTask(coordinator, snapshot.transport, present, started.changed, shared.timing, shared.timeout)
+    try:
+        restored = restore(task, watched.deadline, log)
+    except (PlayerError, Mismatch) as error:
+        log("restore", f"restore failed: {error}", logging.ERROR, outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, f"restore failed: {error}")
+    return report(zone, snapshot.transport, ending, restored, log)
+
+
+def left_to_user(
+    zone: ZoneTarget, present: tuple[MemberLevel, ...], started: Started, ending: Ending, shared: RunShared, log: ZoneLog
+) -> ZoneResult:
+    problems = restore_untouched_levels(present, started.changed, shared.job, shared.timeout, shared.timing)
+    outcome = "left-to-user" if not problems else "failed"
+    log("restore", "someone took the zone over during the chime: their choice is left in place", outcome=outcome)
+    if problems:
+        return ZoneResult(zone.name, Outcome.FAILED, "; ".join(problems))
+    return ZoneResult(zone.name, Outcome.LEFT_TO_USER, ending.detail)
+
+
+def report(zone: ZoneTarget, transport: Transport, ending: Ending, restored: Restored, log: ZoneLog) -> ZoneResult:
+    """The coordinator is back as it was: say how the zone did."""
+    for problem in restored.speaker_problems:
+        log("restore", f"volume or mute not put back on {problem}", logging.ERROR)
+    failures = ([] if ending.kind.heard else [f"{ending.kind.value}: {ending.detail}"]) + list(restored.speaker_problems)
+    log(
+        "restore",
+        "restored the source; some speakers were not" if restored.speaker_problems else "restored",
+        logging.ERROR if failures else logging.INFO,
+        attempt=restored.attempts,
+        state=transport.transport_state,
+        resume_gap_ms=round((restored.resumed_at - ending.at) * 1000),
+        restore_ms=restored.restore_ms,
+        outcome="failed" if failures else "ok" if ending.kind == EndKind.FINISHED else "restored",
+    )
+    if failures:
+        return ZoneResult(zone.name, Outcome.FAILED, "; ".join(failures))
+    return ZoneResult(zone.name, Outcome.CHIMED, ending.kind.value)

@@ -1,0 +1,106 @@
+"""What a run is asked to do, what its zones share, and what each zone's run comes to."""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .sound import SoundCheck
+from .timing import DEFAULT_TIMING, Timing
+from .topology import Member
+
+if TYPE_CHECKING:
+    from .locate import TopologyLookups
+
+
+@dataclass(frozen=True)
+class ZoneTarget:
+    """A zone as the run knows it: uid None means whatever player answers at host."""
+
+    name: str
+    uid: str | None
+    host: str
+
+
+@dataclass(frozen=True)
+class ChimeJob:
+    name: str
+    url: str
+    volume: int | None  # None: leave volumes as they are
+    room_volumes: Mapping[str, int]  # by the uid of a zone (a room): zone_volumes
+    policy: Mapping[str, str]
+    zones: tuple[ZoneTarget, ...]  # every zone of the chime, in config order
+    known_hosts: tuple[str, ...]  # every configured host, to find a zone DHCP moved
+
+    def volume_for(self, member: Member) -> int | None:
+        """Every speaker of a room takes the room's volume: both halves of a stereo pair."""
+        return self.room_volumes.get(member.room_uid, self.volume)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    request_timeout: float
+    margin: float
+    runtime_dir: Path
+    dry_run: bool
+    timing: Timing = DEFAULT_TIMING
+
+
+class StopRequest(threading.Event):
+    """Set by SIGTERM or SIGINT: every zone ends its chime and puts its group back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reasons: list[str] = []
+
+    def request(self, reason: str) -> None:
+        self.reasons.append(reason)
+        self.set()
+
+
+@dataclass(frozen=True)
+class RunShared:
+    """What the zones of one process share."""
+
+    job: ChimeJob
+    settings: RunSettings
+    started: float  # monotonic time the process started
+    stop: StopRequest
+    sound: Future[SoundCheck]
+    first_hosts: tuple[str, ...]  # hosts of the zones this run chimes: asked first
+    lookups: TopologyLookups = field(compare=False)
+
+    @property
+    def timeout(self) -> float:
+        return self.settings.request_timeout
+
+    @property
+    def timing(self) -> Timing:
+        return self.settings.timing
+
+    def sound_now(self) -> SoundCheck | None:
+        """The sound check, if it is done."""
+        return self.sound.result() if self.sound.done() else None
+
+    def sound_length(self) -> float | None:
+        sound = self.sound_now()
+        return sound.duration if sound is not None else None
+
+
+class Outcome(enum.Enum):
+    CHIMED = "chimed and restored"
+    LEFT_TO_USER = "chimed; someone took the zone over, left as they set it"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    zone: str
+    outcome: Outcome
+    detail: str

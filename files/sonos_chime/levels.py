@@ -1,0 +1,88 @@
+"""Volume and mute changes on the speakers of a group, made at once."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .errors import PlayerError
+from .player import Player
+from .retry import lost_answer_once, retry
+from .tasks import spawn
+from .timing import Timing
+from .topology import Member
+
+VOLUME = "volume"
+MUTE = "mute"
+LevelKey = tuple[str, str]  # (uid, VOLUME | MUTE)
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    """One setting of one speaker, to be made."""
+
+    member: Member
+    setting: str  # VOLUME | MUTE
+    value: int | bool
+
+    @property
+    def key(self) -> LevelKey:
+        return (self.member.uid, self.setting)
+
+
+@dataclass(frozen=True)
+class LevelStep:
+    """A change as a call: the speaker it is made on, and what it touches."""
+
+    speaker: str
+    key: LevelKey
+    call: Callable[[], None]
+
+    @classmethod
+    def of(cls, change: LevelChange, timeout: float) -> LevelStep:
+        player = Player.of(change.member, timeout)
+        if change.setting == VOLUME:
+            call = functools.partial(player.set_volume, int(change.value))
+        else:
+            call = functools.partial(player.set_mute, bool(change.value))
+        return cls(change.member.name, change.key, call)
+
+
+@dataclass(frozen=True)
+class LevelResults:
+    """How a batch went: a speaker that refused kept its level; one that did not answer may
+    or may not have changed."""
+
+    applied: tuple[LevelStep, ...] = ()
+    refused: tuple[tuple[LevelStep, PlayerError], ...] = ()
+    lost: tuple[tuple[LevelStep, PlayerError], ...] = ()
+
+    @property
+    def maybe_changed(self) -> frozenset[LevelKey]:
+        return frozenset(step.key for step in self.applied) | {step.key for step, _ in self.lost}
+
+    @property
+    def failures(self) -> list[str]:
+        return [f"{step.speaker}: {error}" for step, error in self.refused + self.lost]
+
+
+def apply_changes(changes: Sequence[LevelChange], timeout: float, timing: Timing) -> LevelResults:
+    return apply_steps([LevelStep.of(change, timeout) for change in changes], timing)
+
+
+def apply_steps(steps: Sequence[LevelStep], timing: Timing) -> LevelResults:
+    """Make the changes at once; a speaker that fails never holds up the rest. A lost answer
+    is tried once more; a refusal stands (a fixed volume stays fixed)."""
+    policy = lost_answer_once(timing)
+    running = [(step, spawn(functools.partial(retry, step.call, policy))) for step in steps]
+    applied: list[LevelStep] = []
+    refused: list[tuple[LevelStep, PlayerError]] = []
+    lost: list[tuple[LevelStep, PlayerError]] = []
+    for step, future in running:
+        try:
+            future.result()
+            applied.append(step)
+        except PlayerError as error:
+            (lost if error.lost else refused).append((step, error))
+    return LevelResults(tuple(applied), tuple(refused), tuple(lost))

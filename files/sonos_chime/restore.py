@@ -1,0 +1,228 @@
+"""Putting a group back as it was before the chime, and reading it back.
+
+Volumes and mutes go back while the transport is stopped, together with the source, track
+and position, and always before Play: nothing is ever heard at the chime's volume but the
+chime. Then the state: PLAYING plays, PAUSED_PLAYBACK is paused again silently, STOPPED and
+idle stay. A refusal or a mismatch is tried once more; a player that does not answer is
+tried again until the zone's deadline (it may be back by then).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from .errors import PlayerError
+from .job import ChimeJob
+from .levels import MUTE, VOLUME, LevelKey, LevelStep, apply_changes, apply_steps
+from .plan import hold_muted, restore_levels, unmute_after_pause
+from .player import Player
+from .retry import RetryPolicy, retry, while_busy
+from .snapshot import (
+    NO_MEDIA,
+    PAUSED,
+    PLAYING,
+    PLAYING_STATES,
+    STOPPED,
+    TRANSITIONING,
+    MemberLevel,
+    Transport,
+)
+from .sources import own_queue_uri
+from .tasks import gather, spawn
+from .timing import Timing
+from .wire import format_duration, parse_track
+from .zonelog import ZoneLog
+
+
+@dataclass(frozen=True)
+class RestoreTask:
+    """What to put back, where."""
+
+    coordinator: Player
+    transport: Transport
+    levels: tuple[MemberLevel, ...]  # the speakers still in the group
+    changed: frozenset[LevelKey]  # levels the chime changed, or may have
+    timing: Timing
+    timeout: float
+
+
+class Mismatch(Exception):
+    """The group read back is not as it was."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    attempts: int
+    speaker_problems: tuple[str, ...]  # speakers whose volume or mute could not be put back
+    restore_ms: int
+    resumed_at: float  # when the source was back, before the read-back
+
+
+def restore(task: RestoreTask, deadline: float, log: ZoneLog) -> Restored:
+    """Put the group back and read it back; raises PlayerError or Mismatch when it cannot."""
+    attempts = 0
+
+    def attempt() -> Restored:
+        nonlocal attempts
+        attempts += 1
+        started = time.monotonic()
+        problems = restore_once(task, log)
+        resumed_at = time.monotonic()
+        mismatch = read_back(task)
+        if mismatch:
+            raise Mismatch(mismatch)
+        return Restored(attempts, tuple(problems), round((time.monotonic() - started) * 1000), resumed_at)
+
+    def again(error: Exception, number: int) -> None:
+        log("restore", str(error), logging.WARNING, attempt=number)
+
+    return retry(attempt, restore_policy(task, deadline), again)
+
+
+def restore_policy(task: RestoreTask, deadline: float) -> RetryPolicy:
+    """A refusal or a mismatch: once more. No answer: again until the deadline."""
+    timing = task.timing
+
+    def worth_another(error: Exception, attempt: int) -> bool:
+        if deadline - time.monotonic() <= 2 * task.timeout + timing.refusal_pause:
+            return False
+        if isinstance(error, PlayerError):
+            return error.lost or (error.transient and attempt < 2)
+        return isinstance(error, Mismatch) and attempt < 2
+
+    return RetryPolicy(retry_if=worth_another, pause=lambda _error: timing.refusal_pause, attempts=None)
+
+
+def restore_once(task: RestoreTask, log: ZoneLog) -> list[str]:
+    """Put the group back once; returns the speakers whose volume or mute could not be."""
+    transport, coordinator = task.transport, task.coordinator
+    paused = hold_muted(transport)
+    source = spawn(lambda: restore_source(task, log))
+    changes = restore_levels(task.levels, task.changed, hold_muted=paused)
+    problems = apply_changes(changes, task.timeout, task.timing).failures
+    source.result()
+    if transport.was_playing:
+        coordinator.play()
+    elif paused:
+        try:
+            # A player only pauses what plays: Play then Pause at once, every speaker muted
+            # meanwhile, brings PAUSED_PLAYBACK back at the position without a sound.
+            coordinator.play()
+            retry(coordinator.pause, while_busy(task.timing))
+        except PlayerError:
+            # Paused music must never come back playing: stop it before unmuting.
+            with contextlib.suppress(PlayerError):
+                coordinator.stop()
+            raise
+        finally:
+            problems += apply_changes(unmute_after_pause(task.levels), task.timeout, task.timing).failures
+    return problems
+
+
+def restore_source(task: RestoreTask, log: ZoneLog) -> None:
+    transport, coordinator = task.transport, task.coordinator
+    kind = transport.kind
+    if kind == "idle":
+        restore_nothing(task, log)
+        return
+    coordinator.set_uri(transport.uri, transport.metadata)
+    if kind == "queue":
+        if transport.track > 0:
+            coordinator.seek("TRACK_NR", str(transport.track))
+        settings = [
+            lambda: coordinator.set_play_mode(transport.play_mode),
+            lambda: coordinator.set_crossfade(transport.crossfade),
+        ]
+        if transport.position >= 1:
+            settings.append(lambda: coordinator.seek("REL_TIME", resume_position(transport)))
+        gather(settings)
+    elif kind == "uri" and transport.position >= 1 and transport.track_duration:
+        try:
+            coordinator.seek("REL_TIME", resume_position(transport))
+        except PlayerError as error:
+            log("restore", f"could not seek in {transport.uri}: {error}", logging.WARNING)
+
+
+def restore_nothing(task: RestoreTask, log: ZoneLog) -> None:
+    try:
+        task.coordinator.set_uri("", "")
+    except PlayerError as error:
+        if error.lost:
+            raise
+        # A player that will not go back to nothing is left stopped on its own (possibly
+        # empty) queue, the nearest thing: never on the chime.
+        log("restore", f"no empty source ({error}): stopped on its queue instead", logging.WARNING)
+        task.coordinator.set_uri(own_queue_uri(task.transport.group.coordinator_uid), "")
+
+
+def resume_position(transport: Transport) -> str:
+    # Players report whole seconds: a playing track was somewhere within the next second,
+    # so resuming one second on keeps the error under a second either way.
+    position = transport.position + 1 if transport.was_playing else transport.position
+    if transport.track_duration:
+        position = min(position, max(0.0, transport.track_duration - 1))
+    return format_duration(position)
+
+
+EXPECTED_STATES = {
+    PLAYING: PLAYING_STATES,
+    TRANSITIONING: PLAYING_STATES,
+    PAUSED: (PAUSED,),
+    STOPPED: (STOPPED,),
+    NO_MEDIA: (NO_MEDIA, STOPPED),
+}
+
+
+def read_back(task: RestoreTask) -> str:
+    """Read the coordinator back: an empty string when it is as it was."""
+    transport, coordinator = task.transport, task.coordinator
+    state = settled_state(task)
+    media_reading, position_reading = spawn(coordinator.media_info), spawn(coordinator.position_info)
+    media, position = media_reading.result(), position_reading.result()
+    uri = media.get("CurrentURI", "")
+    fallback = own_queue_uri(transport.group.coordinator_uid)
+    if uri != transport.uri and not (transport.kind == "idle" and uri == fallback):
+        return f"source is {uri!r}, expected {transport.uri!r}"
+    if transport.kind == "queue" and transport.track and parse_track(position.get("Track")) != transport.track:
+        return f"track is {position.get('Track')}, expected {transport.track}"
+    if state not in EXPECTED_STATES.get(transport.transport_state, (transport.transport_state,)):
+        return f"transport is {state}, expected {transport.transport_state}"
+    return ""
+
+
+def settled_state(task: RestoreTask) -> str:
+    """A resumed source is TRANSITIONING for a moment: look again for a while (slowly, other
+    zones of the run may still be resuming), then accept it as on its way."""
+    deadline = time.monotonic() + max(1.0, task.timeout)
+    while True:
+        time.sleep(task.timing.verify_interval)
+        state = task.coordinator.transport_state()
+        if state != TRANSITIONING or time.monotonic() >= deadline:
+            return state
+
+
+def restore_untouched_levels(
+    levels: Sequence[MemberLevel], changed: frozenset[LevelKey], job: ChimeJob, timeout: float, timing: Timing
+) -> list[str]:
+    """After a takeover: put back only the levels nobody changed since the chime set them."""
+    steps = [
+        LevelStep(level.member.name, (level.member.uid, VOLUME), partial(_put_back_if_untouched, level, changed, job, timeout))
+        for level in levels
+        if (level.member.uid, VOLUME) in changed or (level.member.uid, MUTE) in changed
+    ]
+    return apply_steps(steps, timing).failures
+
+
+def _put_back_if_untouched(level: MemberLevel, changed: frozenset[LevelKey], job: ChimeJob, timeout: float) -> None:
+    uid = level.member.uid
+    player = Player.of(level.member, timeout)
+    volume, mute = spawn(player.volume), spawn(player.mute)
+    if (uid, VOLUME) in changed and volume.result() == job.volume_for(level.member):
+        player.set_volume(level.volume)
+    if (uid, MUTE) in changed and not mute.result():
+        player.set_mute(True)

@@ -1,0 +1,82 @@
+"""A run: every zone of a chime side by side, each in its own thread, until all are done."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+from .job import (
+    ChimeJob,
+    Outcome,
+    RunSettings,
+    RunShared,
+    StopRequest,
+    ZoneResult,
+    ZoneTarget,
+)
+from .locate import TopologyLookups
+from .sound import check_sound
+from .tasks import spawn
+from .zone import run_zone
+from .zonelog import quote
+
+LOG = logging.getLogger("sonos-chime")
+
+
+def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings, started: float) -> int:
+    """Chime the targets; 0 when every zone chimed and was restored or was skipped on purpose."""
+    shared = RunShared(
+        job=job,
+        settings=settings,
+        started=started,
+        stop=StopRequest(),
+        sound=spawn(lambda: check_sound(job.url, settings.request_timeout)),
+        first_hosts=tuple(dict.fromkeys(zone.host for zone in targets)),
+        lookups=TopologyLookups(settings.request_timeout),
+    )
+    install_signal_handlers(shared.stop)
+    results = run_zones(targets, shared)
+    LOG.info(
+        "chime=%s done in %d ms: %s",
+        quote(job.name),
+        round((time.monotonic() - started) * 1000),
+        ", ".join(f"{quote(result.zone)} {result.outcome.value}" for result in results) or "no zones",
+    )
+    failed = [result for result in results if result.outcome == Outcome.FAILED]
+    return 1 if failed or len(results) != len(targets) else 0
+
+
+def run_zones(targets: Sequence[ZoneTarget], shared: RunShared) -> list[ZoneResult]:
+    results: list[ZoneResult] = []
+    results_lock = threading.Lock()
+
+    def run(zone: ZoneTarget) -> None:
+        result = run_zone(zone, shared)
+        with results_lock:
+            results.append(result)
+
+    workers = [threading.Thread(target=run, args=(zone,), name=f"zone {zone.name}") for zone in targets]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        while worker.is_alive():
+            # A timed join lets the main thread run signal handlers while zones work.
+            worker.join(0.1)
+    return results
+
+
+def install_signal_handlers(stop: StopRequest) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            LOG.warning("%s again: still putting the zones back", name)
+            return
+        LOG.warning("%s received: ending the chime and putting the zones back", name)
+        stop.request(name)
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

@@ -1,0 +1,57 @@
+"""The chime's sound: fetched once from where the speakers fetch it, so a URL that fails is
+caught before any player is touched, and its length bounds the wait for the end."""
+
+from __future__ import annotations
+
+import functools
+import io
+from dataclasses import dataclass
+
+import requests
+
+from .player import describe_network_error
+
+MAX_SOUND_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SoundCheck:
+    reachable: bool | None  # None: the server did not say in time
+    detail: str
+    data: bytes = b""
+
+    @functools.cached_property
+    def duration(self) -> float | None:
+        """The sound's length from its header (parsed on first use: mutagen is not free)."""
+        return sound_duration(self.data) if self.data else None
+
+
+def check_sound(url: str, timeout: float) -> SoundCheck:
+    try:
+        with requests.get(url, timeout=timeout, stream=True) as response:
+            if response.status_code >= 400:
+                return SoundCheck(False, f"HTTP {response.status_code} for {url}")
+            data = response.raw.read(MAX_SOUND_BYTES, decode_content=True)
+    except requests.Timeout:
+        return SoundCheck(None, f"no answer from {url} within {timeout:g} s")
+    except (requests.RequestException, OSError) as error:
+        return SoundCheck(False, f"{url}: {describe_network_error(error, timeout)}")
+    return SoundCheck(True, "ok", data)
+
+
+def sound_duration(data: bytes) -> float | None:
+    """The sound's length from its header. Imported here, not at start: it is needed after
+    Play, and an MP3 (what chimes are) is read without loading every format mutagen knows."""
+    try:
+        if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+            import mutagen.mp3
+
+            audio: object = mutagen.mp3.MP3(io.BytesIO(data))  # type: ignore[no-untyped-call]
+        else:
+            import mutagen
+
+            audio = mutagen.File(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 - any unreadable header just means "unknown"
+        return None
+    length = getattr(getattr(audio, "info", None), "length", None)
+    return float(length) if isinstance(length, (int, float)) and length > 0 else None

@@ -1,0 +1,131 @@
+"""One zone, start to end: located, then under its group's lock, interrupted and restored.
+
+Each zone of a run goes through this in its own thread. A zone that shares its group with
+a zone listed before it in the chime stands aside: exactly one zone plays per group.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .errors import PlayerError, ZoneFailure
+from .interrupt import interrupt_group
+from .job import Outcome, RunShared, ZoneResult, ZoneTarget
+from .locate import Located, locate, look_again, zone_playing_for
+from .lock import GroupLock
+from .plan import decide
+from .player import Player
+from .snapshot import (
+    LevelReading,
+    Speculation,
+    TransportReading,
+    read_levels,
+    read_transport,
+)
+from .zonelog import ZoneLog
+
+LOCK_TRIES = 3  # a group that changes this often while we wait for it is reported
+
+
+def run_zone(zone: ZoneTarget, shared: RunShared) -> ZoneResult:
+    log = ZoneLog(zone.name)
+    speculation = speculate(zone, shared)
+    try:
+        return located_run(zone, shared, log, speculation)
+    except Exception as error:  # a bug in one zone must not stop the others
+        log.exception("unexpected error")
+        return ZoneResult(zone.name, Outcome.FAILED, f"unexpected error: {error}")
+    finally:
+        if speculation is not None:
+            speculation.lock.release()
+
+
+def speculate(zone: ZoneTarget, shared: RunShared) -> Speculation | None:
+    """Lock and read the zone's own player while the topology is asked for."""
+    if zone.uid is None or shared.settings.dry_run:
+        return None
+    lock = GroupLock(shared.settings.runtime_dir, zone.uid)
+    try:
+        if not lock.try_acquire():
+            return None  # another chime is busy here: the usual path waits for it
+    except OSError:
+        return None
+    player = Player(zone.host, 1400, shared.timeout)
+    return Speculation(lock, zone.uid, zone.host, TransportReading.start(player), LevelReading.start(player))
+
+
+def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: Speculation | None) -> ZoneResult:
+    try:
+        located = locate(zone, shared, log)
+    except ZoneFailure as error:
+        log("locate", str(error), logging.ERROR, outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, str(error))
+    log = log.in_group(located.group.label)
+    playing_for = zone_playing_for(located, shared.job, zone)
+    if playing_for.name != zone.name:
+        message = f"{playing_for.name!r} comes first in this chime and plays for this group"
+        log("stand-aside", message, decision="stand-aside", outcome="skipped")
+        return ZoneResult(zone.name, Outcome.SKIPPED, message)
+    if shared.settings.dry_run:
+        return dry_run(zone, located, shared, log)
+    if speculation is not None and not speculation.guessed(located.group):
+        speculation.lock.release()
+        speculation = None
+    return locked_run(zone, located, shared, log, speculation)
+
+
+def locked_run(
+    zone: ZoneTarget, located: Located, shared: RunShared, log: ZoneLog, speculation: Speculation | None
+) -> ZoneResult:
+    """Under the group's lock; another chime playing on the group first is waited for."""
+    for _try in range(LOCK_TRIES):
+        lock = speculation.lock if speculation is not None else GroupLock(
+            shared.settings.runtime_dir, located.group.coordinator_uid
+        )
+        try:
+            waited = False if speculation is not None else wait_for_lock(lock, shared)
+        except (TimeoutError, OSError) as error:
+            return lock_failed(zone, shared, log, error)
+        try:
+            if waited:
+                # Another chime played on this group meanwhile: it may have changed.
+                refreshed = look_again(located, zone, shared, log)
+                if refreshed.group.coordinator_uid != located.group.coordinator_uid:
+                    located, speculation = refreshed, None
+                    continue
+                located = refreshed
+                log("lock", "waited for another chime on this group", waited="yes")
+            return interrupt_group(zone, located.group, shared, log, speculation)
+        finally:
+            lock.release()
+    return ZoneResult(zone.name, Outcome.FAILED, "the group kept changing")
+
+
+def wait_for_lock(lock: GroupLock, shared: RunShared) -> bool:
+    deadline = shared.started + shared.settings.margin / 2
+    return lock.acquire(deadline, shared.stop, shared.timing.lock_poll)
+
+
+def lock_failed(zone: ZoneTarget, shared: RunShared, log: ZoneLog, error: Exception) -> ZoneResult:
+    if shared.stop.is_set():
+        log("lock", "stopped while waiting for another chime", outcome="skipped")
+        return ZoneResult(zone.name, Outcome.SKIPPED, "stopped before the chime")
+    log("lock", str(error), logging.ERROR, outcome="failed")
+    return ZoneResult(zone.name, Outcome.FAILED, str(error))
+
+
+def dry_run(zone: ZoneTarget, located: Located, shared: RunShared, log: ZoneLog) -> ZoneResult:
+    try:
+        transport, pending = read_transport(located.group, shared.timeout, shared.timing, log)
+        log = log.playing(transport.kind)
+        read_levels(pending, shared.timeout, log)
+    except PlayerError as error:
+        log("snapshot", str(error), logging.ERROR, outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, str(error))
+    decision = decide(transport, shared.job.policy)
+    word, reason = decision.word, decision.reason
+    sound = shared.sound.result()
+    if decision.interrupt and sound.reachable is False:
+        word, reason = "skip", f"sound unreachable: {sound.detail}"
+    log("decide", f"dry run, nothing changed: would {word}", decision=word, reason=reason)
+    return ZoneResult(zone.name, Outcome.SKIPPED, f"dry run: would {word}")

@@ -1,0 +1,395 @@
+"""Filters of the sonos_chime role: the model of the inventory, the preflight, and names.
+
+The rules of /etc/sonos-chime/config.yml belong to the program (files/sonos_chime/config.py):
+preflight imports that module from the controller's copy of the program
+(`sonos_chime_program_src`) and checks the inventory's values and the very document the
+role writes with it. What is checked here is what only the inventory has: sound files,
+schedules, names, zones left out, and which chimes get units.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import re
+import sys
+import unicodedata
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+# Letters that Unicode decomposition does not fold to ASCII.
+_FOLD = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe", "Œ": "oe",
+     "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "þ": "th", "Þ": "th", "ð": "d", "Ð": "d",
+     "ı": "i"}
+)
+_SLUG_MAX = 60
+CHIME_KEYS = ("name", "sound", "schedule", "zones", "zones_exclude", "volume",
+              "zone_volumes", "enabled", "persistent", "sources", "description")
+
+
+# ---- the program's own rules
+
+
+def program_config(program_src: str) -> ModuleType:
+    """sonos_chime.config from the controller's copy of the program (standard library only)."""
+    folder = os.path.abspath(str(program_src))
+    if not os.path.isfile(os.path.join(folder, "sonos_chime", "config.py")):
+        raise FileNotFoundError(f"sonos_chime_program_src: {folder} holds no sonos_chime/config.py")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module("sonos_chime.config")
+
+
+def _check(errs: list[str], rules: ModuleType, rule: str, *args: Any) -> None:
+    """Run one of the program's rules; its error message joins the list."""
+    try:
+        getattr(rules, rule)(*args)
+    except rules.ConfigError as error:
+        errs.append(str(error))
+
+
+# config.yml's settings come from these role variables.
+SETTING_VARIABLES = {
+    "settings.request_timeout": "sonos_chime_request_timeout",
+    "settings.margin": "sonos_chime_margin",
+    "settings.interface": "sonos_chime_interface",
+    "settings.runtime_dir": "sonos_chime runtime folder",
+}
+
+
+def _settings_problems(rules: ModuleType, settings: Any) -> list[str]:
+    errs: list[str] = []
+    _check(errs, rules, "parse_settings", settings, "settings")
+    for key, variable in SETTING_VARIABLES.items():
+        errs = [re.sub(rf"^{re.escape(key)}\b", variable, error) for error in errs]
+    return errs
+
+
+# ---- names
+
+
+def slug(name: Any) -> str:
+    """ASCII-folded, lower case, runs of other characters become '-'.
+
+    A name with no ASCII letter or digit (e.g. in Greek or Japanese) becomes 'x' plus a
+    short hash, and a very long one is cut and given a hash, so every name has a unit name.
+    """
+    text = str(name)
+    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    ascii_only = folded.encode("ascii", "ignore").decode("ascii").lower()
+    out = re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    if not out:
+        return "x" + digest
+    if len(out) > _SLUG_MAX:
+        return out[: _SLUG_MAX - 9].rstrip("-") + "-" + digest
+    return out
+
+
+def systemd_quote(value: Any) -> str:
+    """Quote one argument for ExecStart= (specifiers and variables escaped)."""
+    text = str(value).replace("%", "%%").replace("$", "$$")
+    if "'" not in text and "\\" not in text:
+        return "'" + text + "'"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def unit_name(chime: str, prefix: str = "sonos-chime-") -> str:
+    return f"{prefix}{slug(chime)}"
+
+
+# ---- the model: zones, the chimes that are deployed, their units and config.yml
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def effective_zones(discovered: Any, manual: Any, exclude: Any) -> list[dict[str, Any]]:
+    """Discovered zones (sorted as discovery wrote them), hand-defined ones merged over them
+    by name (a hand-defined zone wins, new ones are appended), minus excluded names."""
+    excluded = {str(n) for n in _as_list(exclude)}
+    out: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for by_hand, source in ((False, _as_list(discovered)), (True, _as_list(manual))):
+        for zone in source:
+            if not isinstance(zone, dict) or "name" not in zone:
+                continue
+            item = {"name": str(zone["name"]), "uid": zone.get("uid"), "host": zone.get("host")}
+            if item["name"] in index and by_hand:
+                out[index[item["name"]]] = item
+            elif item["name"] not in index:
+                index[item["name"]] = len(out)
+                out.append(item)
+    return [z for z in out if z["name"] not in excluded]
+
+
+def chime_zones(chime: dict[str, Any], zones: list[dict[str, Any]]) -> list[str]:
+    """Zone names one chime plays on: its own list (or every zone), minus its exclusions."""
+    names = [z["name"] for z in zones]
+    chosen = [str(z) for z in _as_list(chime.get("zones"))] or names
+    left_out = {str(z) for z in _as_list(chime.get("zones_exclude"))}
+    return [z for z in chosen if z not in left_out]
+
+
+def deployed(chimes: Any, zones: Any) -> list[tuple[dict[str, Any], list[str]]]:
+    """The chimes that get units and a place in config.yml: enabled, with at least one zone."""
+    out = []
+    for chime in _as_list(chimes):
+        names = chime_zones(chime, _as_list(zones))
+        if chime.get("enabled", True) and names:
+            out.append((chime, names))
+    return out
+
+
+def units(chimes: Any, zones: Any, prefix: str = "sonos-chime-") -> list[dict[str, Any]]:
+    """One timer and service per deployed chime: one process plays all its zones at once."""
+    return [
+        {
+            "unit": unit_name(chime["name"], prefix),
+            "chime": str(chime["name"]),
+            "zones": names,
+            "schedules": [str(s) for s in _as_list(chime.get("schedule"))],
+            "persistent": bool(chime.get("persistent", False)),
+        }
+        for chime, names in deployed(chimes, zones)
+    ]
+
+
+def config(chimes: Any, zones: Any, base_url: str, volume: int, sources: dict[str, str],
+           settings: dict[str, Any]) -> dict[str, Any]:
+    """The document of /etc/sonos-chime/config.yml (docs/architecture.md, section 1)."""
+    zones = _as_list(zones)
+    return {
+        "settings": settings,
+        "zones": [{"name": z["name"], "uid": z["uid"], "host": z["host"]} for z in zones],
+        "chimes": [_config_chime(chime, names, base_url, volume, sources) for chime, names in deployed(chimes, zones)],
+    }
+
+
+def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume: int,
+                  sources: dict[str, str]) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "name": str(chime["name"]),
+        "url": base_url.rstrip("/") + "/" + quote(str(chime["sound"])),
+        "volume": chime.get("volume", volume),
+    }
+    if chime.get("zone_volumes"):
+        item["zone_volumes"] = {str(k): v for k, v in chime["zone_volumes"].items() if str(k) in names}
+    item["zones"] = names
+    item["sources"] = {**(sources or {}), **(chime.get("sources") or {})}
+    return item
+
+
+# ---- preflight
+
+
+def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: Any, sources: Any,
+             sounds_src: str, settings: Any, program_src: str) -> list[str]:
+    """Everything wrong with the inventory, each message naming variable, item and reason.
+
+    Runs on the controller: sounds_src and program_src are controller folders.
+    """
+    rules = program_config(program_src)
+    errs: list[str] = []
+    _check(errs, rules, "volume", volume, "sonos_chime_volume")
+    _check(errs, rules, "source_policy", sources, "sonos_chime_sources")
+    errs += _settings_problems(rules, settings)
+    errs += _zone_list_problems(rules, "sonos_chime_zones", manual)
+    errs += _zone_list_problems(rules, "sonos_chime_discovered_zones", discovered)
+    zones = effective_zones(discovered, manual, exclude)
+    context = {"known": {z["name"] for z in zones}, "excluded": {str(n) for n in _as_list(exclude)},
+               "zones": zones, "volume": volume, "sounds_src": str(sounds_src)}
+    seen: dict[str, str] = {}
+    for i, chime in enumerate(_as_list(chimes)):
+        if not isinstance(chime, dict):
+            errs.append(f"sonos_chime_chimes[{i}]: {chime!r} is not a mapping")
+            continue
+        label = f"sonos_chime_chimes[{i}] ({chime.get('name')!r})"
+        errs += _name_problems(chime, label, seen)
+        errs += _chime_problems(rules, chime, label, context)
+    return errs
+
+
+def _zone_list_problems(rules: ModuleType, var: str, zone_list: Any) -> list[str]:
+    errs: list[str] = []
+    entries = []
+    for i, zone in enumerate(_as_list(zone_list)):
+        if not isinstance(zone, dict):
+            errs.append(f"{var}[{i}]: {zone!r} is not a mapping with name, uid and host")
+            continue
+        entries.append({key: zone.get(key) for key in ("name", "uid", "host")})
+    if not errs:
+        _check(errs, rules, "parse_zones", entries, var)
+    return errs
+
+
+def _name_problems(chime: dict[str, Any], label: str, seen: dict[str, str]) -> list[str]:
+    errs = [f"{label}: unknown key {key!r} (allowed: {', '.join(CHIME_KEYS)})" for key in sorted(set(chime) - set(CHIME_KEYS))]
+    name = chime.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return errs + [f"{label}: name is missing or empty"]
+    unit = slug(name)
+    if unit in seen:
+        other = seen[unit]
+        errs.append(f"{label}: duplicate chime name {name!r}" if other == name else
+                    f"{label}: its unit name {unit!r} collides with chime {other!r}; rename one")
+    seen.setdefault(unit, name)
+    return errs
+
+
+def _chime_problems(rules: ModuleType, chime: dict[str, Any], label: str, context: dict[str, Any]) -> list[str]:
+    errs = _sound_problems(chime.get("sound"), label, context["sounds_src"])
+    schedules = _as_list(chime.get("schedule"))
+    if not schedules:
+        errs.append(f"{label}: schedule is missing or empty")
+    errs += [f"{label}: schedule {s!r} is not a non-empty string" for s in schedules if not isinstance(s, str) or not s.strip()]
+    _check(errs, rules, "volume", chime.get("volume", context["volume"]), f"{label}: volume")
+    zone_volumes = chime.get("zone_volumes") or {}
+    if not isinstance(zone_volumes, dict):
+        errs.append(f"{label}: zone_volumes must map zone names to volumes")
+        zone_volumes = {}
+    for zone, level in zone_volumes.items():
+        _check(errs, rules, "volume", level, f"{label}: zone_volumes.{zone}")
+    _check(errs, rules, "source_policy", chime.get("sources"), f"{label}: sources")
+    errs += _zone_name_problems(chime, label, context, list(zone_volumes))
+    if chime.get("enabled", True) and not chime_zones(chime, context["zones"]):
+        errs.append(f"{label}: plays on no zone (none known yet: run playbooks/discover.yml or set "
+                    "sonos_chime_zones; or all are left out)")
+    return errs
+
+
+def _sound_problems(sound: Any, label: str, sounds_src: str) -> list[str]:
+    if not sound or not isinstance(sound, str):
+        return [f"{label}: sound is missing or empty"]
+    if "/" in sound or sound.startswith("."):
+        return [f"{label}: sound {sound!r} must be a file name inside the sounds folder"]
+    if not os.path.isfile(os.path.join(sounds_src, sound)):
+        return [f"{label}: sound {sound!r} is not a file in sonos_chime_sounds_src ({sounds_src})"]
+    return []
+
+
+def _zone_name_problems(chime: dict[str, Any], label: str, context: dict[str, Any], volume_zones: list[Any]) -> list[str]:
+    errs = []
+    known, excluded = context["known"], context["excluded"]
+    named = [("zones", z) for z in _as_list(chime.get("zones"))] + [("zones_exclude", z) for z in _as_list(chime.get("zones_exclude"))]
+    named += [("zone_volumes", z) for z in volume_zones]
+    for key, zone in named:
+        if key == "zones" and str(zone) in excluded:
+            errs.append(f"{label}: zone {zone!r} is left out by sonos_chime_zones_exclude")
+        elif str(zone) not in known and str(zone) not in excluded:
+            errs.append(f"{label}: {key} names zone {zone!r}, which is not a known zone "
+                        "(run playbooks/discover.yml or add it to sonos_chime_zones)")
+    return errs
+
+
+def config_problems(document: Any, program_src: str) -> list[str]:
+    """What chime.py would say of this config.yml document (nothing, when it reads it)."""
+    rules = program_config(program_src)
+    errs: list[str] = []
+    _check(errs, rules, "parse_config", document)
+    return [f"the config.yml the role would write: {error}" for error in errs]
+
+
+def program_version(pyproject: str) -> str:
+    """The version in the program's pyproject.toml text."""
+    match = re.search(r'(?m)^version\s*=\s*"([^"]+)"', str(pyproject))
+    return match.group(1) if match else ""
+
+
+def missing_pins(requirements: str, pip_list: Any) -> list[str]:
+    """The `name==version` pins of a requirements file that `pip list --format=json` lacks."""
+    import json
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    try:
+        installed = {canonical(p["name"]): p["version"] for p in json.loads(pip_list or "[]")}
+    except (ValueError, TypeError, KeyError):
+        installed = {}
+    missing = []
+    for line in str(requirements).splitlines():
+        match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^]]*\])?\s*==\s*([^\s;#]+)", line)
+        if match and installed.get(canonical(match.group(1))) != match.group(2):
+            missing.append(f"{match.group(1)}=={match.group(2)}")
+    return missing
+
+
+# ---- reading systemd and discovery
+
+
+def systemctl_show(text: str) -> list[dict[str, str]]:
+    """Parse `systemctl show -p A,B unit...` output: one dict per unit (blocks split by blank lines)."""
+    out = []
+    for block in str(text).split("\n\n"):
+        props = {}
+        for line in block.splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                props[key] = value
+        if props:
+            out.append(props)
+    return out
+
+
+DISCOVERY_HEADER = """\
+# Written by playbooks/discover.yml for {host}. Do not edit: the next discovery rewrites it.
+# Your choices (which zones a chime uses, zones left out) belong in group_vars, by zone name:
+# sonos_chime_chimes[].zones / zones_exclude and sonos_chime_zones_exclude.
+"""
+
+
+def discovery_doc(found: Any, host: str) -> str:
+    """The zones file: a header, then the zones sorted by name, keys in a fixed order."""
+    import yaml
+
+    keys = ("name", "uid", "host", "model", "coordinator")
+    zones = sorted(
+        ({k: (str(z[k]) if z.get(k) is not None else None) for k in keys} for z in _as_list(found)),
+        key=lambda z: (str(z["name"]).casefold(), str(z["uid"])),
+    )
+    body = yaml.safe_dump({"sonos_chime_discovered_zones": zones}, sort_keys=False,
+                          allow_unicode=True, default_flow_style=False, width=1000, indent=2)
+    return DISCOVERY_HEADER.format(host=host) + "---\n" + body
+
+
+def discovery_summary(found: Any, exclude: Any, chimes: Any, manual: Any) -> list[str]:
+    names = sorted(str(z.get("name")) for z in _as_list(found))
+    excluded = {str(n) for n in _as_list(exclude)}
+    known = set(names) | {str(z.get("name")) for z in _as_list(manual) if isinstance(z, dict)}
+    lines = [f"found {len(names)} zone(s): " + ", ".join(
+        n + (" (left out by sonos_chime_zones_exclude)" if n in excluded else "") for n in names)]
+    for chime in _as_list(chimes):
+        if not isinstance(chime, dict):
+            continue
+        missing = [str(z) for z in _as_list(chime.get("zones")) if str(z) not in known]
+        if missing:
+            lines.append(f"chime {chime.get('name')!r} names zone(s) not found: {', '.join(missing)}")
+    return lines
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {
+            "sonos_chime_slug": slug,
+            "sonos_chime_systemd_quote": systemd_quote,
+            "sonos_chime_unit_name": unit_name,
+            "sonos_chime_effective_zones": effective_zones,
+            "sonos_chime_units": units,
+            "sonos_chime_problems": problems,
+            "sonos_chime_config": config,
+            "sonos_chime_config_problems": config_problems,
+            "sonos_chime_program_version": program_version,
+            "sonos_chime_missing_pins": missing_pins,
+            "sonos_chime_systemctl_show": systemctl_show,
+            "sonos_chime_discovery_doc": discovery_doc,
+            "sonos_chime_discovery_summary": discovery_summary,
+        }
