@@ -13,14 +13,16 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from . import soap
+from . import content, minor_services, soap  # noqa: F401 - content and minor_services register handlers
 from .actions import COORDINATOR_ONLY, HANDLERS, Call
-from .descriptions import BY_CONTROL_URL, BY_SCPD_URL, device_description, scpd_xml
+from .descriptions import device_description, player_services, scpd_xml
 from .eventlog import EventLog
 from .faults import Decision, FaultInjector
 from .gena import EVENTED, Gena, SubscriptionError
+from .media import tiny_png
 from .model import Household, Player, PlayerState, UpnpFault
 from .schema import FaultSpec, HouseholdSpec
+from .services import Service
 from .ssdp import SsdpResponder
 
 PORT = 1400
@@ -99,17 +101,20 @@ class PlayerServer:
         if decision.delay:
             await asyncio.sleep(decision.delay)
         path = request.path
-        status, text = 404, ""
+        status, body, content_type = 404, b"", soap.CONTENT_TYPE
+        scpd = {service.scpd_url: service for service in player_services(self.player)}
         if request.method == "GET" and path == "/xml/device_description.xml":
-            status, text = 200, device_description(self.household, self.player)
-        elif request.method == "GET" and path in BY_SCPD_URL:
-            status, text = 200, scpd_xml(BY_SCPD_URL[path])
+            status, body = 200, device_description(self.household, self.player).encode("utf-8")
+        elif request.method == "GET" and path in scpd:
+            status, body = 200, scpd_xml(scpd[path]).encode("utf-8")
+        elif request.method == "GET" and (path == "/getaa" or path.startswith("/img/")):
+            status, body, content_type = 200, tiny_png(), "image/png"
         elif request.method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             return self._subscription(request)
         self._log_request(None, f"{request.method} {path}", {}, {"status": status}, None, decision, request)
         if await self._apply_connection_faults(request, decision):
             return web.Response(status=500)
-        return web.Response(status=status, body=text.encode("utf-8"), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
+        return web.Response(status=status, body=body, headers={"Content-Type": content_type, "Server": SERVER_HEADER})
 
     def _subscription(self, request: web.Request) -> web.Response:
         """GENA SUBSCRIBE (new or renewal) and UNSUBSCRIBE on the services that event."""
@@ -133,7 +138,7 @@ class PlayerServer:
         return web.Response(status=200, headers=headers)
 
     async def _soap(self, request: web.Request, body: bytes) -> web.StreamResponse:
-        service = BY_CONTROL_URL.get(request.path)
+        service = {s.control_url: s for s in player_services(self.player)}.get(request.path)
         if service is None:
             self._log_request(None, f"POST {request.path}", {}, {"status": 404}, None, Decision())
             return web.Response(status=404)
@@ -153,7 +158,7 @@ class PlayerServer:
         code: int | None = decision.upnp_error
         if code is None:
             try:
-                result = await self._dispatch(service.name, action, args)
+                result = await self._dispatch(service, action, args)
             except UpnpFault as fault:
                 code = fault.code
         self._log_request(service.name, action, args, result, code, decision, request)
@@ -165,11 +170,11 @@ class PlayerServer:
             headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER},
         )
 
-    async def _dispatch(self, service_name: str, action: str, args: dict[str, str]) -> dict[str, str]:
-        handler = HANDLERS.get((service_name, action))
-        if handler is None:
+    async def _dispatch(self, service: Service, action: str, args: dict[str, str]) -> dict[str, str]:
+        handler = HANDLERS.get((service.name, action))
+        if handler is None or service.action(action) is None:
             raise UpnpFault(401, "invalid action")
-        if action in COORDINATOR_ONLY and service_name == "AVTransport" and not self.household.is_coordinator(self.player):
+        if action in COORDINATOR_ONLY and service.name == "AVTransport" and not self.household.is_coordinator(self.player):
             raise UpnpFault(800, "not the group coordinator")
         return await handler(Call(self.household, self.player, args))
 
