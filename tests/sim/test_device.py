@@ -10,18 +10,14 @@ import soco
 from soco.exceptions import SoCoUPnPException
 from sonos_sim.services import ALL_SERVICES
 
+from .helpers import soap_post
+
 LONE = "lone-player.yml"
 HOME = "six-player-home.yml"
 
 
 def soap(ip: str, control_url: str, service: str, action: str, args: str = "<InstanceID>0</InstanceID>") -> requests.Response:
-    body = (
-        '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
-        's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>'
-        f'<u:{action} xmlns:u="urn:schemas-upnp-org:service:{service}:1">{args}</u:{action}></s:Body></s:Envelope>'
-    )
-    headers = {"Content-Type": 'text/xml; charset="utf-8"', "SOAPACTION": f"urn:schemas-upnp-org:service:{service}:1#{action}"}
-    return requests.post(f"http://{ip}:1400{control_url}", data=body.encode(), headers=headers, timeout=5)
+    return soap_post(ip, control_url, f"urn:schemas-upnp-org:service:{service}:1", action, args)
 
 
 def test_speaker_info_from_device_description(household):

@@ -30,7 +30,7 @@ class UpnpFault(Exception):
         self.description = description
 
 
-TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator", "forgotten"})
+TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator", "forgotten", "rejoined"})
 RENDERING_CAUSES = frozenset(
     {"SetVolume", "SetRelativeVolume", "SetMute", "SetBass", "SetTreble", "SetLoudness", "ramp", "SetGroupVolume", "SetGroupMute"}
 )
@@ -318,6 +318,12 @@ class Household:
         self.forgotten.add(player.uid)
         self._topology_changed()
         self.log_state(player, "forgotten")
+
+    def remember(self, player: Player) -> None:
+        """A forgotten player that is back is listed again, standing alone (its group went on)."""
+        self.forgotten.discard(player.uid)
+        self._topology_changed()
+        self.log_state(player, "rejoined")
 
     def group_id(self, coordinator: Player) -> str:
         if coordinator.uid not in self.group_ids:

@@ -23,7 +23,7 @@ from .media import tiny_png
 from .model import Household, Player, PlayerState, UpnpFault
 from .schema import FaultSpec, HouseholdSpec
 from .services import Service
-from .ssdp import SsdpResponder
+from .ssdp import Scope, SsdpResponder
 
 PORT = 1400
 RECEIVED = web.RequestKey("received", float)
@@ -45,6 +45,9 @@ class PlayerServer:
     vanished: bool = False
     vanish_how: str = "refuse"
     held: set[asyncio.Task[Any]] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    vanish_spent: bool = False
 
     async def start(self) -> None:
         app = web.Application(client_max_size=4 * 1024 * 1024)
@@ -61,17 +64,43 @@ class PlayerServer:
             self.runner = None
 
     async def vanish(self, fault: FaultSpec) -> None:
-        """Disappear: stop listening ("refuse") or keep accepting and never answer ("silent")."""
+        """Disappear: stop listening ("refuse") or keep accepting and never answer ("silent");
+        with a duration, come back after it."""
         how = fault.how
         self.vanished = True
+        self.vanish_spent = True
         self.vanish_how = how
+        loop = asyncio.get_running_loop()
         if fault.forget_after is not None:
-            asyncio.get_running_loop().call_later(fault.forget_after, self.household.forget, self.player)
-        self.household.events.write({**self._base(), "kind": "state", "service": None, "action": "vanished",
-                                     "args": {"how": how}, "result": None, "fault": None, **self._snapshot()})
+            self.timers.append(loop.call_later(fault.forget_after, self.household.forget, self.player))
+        args: dict[str, Any] = {"how": how} if fault.duration is None else {"how": how, "duration": fault.duration}
+        self._log_state("vanished", args)
         if how == "refuse" and self.site is not None:
             await self.site.stop()
             self.site = None
+        if fault.duration is not None:
+            self.timers.append(loop.call_later(fault.duration, lambda: self._spawn(self.come_back())))
+
+    async def come_back(self) -> None:
+        """Answer again: listen if it had stopped, end the requests it held, rejoin the topology."""
+        for task in list(self.held):
+            task.cancel()
+        if self.site is None and self.runner is not None:
+            self.site = web.TCPSite(self.runner, self.player.ip, self.port, reuse_address=True, backlog=256)
+            await self.site.start()
+        self.vanished = False
+        if self.player.uid in self.household.forgotten:
+            self.household.remember(self.player)
+        self._log_state("returned", {})
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _log_state(self, cause: str, args: dict[str, Any]) -> None:
+        self.household.events.write({**self._base(), "kind": "state", "service": None, "action": cause,
+                                     "args": args, "result": None, "fault": None, **self._snapshot()})
 
     async def _hold_forever(self) -> None:
         task = asyncio.current_task()
@@ -84,7 +113,7 @@ class PlayerServer:
         if not self.vanished:
             self.player.requests_served += 1
             vanish = self.faults.vanish(self.player.name)
-            if vanish is not None and self.player.requests_served > vanish.after:
+            if vanish is not None and not self.vanish_spent and self.player.requests_served > vanish.after:
                 await self.vanish(vanish)
         if self.vanished:
             if self.vanish_how == "silent":
@@ -248,7 +277,7 @@ class HouseholdRuntime:
         events: EventLog,
         ip_overrides: dict[str, str] | None = None,
         ssdp: bool = True,
-        ssdp_scope: frozenset[str] | None = None,
+        ssdp_scope: Scope | None = None,
     ) -> None:
         self.household = Household(spec, events, ip_overrides)
         self.faults = FaultInjector(spec.faults)
@@ -283,6 +312,8 @@ class HouseholdRuntime:
             self.ssdp.stop()
         self.gena.close()
         for server in self.servers.values():
+            for handle in server.timers:
+                handle.cancel()
             for task in list(server.held):
                 task.cancel()
         await asyncio.gather(*(server.stop() for server in self.servers.values()))
@@ -306,7 +337,7 @@ class ThreadedHousehold:
         ip_overrides: dict[str, str] | None = None,
         events_path: str | None = None,
         ssdp: bool = True,
-        ssdp_scope: frozenset[str] | None = None,
+        ssdp_scope: Scope | None = None,
     ) -> None:
         self.events_log = EventLog(events_path)
         self.runtime = HouseholdRuntime(spec, self.events_log, ip_overrides, ssdp=ssdp, ssdp_scope=ssdp_scope)
