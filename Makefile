@@ -29,6 +29,7 @@ lint: venv
 
 pytest: venv
 	pytest tests
+	scripts/soco-integration.sh
 
 engine:
 	scripts/ensure-engine.sh

@@ -8,20 +8,16 @@ import pytest
 import requests
 import soco
 from soco.exceptions import SoCoUPnPException
-from sonos_sim.descriptions import ALL_SERVICES
+from sonos_sim.services import ALL_SERVICES
+
+from .helpers import soap_post
 
 LONE = "lone-player.yml"
 HOME = "six-player-home.yml"
 
 
 def soap(ip: str, control_url: str, service: str, action: str, args: str = "<InstanceID>0</InstanceID>") -> requests.Response:
-    body = (
-        '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
-        's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>'
-        f'<u:{action} xmlns:u="urn:schemas-upnp-org:service:{service}:1">{args}</u:{action}></s:Body></s:Envelope>'
-    )
-    headers = {"Content-Type": 'text/xml; charset="utf-8"', "SOAPACTION": f"urn:schemas-upnp-org:service:{service}:1#{action}"}
-    return requests.post(f"http://{ip}:1400{control_url}", data=body.encode(), headers=headers, timeout=5)
+    return soap_post(ip, control_url, f"urn:schemas-upnp-org:service:{service}:1", action, args)
 
 
 def test_speaker_info_from_device_description(household):
@@ -38,16 +34,21 @@ def test_speaker_info_from_device_description(household):
     assert kitchen.household_id == home.household_id
 
 
-def test_every_service_description_parses_in_soco(household):
+def test_every_service_description_soco_knows_parses_in_soco(household):
     home = household(LONE)
     kitchen = soco.SoCo(home.players["Kitchen"].ip)
     attribute = {"AVTransport": "avTransport", "AlarmClock": "alarmClock"}
+    checked = 0
     for service in ALL_SERVICES:
-        soco_service = getattr(kitchen, attribute.get(service.name, service.name[0].lower() + service.name[1:]))
+        soco_service = getattr(kitchen, attribute.get(service.name, service.name[0].lower() + service.name[1:]), None)
+        if soco_service is None or service.name in ("AudioIn", "HTControl"):  # not on a Sonos One
+            continue
         declared = {action.name: action for action in soco_service.actions}
         assert set(declared) == {a.name for a in service.actions}
         for action in service.actions:
             assert [a.name for a in declared[action.name].in_args] == list(action.inputs)
+        checked += 1
+    assert checked >= 9
 
 
 def test_device_description_lists_embedded_devices_and_fixed_urls(household):

@@ -158,6 +158,16 @@ def test_flaky_home_restore_fails_once_with_402_and_the_slow_player_is_slow(hous
     assert 0.25 <= time.monotonic() - started < 0.6
 
 
+def forgotten_from(home, gone, other) -> soco.SoCo:
+    """Time out once on the silent player, wait until the others forget it; `other`, fresh."""
+    with pytest.raises(requests.exceptions.Timeout):
+        soco.SoCo(gone.ip).renderingControl.GetVolume([("InstanceID", 0), ("Channel", "Master")], timeout=0.3)
+    wait_for(lambda: home.events(action="forgotten"), timeout=3)
+    zone = soco.SoCo(other.ip)
+    zone.zone_group_state.clear_cache()
+    return zone
+
+
 def test_a_vanished_player_is_dropped_from_the_topology_after_forget_after(household):
     home = household({
         "players": [{"name": "A", "state": {"source": "radio", "uri": "x-rincon-mp3radio://r.example/s", "transport_state": "PLAYING"}},
@@ -166,11 +176,46 @@ def test_a_vanished_player_is_dropped_from_the_topology_after_forget_after(house
         "faults": [{"kind": "vanish", "player": "A", "after": 0, "how": "silent", "forget_after": 0.3}],
     })
     a, b = home.players["A"], home.players["B"]
-    with pytest.raises(requests.exceptions.Timeout):
-        soco.SoCo(a.ip).renderingControl.GetVolume([("InstanceID", 0), ("Channel", "Master")], timeout=0.3)
-    wait_for(lambda: home.events(action="forgotten"), timeout=3)
-    zone = soco.SoCo(b.ip)
-    zone.zone_group_state.clear_cache()
+    zone = forgotten_from(home, a, b)
     assert {z.player_name for z in zone.all_zones} == {"B", "C"}
     assert zone.is_coordinator and b.state().uri.startswith("x-rincon-mp3radio:")
     assert f'<VanishedDevices><Device UUID="{a.uid}"' in zone.zoneGroupTopology.GetZoneGroupState()["ZoneGroupState"]
+
+
+def test_a_player_gone_for_a_while_answers_again_with_its_state(household):
+    home = household(one_player({"kind": "vanish", "player": "Den", "after": 1, "duration": 0.5}, volume=33))
+    den = soco.SoCo(home.players["Den"].ip)
+    assert den.volume == 33
+    with pytest.raises(requests.exceptions.ConnectionError):
+        den.volume  # noqa: B018 - the property is the request
+    wait_for(lambda: home.events(action="returned"), timeout=3)
+    assert den.volume == 33
+    assert [(e["action"], e["args"]) for e in home.events(kind="state") if e["action"] in ("vanished", "returned")] == [
+        ("vanished", {"how": "refuse", "duration": 0.5}), ("returned", {})]
+    vanished, returned = home.events(action="vanished")[0], home.events(action="returned")[0]
+    assert 0.45 <= returned["mono"] - vanished["mono"] < 1.0
+    den.volume = 40  # it does not vanish a second time
+    assert den.volume == 40
+
+
+def test_a_silent_player_dropped_from_the_topology_is_listed_again_once_back(household):
+    home = household({
+        "players": [{"name": "A"}, {"name": "B"}],
+        "faults": [{"kind": "vanish", "player": "A", "after": 0, "how": "silent", "forget_after": 0.2, "duration": 0.8}],
+    })
+    a, b = home.players["A"], home.players["B"]
+    zone = forgotten_from(home, a, b)
+    assert {z.player_name for z in zone.all_zones} == {"B"}
+    wait_for(lambda: home.events(action="rejoined"), timeout=3)
+    zone.zone_group_state.clear_cache()
+    assert {z.player_name for z in zone.all_zones} == {"A", "B"}
+    assert soco.SoCo(a.ip).renderingControl.GetVolume([("InstanceID", 0), ("Channel", "Master")], timeout=2)["CurrentVolume"] == "20"
+    causes = [e["action"] for e in home.events(kind="state", player="A") if e["action"] in ("vanished", "forgotten", "returned", "rejoined")]
+    assert causes == ["vanished", "forgotten", "rejoined", "returned"]
+
+
+def test_duration_is_only_for_vanish():
+    from sonos_sim.schema import HouseholdError, load_household
+
+    with pytest.raises(HouseholdError, match=r"faults\[0\]\.duration: only meaningful with kind vanish"):
+        load_household(one_player({"kind": "reset", "action": "Play", "duration": 2}))

@@ -15,6 +15,7 @@ import soco
 import yaml
 from sonos_sim.schema import load_household
 from sonos_sim.server import ThreadedHousehold
+from sonos_sim.testing import ensure_loopback_multicast
 
 from .helpers import wait_for
 
@@ -97,3 +98,60 @@ def test_stopped_households_leave_no_threads_or_listeners(household):
     with socket.socket() as probe:
         assert probe.connect_ex((ip, 1400)) != 0
     home.stop()  # stopping twice is harmless
+
+
+def search(from_address: str, timeout: float = 1.0) -> list[tuple[str, str]]:
+    """One M-SEARCH for ZonePlayers sent from `from_address`: (replying address, household id)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((from_address, 0))
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(from_address))
+    sock.settimeout(timeout)
+    sock.sendto(b'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\n'
+                b"ST: urn:schemas-upnp-org:device:ZonePlayer:1\r\n\r\n", ("239.255.255.250", 1900))
+    replies = []
+    try:
+        while True:
+            data, addr = sock.recvfrom(4096)
+            household = next((line.split(":", 1)[1].strip() for line in data.decode().splitlines()
+                              if line.upper().startswith("X-RINCON-HOUSEHOLD:")), "")
+            replies.append((addr[0], household))
+    except TimeoutError:
+        pass
+    finally:
+        sock.close()
+    return replies
+
+
+def serve_household(tmp_path: Path, loopback_addresses, name: str, *options: str) -> tuple[subprocess.Popen[str], dict]:
+    data = {"household_id": loopback_addresses.household_id(),
+            "players": [{"name": f"{name} {n}", "ip": ip} for n, ip in enumerate(loopback_addresses.take(2))]}
+    household_file = tmp_path / f"{name}.yml"
+    household_file.write_text(yaml.safe_dump(data))
+    events_file = tmp_path / f"{name}.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    process = subprocess.Popen([sys.executable, "-m", "sonos_sim", "serve", str(household_file), "--events", str(events_file), *options],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: events_file.exists() and "household_started" in events_file.read_text(), timeout=10)
+    return process, data
+
+
+def test_two_served_households_on_one_host_never_answer_each_other(tmp_path, loopback_addresses):
+    ensure_loopback_multicast()
+    controller = loopback_addresses.take(1)[0]
+    first, first_data = serve_household(tmp_path, loopback_addresses, "First", "--ssdp-from", controller)
+    second, second_data = serve_household(tmp_path, loopback_addresses, "Second")
+    try:
+        households = {first_data["household_id"], second_data["household_id"]}
+        from_first, from_second, from_controller, from_localhost = (
+            [reply for reply in search(address) if reply[1] in households]
+            for address in (first_data["players"][0]["ip"], second_data["players"][1]["ip"], controller, "127.0.0.1")
+        )
+    finally:
+        for process in (first, second):
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=10)
+    assert sorted(from_first) == sorted((p["ip"], first_data["household_id"]) for p in first_data["players"])
+    assert sorted(from_second) == sorted((p["ip"], second_data["household_id"]) for p in second_data["players"])
+    assert {household for _, household in from_controller} == {first_data["household_id"]}
+    assert from_localhost == []
+    assert first.returncode == 0 and second.returncode == 0

@@ -62,7 +62,7 @@ def test_track_info_queue_and_indexing_across_the_six_player_home(household):
     living_track = sonos(players["Living Room"].ip, "track")
     assert "paused" in living_track and "Freddie Freeloader" in living_track
     queue = sonos(players["Living Room"].ip, "queue").splitlines()
-    assert len(queue) == 2 and queue[1].lstrip().startswith("*") and "Freddie Freeloader" in queue[1]
+    assert len(queue) == 3 and queue[1].lstrip().startswith("*") and "Freddie Freeloader" in queue[1]
     assert "Line In" in sonos(players["Study"].ip, "track")
     assert sonos(players["TV Room"].ip, "playback") == "PLAYING"
     assert sonos(players["Bedroom"].ip, "is_indexing") == "no"

@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import signal
 import sys
 
 from .eventlog import EventLog
 from .schema import HouseholdError, load_household, require_addresses
 from .server import HouseholdRuntime
+from .ssdp import household_scope
 
 
-async def serve(household_path: str, events_path: str | None, ssdp: bool) -> None:
+async def serve(household_path: str, events_path: str | None, ssdp: bool, answer_any: bool = False,
+                answer_from: tuple[str, ...] = ()) -> None:
     spec = load_household(household_path)
     require_addresses(spec)
     events = EventLog(events_path, keep=False)
-    runtime = HouseholdRuntime(spec, events, ssdp=ssdp)
+    scope = None if answer_any else household_scope([p.ip for p in spec.players], answer_from)
+    runtime = HouseholdRuntime(spec, events, ssdp=ssdp, ssdp_scope=scope)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -34,6 +38,13 @@ async def serve(household_path: str, events_path: str | None, ssdp: bool) -> Non
         events.close()
 
 
+def _network(text: str) -> str:
+    try:
+        return str(ipaddress.IPv4Network(text, strict=False))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sonos_sim", description="simulated Sonos household")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("household", help="household YAML file")
     serve_parser.add_argument("--events", help="append the event log (JSON lines) to this file")
     serve_parser.add_argument("--no-ssdp", action="store_true", help="do not answer M-SEARCH")
+    serve_parser.add_argument("--ssdp-from", action="append", default=[], metavar="ADDRESS[/PREFIX]", type=_network,
+                              help="also answer searches from this address or network (default: only the household's "
+                                   "own network: its subnet on a real interface, its own addresses on loopback)")
+    serve_parser.add_argument("--ssdp-any", action="store_true", help="answer searches from anywhere")
     check_parser = commands.add_parser("check", help="validate household files and exit")
     check_parser.add_argument("households", nargs="+", help="household YAML files")
     options = parser.parse_args(argv)
@@ -50,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 spec = load_household(path)
                 print(f"{path}: {len(spec.players)} players, {len(spec.groups)} groups, {len(spec.faults)} faults")
             return 0
-        asyncio.run(serve(options.household, options.events, not options.no_ssdp))
+        asyncio.run(serve(options.household, options.events, not options.no_ssdp, options.ssdp_any, tuple(options.ssdp_from)))
     except HouseholdError as exc:
         print(f"sonos_sim: {exc}", file=sys.stderr)
         return 2

@@ -18,7 +18,14 @@ from .descriptions import (
     zone_group_state,
 )
 from .media import NotAudio, probe
-from .model import EQ_RANGES, Household, Player, Track, UpnpFault, source_kind
+from .model import (
+    EQ_RANGES,
+    Household,
+    Player,
+    Track,
+    UpnpFault,
+    source_kind,
+)
 
 # Transport commands a grouped non-coordinator refuses (SoCo sees 800 from real players).
 COORDINATOR_ONLY = {"Play", "Pause", "Stop", "Seek", "Next", "Previous", "SetPlayMode", "SetCrossfadeMode", "ConfigureSleepTimer"}
@@ -125,7 +132,7 @@ async def add_uri_to_queue(call: Call) -> Result:
     household, player = call.household, call.player
     uri = call.arg("EnqueuedURI")
     desired = call.int_arg("DesiredFirstTrackNumberEnqueued", 0, 2**31)
-    track = await _track_for_uri(household, player, uri, call.arg("EnqueuedURIMetaData"))
+    track = await track_for_uri(household, player, uri, call.arg("EnqueuedURIMetaData"))
     position = len(player.queue) + 1 if desired == 0 or desired > len(player.queue) else desired
     if call.args.get("EnqueueAsNext", "0") in ("1", "true") and desired == 0:
         position = min(player.transport.track + 1, len(player.queue) + 1) if player.queue else 1
@@ -134,10 +141,11 @@ async def add_uri_to_queue(call: Call) -> Result:
     return {"FirstTrackNumberEnqueued": str(position), "NumTracksAdded": "1", "NewQueueLength": str(len(player.queue))}
 
 
-async def _track_for_uri(household: Household, player: Player, uri: str, metadata: str) -> Track:
+async def track_for_uri(household: Household, player: Player, uri: str, metadata: str) -> Track:
+    """The queue entry a player makes of a URI: what it knows of the file, else the metadata sent."""
     known = household.known_tracks.get(uri)
     if known is not None:
-        return Track(known.uri, known.title, known.duration, known.artist, known.album)
+        return known.copy()
     duration = 180.0
     if source_kind(uri) == "http":
         try:
@@ -145,8 +153,7 @@ async def _track_for_uri(household: Household, player: Player, uri: str, metadat
         except NotAudio as exc:
             raise UpnpFault(714, str(exc)) from exc
         duration = result.duration or duration
-    title = uri.rsplit("/", 1)[-1]
-    return Track(uri=uri, title=title, duration=duration)
+    return didl.track_from_metadata(uri, metadata, duration)
 
 
 @handles("AVTransport", "RemoveAllTracksFromQueue")
@@ -191,7 +198,7 @@ async def get_media_info(call: Call) -> Result:
         "CurrentURIMetaData": transport.uri_metadata or _default_media_metadata(call),
         "NextURI": "",
         "NextURIMetaData": "",
-        "PlayMedium": "LINE-IN" if transport.kind == "line_in" else "NETWORK",
+        "PlayMedium": "NONE" if transport.kind == "idle" else "NETWORK",
         "RecordMedium": "NOT_IMPLEMENTED",
         "WriteStatus": "NOT_IMPLEMENTED",
     }
@@ -255,13 +262,7 @@ async def get_crossfade_mode(call: Call) -> Result:
 
 @handles("AVTransport", "GetCurrentTransportActions")
 async def get_current_transport_actions(call: Call) -> Result:
-    transport = call.coordinator.transport
-    actions = ["Set", "Stop", "Pause", "Play"]
-    if transport.kind in ("queue", "http"):
-        actions += ["Seek", "X_DLNA_SeekTime"]
-    if transport.kind == "queue":
-        actions += ["Next", "Previous", "X_DLNA_SeekTrackNr"]
-    return {"Actions": ", ".join(actions)}
+    return {"Actions": call.household.transport_actions(call.player)}
 
 
 @handles("AVTransport", "GetRemainingSleepTimerDuration")
@@ -414,12 +415,19 @@ async def set_relative_volume(call: Call) -> Result:
 
 @handles("RenderingControl", "GetMute")
 async def get_mute(call: Call) -> Result:
-    return {"CurrentMute": flag(call.player.mute)}
+    channel = _channel(call)
+    mute = call.player.mute if channel == "Master" else call.player.channel_mute[channel]
+    return {"CurrentMute": flag(mute)}
 
 
 @handles("RenderingControl", "SetMute")
 async def set_mute(call: Call) -> Result:
-    call.player.mute = call.bool_arg("DesiredMute")
+    channel = _channel(call)
+    desired = call.bool_arg("DesiredMute")
+    if channel == "Master":
+        call.player.mute = desired
+    else:
+        call.player.channel_mute[channel] = desired
     call.household.log_state(call.player, "SetMute")
     return {}
 
@@ -666,25 +674,6 @@ async def set_led_state(call: Call) -> Result:
 @handles("DeviceProperties", "GetButtonLockState")
 async def get_button_lock_state(call: Call) -> Result:
     return {"CurrentButtonLockState": "Off"}
-
-
-@handles("ContentDirectory", "Browse")
-async def browse(call: Call) -> Result:
-    object_id = call.arg("ObjectID")
-    start = call.int_arg("StartingIndex", 0, 2**31)
-    count = call.int_arg("RequestedCount", 0, 2**31)
-    if object_id in ("Q:0", "Q:"):
-        queue = call.player.queue
-        chosen = queue[start:start + count] if count else queue[start:]
-        return {
-            "Result": didl.queue_didl(chosen, start),
-            "NumberReturned": str(len(chosen)),
-            "TotalMatches": str(len(queue)),
-            "UpdateID": str(call.player.queue_update_id),
-        }
-    if object_id.split(":")[0] in ("FV", "SQ", "R", "A", "S"):
-        return {"Result": f"{didl.DIDL_OPEN}</DIDL-Lite>", "NumberReturned": "0", "TotalMatches": "0", "UpdateID": "1"}
-    raise UpnpFault(701, "no such object")
 
 
 @handles("ContentDirectory", "GetShareIndexInProgress")

@@ -1,149 +1,20 @@
 """What a player serves over HTTP GET: device description, service descriptions (SCPD),
-and the ZoneGroupState document.
+and the ZoneGroupState document, element by element as current firmware sends them.
 
-Only the actions the simulator implements are declared, with the argument names and order of
-real Sonos firmware, because SoCo composes keyword calls from these lists.
+The services and the actions declared in each are services.py's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from .model import Household, Player
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Service:
-    name: str  # e.g. AVTransport
-    control_url: str
-    event_url: str
-    actions: tuple[Action, ...]
-
-    @property
-    def service_type(self) -> str:
-        return f"urn:schemas-upnp-org:service:{self.name}:1"
-
-    @property
-    def scpd_url(self) -> str:
-        return f"/xml/{self.name}1.xml"
-
-    def action(self, name: str) -> Action | None:
-        for action in self.actions:
-            if action.name == name:
-                return action
-        return None
-
-
-def _actions(table: str) -> tuple[Action, ...]:
-    """Parse lines of `Name: In1, In2 -> Out1, Out2`."""
-    actions = []
-    for line in table.strip().splitlines():
-        name, _, signature = line.partition(":")
-        inputs, _, outputs = signature.partition("->")
-        actions.append(
-            Action(
-                name=name.strip(),
-                inputs=tuple(a.strip() for a in inputs.split(",") if a.strip()),
-                outputs=tuple(a.strip() for a in outputs.split(",") if a.strip()),
-            )
-        )
-    return tuple(actions)
-
-
-AV_TRANSPORT = Service("AVTransport", "/MediaRenderer/AVTransport/Control", "/MediaRenderer/AVTransport/Event", _actions("""
-SetAVTransportURI: InstanceID, CurrentURI, CurrentURIMetaData ->
-AddURIToQueue: InstanceID, EnqueuedURI, EnqueuedURIMetaData, DesiredFirstTrackNumberEnqueued, EnqueueAsNext -> FirstTrackNumberEnqueued, NumTracksAdded, NewQueueLength
-RemoveAllTracksFromQueue: InstanceID ->
-RemoveTrackFromQueue: InstanceID, ObjectID, UpdateID ->
-GetMediaInfo: InstanceID -> NrTracks, MediaDuration, CurrentURI, CurrentURIMetaData, NextURI, NextURIMetaData, PlayMedium, RecordMedium, WriteStatus
-GetTransportInfo: InstanceID -> CurrentTransportState, CurrentTransportStatus, CurrentSpeed
-GetPositionInfo: InstanceID -> Track, TrackDuration, TrackMetaData, TrackURI, RelTime, AbsTime, RelCount, AbsCount
-GetTransportSettings: InstanceID -> PlayMode, RecQualityMode
-GetCrossfadeMode: InstanceID -> CrossfadeMode
-GetCurrentTransportActions: InstanceID -> Actions
-GetRemainingSleepTimerDuration: InstanceID -> RemainingSleepTimerDuration, CurrentSleepTimerGeneration
-ConfigureSleepTimer: InstanceID, NewSleepTimerDuration ->
-Stop: InstanceID ->
-Play: InstanceID, Speed ->
-Pause: InstanceID ->
-Seek: InstanceID, Unit, Target ->
-Next: InstanceID ->
-Previous: InstanceID ->
-SetPlayMode: InstanceID, NewPlayMode ->
-SetCrossfadeMode: InstanceID, CrossfadeMode ->
-BecomeCoordinatorOfStandaloneGroup: InstanceID -> DelegatedGroupCoordinatorID, NewGroupID
-"""))
-
-RENDERING_CONTROL = Service("RenderingControl", "/MediaRenderer/RenderingControl/Control", "/MediaRenderer/RenderingControl/Event", _actions("""
-GetMute: InstanceID, Channel -> CurrentMute
-SetMute: InstanceID, Channel, DesiredMute ->
-GetVolume: InstanceID, Channel -> CurrentVolume
-SetVolume: InstanceID, Channel, DesiredVolume ->
-SetRelativeVolume: InstanceID, Channel, Adjustment -> NewVolume
-GetBass: InstanceID -> CurrentBass
-SetBass: InstanceID, DesiredBass ->
-GetTreble: InstanceID -> CurrentTreble
-SetTreble: InstanceID, DesiredTreble ->
-GetLoudness: InstanceID, Channel -> CurrentLoudness
-SetLoudness: InstanceID, Channel, DesiredLoudness ->
-GetEQ: InstanceID, EQType -> CurrentValue
-SetEQ: InstanceID, EQType, DesiredValue ->
-GetOutputFixed: InstanceID -> CurrentFixed
-SetOutputFixed: InstanceID, DesiredFixed ->
-GetSupportsOutputFixed: InstanceID -> CurrentSupportsFixed
-RampToVolume: InstanceID, Channel, RampType, DesiredVolume, ResetVolumeAfter, ProgramURI -> RampTime
-GetRoomCalibrationStatus: InstanceID -> RoomCalibrationEnabled, RoomCalibrationAvailable
-"""))
-
-GROUP_RENDERING_CONTROL = Service("GroupRenderingControl", "/MediaRenderer/GroupRenderingControl/Control", "/MediaRenderer/GroupRenderingControl/Event", _actions("""
-GetGroupMute: InstanceID -> CurrentMute
-SetGroupMute: InstanceID, DesiredMute ->
-GetGroupVolume: InstanceID -> CurrentVolume
-SetGroupVolume: InstanceID, DesiredVolume ->
-SetRelativeGroupVolume: InstanceID, Adjustment -> NewVolume
-SnapshotGroupVolume: InstanceID ->
-"""))
-
-ZONE_GROUP_TOPOLOGY = Service("ZoneGroupTopology", "/ZoneGroupTopology/Control", "/ZoneGroupTopology/Event", _actions("""
-GetZoneGroupState: -> ZoneGroupState
-GetZoneGroupAttributes: -> CurrentZoneGroupName, CurrentZoneGroupID, CurrentZonePlayerUUIDsInGroup, CurrentMuseHouseholdId
-"""))
-
-DEVICE_PROPERTIES = Service("DeviceProperties", "/DeviceProperties/Control", "/DeviceProperties/Event", _actions("""
-GetHouseholdID: -> CurrentHouseholdID
-GetZoneAttributes: -> CurrentZoneName, CurrentIcon, CurrentConfiguration, CurrentTargetRoomName
-GetZoneInfo: -> SerialNumber, SoftwareVersion, DisplaySoftwareVersion, HardwareVersion, IPAddress, MACAddress, CopyrightInfo, ExtraInfo, HTAudioIn, Flags
-GetInvisible: -> CurrentInvisible
-GetLEDState: -> CurrentLEDState
-SetLEDState: DesiredLEDState ->
-GetButtonLockState: -> CurrentButtonLockState
-"""))
-
-CONTENT_DIRECTORY = Service("ContentDirectory", "/MediaServer/ContentDirectory/Control", "/MediaServer/ContentDirectory/Event", _actions("""
-Browse: ObjectID, BrowseFlag, Filter, StartingIndex, RequestedCount, SortCriteria -> Result, NumberReturned, TotalMatches, UpdateID
-GetShareIndexInProgress: -> IsIndexing
-GetAlbumArtistDisplayOption: -> AlbumArtistDisplayOption
-RefreshShareIndex: AlbumArtistDisplayOption ->
-"""))
-
-ALARM_CLOCK = Service("AlarmClock", "/AlarmClock/Control", "/AlarmClock/Event", _actions("""
-ListAlarms: -> CurrentAlarmList, CurrentAlarmListVersion
-"""))
-
-ROOT_SERVICES = (ALARM_CLOCK, DEVICE_PROPERTIES, ZONE_GROUP_TOPOLOGY)
-MEDIA_SERVER_SERVICES = (CONTENT_DIRECTORY,)
-MEDIA_RENDERER_SERVICES = (RENDERING_CONTROL, AV_TRANSPORT, GROUP_RENDERING_CONTROL)
-ALL_SERVICES = ROOT_SERVICES + MEDIA_SERVER_SERVICES + MEDIA_RENDERER_SERVICES
-BY_CONTROL_URL = {service.control_url: service for service in ALL_SERVICES}
-BY_SCPD_URL = {service.scpd_url: service for service in ALL_SERVICES}
+from .services import (
+    MEDIA_RENDERER_SERVICES,
+    MEDIA_SERVER_SERVICES,
+    Service,
+    root_services,
+)
 
 _DATA_TYPES = {
     "InstanceID": "ui4", "DesiredVolume": "ui2", "CurrentVolume": "ui2", "NewVolume": "ui2",
@@ -157,6 +28,17 @@ _DATA_TYPES = {
     "EnqueueAsNext": "boolean", "DesiredFirstTrackNumberEnqueued": "ui4",
     "FirstTrackNumberEnqueued": "ui4", "NumTracksAdded": "ui4", "NewQueueLength": "ui4",
     "CurrentInvisible": "boolean", "DesiredLEDState": "string", "IsIndexing": "boolean",
+    "AddAtIndex": "ui4", "NewUpdateID": "ui4", "QueueLengthChange": "i4", "QueueID": "ui4",
+    "AvailableServiceListVersion": "string", "CurrentLeftLineInLevel": "i4", "CurrentRightLineInLevel": "i4",
+    "RemoteConfigured": "boolean", "ResultCode": "i4",
+}
+# Evented variables that are not strings.
+_EVENTED_TYPES = {
+    "GroupMute": "boolean", "GroupVolume": "ui2", "GroupVolumeChangeable": "boolean", "TimeGeneration": "ui4",
+    "SystemUpdateID": "ui4", "ShareIndexInProgress": "boolean", "Configuration": "ui4", "Invisible": "boolean",
+    "IsZoneBridge": "boolean", "SupportsAudioIn": "boolean", "LineInConnected": "boolean", "Playing": "boolean",
+    "LeftLineInLevel": "i4", "RightLineInLevel": "i4", "ServiceListVersion": "string", "TOSLinkConnected": "boolean",
+    "GroupCoordinatorIsLocal": "boolean", "ResetVolumeAfter": "boolean", "AlarmRunSequence": "string",
 }
 _ALLOWED = {
     "Channel": ("Master", "LF", "RF"),
@@ -169,7 +51,7 @@ _DEFAULTS = {"Speed": "1"}
 
 
 def scpd_xml(service: Service) -> str:
-    """The service description, with one A_ARG_TYPE_<name> state variable per argument name."""
+    """The service description: evented variables, one A_ARG_TYPE_<name> per argument name, actions."""
     action_parts = []
     names: list[str] = []
     for action in service.actions:
@@ -179,9 +61,14 @@ def scpd_xml(service: Service) -> str:
             f"<relatedStateVariable>A_ARG_TYPE_{name}</relatedStateVariable></argument>"
             for name, direction in arguments
         )
-        action_parts.append(f"<action><name>{action.name}</name><argumentList>{argument_xml}</argumentList></action>")
+        argument_list = f"<argumentList>{argument_xml}</argumentList>" if arguments else ""
+        action_parts.append(f"<action><name>{action.name}</name>{argument_list}</action>")
         names.extend(name for name, _ in arguments if name not in names)
-    variables = "".join(_state_variable_xml(name) for name in names)
+    evented = "".join(
+        f'<stateVariable sendEvents="yes"><name>{name}</name><dataType>{_EVENTED_TYPES.get(name, "string")}</dataType></stateVariable>'
+        for name in service.evented
+    )
+    variables = evented + "".join(_state_variable_xml(name) for name in names)
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         '<scpd xmlns="urn:schemas-upnp-org:service-1-0"><specVersion><major>1</major><minor>0</minor></specVersion>'
@@ -203,6 +90,11 @@ def _state_variable_xml(name: str) -> str:
 SOFTWARE_VERSION = "85.0-64200"
 DISPLAY_VERSION = "16.6"
 HARDWARE_VERSION = "1.20.1.6-2.1"
+API_VERSION = "1.40.1"
+MIN_API_VERSION = "1.1.0"
+# Model number -> seriesid, as the first letter and generation of real players' ids.
+_SERIES = {"S18": "P100", "S38": "P100", "S39": "P200", "S24": "C100", "S12": "A100", "S6": "C100", "S17": "D100",
+           "S23": "P100", "S16": "A100", "S14": "A101", "S19": "A101", "Sub": "B100", "ZP90": "A100"}
 
 
 def mac_address(player: Player) -> str:
@@ -217,15 +109,53 @@ def room_name(household: Household, player: Player) -> str:
     return player.name
 
 
-def device_description(household: Household, player: Player) -> str:
-    def service_list(services: tuple[Service, ...]) -> str:
-        return "<serviceList>" + "".join(
-            f"<service><serviceType>{s.service_type}</serviceType><serviceId>urn:upnp-org:serviceId:{s.name}</serviceId>"
-            f"<controlURL>{s.control_url}</controlURL><eventSubURL>{s.event_url}</eventSubURL><SCPDURL>{s.scpd_url}</SCPDURL></service>"
-            for s in services
-        ) + "</serviceList>"
+def player_services(player: Player) -> tuple[Service, ...]:
+    """Every service this player's description lists (AudioIn and HTControl by model)."""
+    return root_services(player.has_line_in, player.is_soundbar) + MEDIA_SERVER_SERVICES + MEDIA_RENDERER_SERVICES
 
-    room = escape(room_name(household, player))
+
+def _service_list(services: tuple[Service, ...]) -> str:
+    return "<serviceList>" + "".join(
+        f"<service><serviceType>{s.service_type}</serviceType><serviceId>{s.service_id}</serviceId>"
+        f"<controlURL>{s.control_url}</controlURL><eventSubURL>{s.event_url}</eventSubURL><SCPDURL>{s.scpd_url}</SCPDURL></service>"
+        for s in services
+    ) + "</serviceList>"
+
+
+def _icon_list(player: Player, with_id: bool) -> str:
+    icon_id = "<id>0</id>" if with_id else ""
+    return (
+        f"<iconList><icon>{icon_id}<mimetype>image/png</mimetype><width>48</width><height>48</height><depth>24</depth>"
+        f"<url>/img/icon-{player.model_number}.png</url></icon></iconList>"
+    )
+
+
+def _embedded_device(player: Player, kind: str, friendly_name: str, services: tuple[Service, ...], extra: str = "") -> str:
+    model = escape(player.spec.model)
+    suffix = "Media Server" if kind == "MediaServer" else "Media Renderer"
+    return (
+        f"<device><deviceType>urn:schemas-upnp-org:device:{kind}:1</deviceType>"
+        f"<friendlyName>{escape(friendly_name)} - {model} {suffix}</friendlyName><manufacturer>Sonos, Inc.</manufacturer>"
+        "<manufacturerURL>http://www.sonos.com</manufacturerURL>"
+        f"<modelNumber>{player.model_number}</modelNumber><modelDescription>{model} {suffix}</modelDescription>"
+        f"<modelName>{model}</modelName><modelURL>http://www.sonos.com/products/zoneplayers/{player.model_number}</modelURL>"
+        f"<UDN>uuid:{player.uid}_{'MS' if kind == 'MediaServer' else 'MR'}</UDN>"
+        + _service_list(services) + extra + "</device>"
+    )
+
+
+def _renderer_extensions(player: Player) -> str:
+    return (
+        '<X_Rhapsody-Extension xmlns="http://www.real.com/rhapsody/xmlns/upnp-1-0">'
+        f"<deviceID>urn:rhapsody-real-com:device-id-1-0:sonos_1:{player.uid}</deviceID>"
+        '<deviceCapabilities><interactionPattern type="real-rhapsody-upnp-1-0"/></deviceCapabilities></X_Rhapsody-Extension>'
+        '<qq:X_QPlay_SoftwareCapability xmlns:qq="http://www.tencent.com">QPlay:2</qq:X_QPlay_SoftwareCapability>'
+        + _icon_list(player, with_id=False)
+    )
+
+
+def device_description(household: Household, player: Player) -> str:
+    room = room_name(household, player)
     model = escape(player.spec.model)
     mac = mac_address(player).replace(":", "-")
     return (
@@ -234,28 +164,25 @@ def device_description(household: Household, player: Player) -> str:
         "<device><deviceType>urn:schemas-upnp-org:device:ZonePlayer:1</deviceType>"
         f"<friendlyName>{player.ip} - {model}</friendlyName><manufacturer>Sonos, Inc.</manufacturer>"
         "<manufacturerURL>http://www.sonos.com</manufacturerURL>"
-        f"<modelNumber>{player.model_number}</modelNumber><modelDescription>Sonos {model}</modelDescription>"
+        f"<modelNumber>{player.model_number}</modelNumber><modelDescription>{model}</modelDescription>"
         f"<modelName>{model}</modelName><modelURL>http://www.sonos.com/products/zoneplayers/{player.model_number}</modelURL>"
         f"<softwareVersion>{SOFTWARE_VERSION}</softwareVersion><swGen>2</swGen>"
         f"<hardwareVersion>{HARDWARE_VERSION}</hardwareVersion><serialNum>{mac}:E</serialNum>"
-        f"<MACAddress>{mac_address(player).upper()}</MACAddress>"
-        f"<UDN>uuid:{player.uid}</UDN><minCompatibleVersion>84.0-00000</minCompatibleVersion>"
+        f"<MACAddress>{mac_address(player).upper()}</MACAddress><UDN>uuid:{player.uid}</UDN>"
+        + _icon_list(player, with_id=True)
+        + "<minCompatibleVersion>84.0-00000</minCompatibleVersion><legacyCompatibleVersion>58.0-00000</legacyCompatibleVersion>"
+        f"<apiVersion>{API_VERSION}</apiVersion><minApiVersion>{MIN_API_VERSION}</minApiVersion>"
         f"<displayVersion>{DISPLAY_VERSION}</displayVersion><extraVersion></extraVersion>"
-        f"<roomName>{room}</roomName><displayName>{model}</displayName><zoneType>11</zoneType>"
-        f"<iconList><icon><id>0</id><mimetype>image/png</mimetype><width>48</width><height>48</height><depth>24</depth>"
-        f"<url>/img/icon-{player.model_number}.png</url></icon></iconList>"
-        f"<internalSpeakerSize>5</internalSpeakerSize><feature1>0x00000000</feature1>"
-        + service_list(ROOT_SERVICES)
+        f"<roomName>{escape(room)}</roomName><displayName>{model}</displayName><zoneType>11</zoneType>"
+        "<feature1>0x00000000</feature1><feature2>0x00403332</feature2><feature3>0x0001100e</feature3>"
+        f"<seriesid>{_SERIES.get(player.model_number, 'A100')}</seriesid><variant>2</variant>"
+        "<internalSpeakerSize>5</internalSpeakerSize><memory>1024</memory><flash>3072</flash>"
+        "<ampOnTime>10</ampOnTime><retailMode>0</retailMode>"
+        + _service_list(root_services(player.has_line_in, player.is_soundbar))
         + "<deviceList>"
-        "<device><deviceType>urn:schemas-upnp-org:device:MediaServer:1</deviceType>"
-        f"<friendlyName>{player.ip} - {model} Media Server</friendlyName><manufacturer>Sonos, Inc.</manufacturer>"
-        f"<modelNumber>{player.model_number}</modelNumber><modelName>{model}</modelName>"
-        f"<UDN>uuid:{player.uid}_MS</UDN>" + service_list(MEDIA_SERVER_SERVICES) + "</device>"
-        "<device><deviceType>urn:schemas-upnp-org:device:MediaRenderer:1</deviceType>"
-        f"<friendlyName>{room} - {model}</friendlyName><manufacturer>Sonos, Inc.</manufacturer>"
-        f"<modelNumber>{player.model_number}</modelNumber><modelName>{model}</modelName>"
-        f"<UDN>uuid:{player.uid}_MR</UDN>" + service_list(MEDIA_RENDERER_SERVICES) + "</device>"
-        "</deviceList></device></root>"
+        + _embedded_device(player, "MediaServer", player.ip, MEDIA_SERVER_SERVICES)
+        + _embedded_device(player, "MediaRenderer", room, MEDIA_RENDERER_SERVICES, _renderer_extensions(player))
+        + "</deviceList></device></root>"
     )
 
 
@@ -284,33 +211,42 @@ def zone_group_state(household: Household) -> str:
 
 
 def _member_xml(household: Household, player: Player, group: list[Player]) -> str:
-    attributes = _member_attributes(household, player)
+    """A ZoneGroupMember: both halves of a stereo pair carry ChannelMapSet; a home-theatre
+    primary carries the full HTSatChanMapSet and each Satellite its own pair of entries."""
     pair = [p for p in group if p.spec.bonded_to == player.name and p.spec.channel == "RF"]
     primary = household.players[player.spec.bonded_to] if player.spec.bonded_to else player
+    channel_map = ""
     if player.spec.channel == "RF" or pair:
         slave = player if player.spec.channel == "RF" else pair[0]
-        attributes += f' ChannelMapSet="{primary.uid}:LF,LF;{slave.uid}:RF,RF"'
+        channel_map = f' ChannelMapSet="{primary.uid}:LF,LF;{slave.uid}:RF,RF"'
     satellites = [p for p in group if p.spec.bonded_to == player.name and p.spec.channel not in (None, "RF")]
-    ht_map = ""
     if satellites:
         ht_map = f"{player.uid}:LF,RF;" + ";".join(f"{s.uid}:{s.spec.channel}" for s in satellites)
-        attributes += f' HTSatChanMapSet="{ht_map}"'
-    if player.is_bonded:
-        attributes += ' Invisible="1"'
+        channel_map = f' HTSatChanMapSet="{ht_map}"'
     satellite_xml = "".join(
-        f'<Satellite {_member_attributes(household, s)} HTSatChanMapSet="{ht_map}" Invisible="1"/>' for s in satellites
+        f"<Satellite {_member_attributes(household, s, _satellite_map(player, s))}/>" for s in satellites
     )
-    return f"<ZoneGroupMember {attributes}>{satellite_xml}</ZoneGroupMember>"
+    return f"<ZoneGroupMember {_member_attributes(household, player, channel_map)}>{satellite_xml}</ZoneGroupMember>"
 
 
-def _member_attributes(household: Household, player: Player) -> str:
+def _satellite_map(primary: Player, satellite: Player) -> str:
+    return f' HTSatChanMapSet="{primary.uid}:LF,RF;{satellite.uid}:{satellite.spec.channel}"'
+
+
+def _member_attributes(household: Household, player: Player, channel_map: str) -> str:
+    """Attributes in current firmware's order; IdleState is 0 while the player's group plays."""
+    invisible = ' Invisible="1"' if player.is_bonded else ""
+    transport = household.coordinator(player).transport
+    idle = "0" if transport.state in ("PLAYING", "TRANSITIONING") else "1"
+    virtual_line_in = ' VirtualLineInSource="spotify"' if transport.kind == "cloud" and player.transport.kind != "member" else ""
     return (
         f'UUID="{player.uid}" Location="http://{player.ip}:1400/xml/device_description.xml" '
-        f"ZoneName={quoteattr(room_name(household, player))} Icon=\"\" Configuration=\"1\" "
+        f'ZoneName={quoteattr(room_name(household, player))} Icon="" Configuration="1"{invisible} '
         f'SoftwareVersion="{SOFTWARE_VERSION}" SWGen="2" MinCompatibleVersion="84.0-00000" '
-        f'LegacyCompatibleVersion="58.0-00000" BootSeq="{player.boot_seq}" TVConfigurationError="0" '
-        f'HdmiCecAvailable="0" WirelessMode="0" WirelessLeafOnly="0" ChannelFreq="2437" '
-        f'BehindWifiExtender="0" WifiEnabled="1" EthLink="1" Orientation="0" RoomCalibrationState="4" '
-        f'SecureRegState="3" VoiceConfigState="0" MicEnabled="0" AirPlayEnabled="1" IdleState="1" '
-        f'MoreInfo="" SSLPort="1443" HHSSLPort="1843"'
+        f'LegacyCompatibleVersion="58.0-00000"{channel_map} ActiveZoneID="{household.active_zone_id}" '
+        f'BootSeq="{player.boot_seq}" TVConfigurationError="0" HdmiCecAvailable="{int(player.is_soundbar)}" '
+        f'WirelessMode="0" ConnectionType="1" ChannelFreq="2437" BehindWifiExtender="0" WifiEnabled="1" EthLink="1" '
+        f'Orientation="0" RoomCalibrationState="4" SecureRegState="3" VoiceConfigState="0" MicEnabled="0" '
+        f'HeadphoneSwapActive="0" AirPlayEnabled="1"{virtual_line_in} IdleState="{idle}" MoreInfo="" '
+        'SSLPort="1443" HHSSLPort="1843"'
     )

@@ -152,39 +152,89 @@ class Gena:
         return f'<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">{inner}</e:propertyset>'
 
     def _av_last_change(self, player: Player) -> str:
-        household = self.household
-        coordinator = household.coordinator(player)
-        transport = coordinator.transport
-        track = household.current_track(transport)
-        own_uri = player.transport.uri if coordinator is not player else transport.uri
-        track_uri = track.uri if track else transport.uri
-        metadata = didl.track_didl(track) if track else ""
-        values = {
-            "TransportState": transport.state,
-            "CurrentPlayMode": transport.play_mode,
-            "CurrentCrossfadeMode": "1" if transport.crossfade else "0",
-            "NumberOfTracks": str(len(coordinator.queue) if transport.kind == "queue" else 1),
-            "CurrentTrack": str(transport.track),
-            "CurrentSection": "0",
-            "CurrentTrackURI": track_uri,
-            "CurrentTrackDuration": didl.hms(household.duration(transport)),
-            "CurrentTrackMetaData": metadata,
-            "AVTransportURI": own_uri,
-            "AVTransportURIMetaData": transport.uri_metadata if coordinator is player else "",
-            "CurrentTransportActions": "Set, Stop, Pause, Play",
-            "TransportStatus": transport.status,
-        }
-        parts = "".join(f'<{name} val="{escape(value, {chr(34): "&quot;"})}"/>' for name, value in values.items())
-        return f'<Event xmlns="urn:schemas-upnp-org:metadata-1-0/AVT/"><InstanceID val="0">{parts}</InstanceID></Event>'
+        return av_transport_last_change(self.household, player)
 
     def _rc_last_change(self, player: Player) -> str:
-        parts = (
-            f'<Volume channel="Master" val="{player.volume}"/><Volume channel="LF" val="{player.channel_volume["LF"]}"/>'
-            f'<Volume channel="RF" val="{player.channel_volume["RF"]}"/>'
-            f'<Mute channel="Master" val="{int(player.mute)}"/><Bass val="{player.bass}"/><Treble val="{player.treble}"/>'
-            f'<Loudness channel="Master" val="{int(player.loudness)}"/><OutputFixed val="{int(player.output_fixed)}"/>'
-        )
-        return f'<Event xmlns="urn:schemas-upnp-org:metadata-1-0/RCS/"><InstanceID val="0">{parts}</InstanceID></Event>'
+        return rendering_control_last_change(player)
+
+
+AVT_NAMESPACES = 'xmlns="urn:schemas-upnp-org:metadata-1-0/AVT/" xmlns:r="urn:schemas-rinconnetworks-com:metadata-1-0/"'
+VALID_PLAY_MODES = {"queue": "SHUFFLE,REPEAT,REPEATONE,CROSSFADE", "member": "CROSSFADE", "http": "CROSSFADE"}
+
+
+def av_transport_last_change(household: Household, player: Player) -> str:
+    """The whole AVTransport state, in the order and with the r: names a player sends it."""
+    values = _av_values(household, player)
+    parts = "".join(f'<{name} val="{escape(value, {chr(34): "&quot;"})}"/>' for name, value in values)
+    return f"<Event {AVT_NAMESPACES}><InstanceID val=\"0\">{parts}</InstanceID></Event>"
+
+
+def _av_values(household: Household, player: Player) -> list[tuple[str, str]]:
+    coordinator = household.coordinator(player)
+    transport = coordinator.transport
+    kind = transport.kind if coordinator is player else "member"
+    track = household.current_track(transport) if kind == "queue" else None
+    following = coordinator.queue[transport.track] if track is not None and transport.track < len(coordinator.queue) else None
+    own_uri = player.transport.uri if kind == "member" else transport.uri
+    duration = household.duration(transport) if kind in ("queue", "http") else 0.0
+    return [
+        ("TransportState", transport.state),
+        ("CurrentPlayMode", transport.play_mode),
+        ("CurrentCrossfadeMode", "1" if transport.crossfade else "0"),
+        ("NumberOfTracks", str(len(coordinator.queue)) if kind == "queue" else ("0" if kind == "idle" else "1")),
+        ("CurrentTrack", str(transport.track) if kind != "idle" else "0"),
+        ("CurrentSection", "0"),
+        ("CurrentTrackURI", track.uri if track else ("" if kind == "idle" else own_uri)),
+        ("CurrentTrackDuration", didl.hms(duration) if duration else ""),
+        ("CurrentTrackMetaData", didl.track_didl(track) if track else ""),
+        ("r:NextTrackURI", following.uri if following else ""),
+        ("r:NextTrackMetaData", didl.track_didl(following) if following else ""),
+        ("r:EnqueuedTransportURI", ""),
+        ("r:EnqueuedTransportURIMetaData", ""),
+        ("PlaybackStorageMedium", "NONE" if kind == "idle" else "NETWORK"),
+        ("AVTransportURI", own_uri),
+        ("AVTransportURIMetaData", transport.uri_metadata if kind != "member" else ""),
+        ("NextAVTransportURI", ""),
+        ("NextAVTransportURIMetaData", ""),
+        ("CurrentTransportActions", household.transport_actions(player)),
+        ("r:CurrentValidPlayModes", VALID_PLAY_MODES.get(kind, "")),
+        ("r:DirectControlClientID", ""),
+        ("r:DirectControlIsSuspended", "0"),
+        ("r:DirectControlAccountID", ""),
+        ("TransportStatus", transport.status),
+        ("r:SleepTimerGeneration", str(transport.sleep_generation)),
+        ("r:AlarmRunning", "0"),
+        ("r:SnoozeRunning", "0"),
+        ("r:RestartPending", "0"),
+        ("TransportPlaySpeed", "NOT_IMPLEMENTED"),
+        ("CurrentMediaDuration", "NOT_IMPLEMENTED"),
+        ("RecordStorageMedium", "NOT_IMPLEMENTED"),
+        ("PossiblePlaybackStorageMedia", "NONE, NETWORK"),
+        ("PossibleRecordStorageMedia", "NOT_IMPLEMENTED"),
+        ("RecordMediumWriteStatus", "NOT_IMPLEMENTED"),
+        ("CurrentRecordQualityMode", "NOT_IMPLEMENTED"),
+        ("PossibleRecordQualityModes", "NOT_IMPLEMENTED"),
+    ]
+
+
+def rendering_control_last_change(player: Player) -> str:
+    """Volume and Mute for Master, LF and RF; Loudness for Master; then the EQ a player reports."""
+    volumes = {"Master": player.volume, **player.channel_volume}
+    mutes = {"Master": player.mute, **player.channel_mute}
+    parts = "".join(f'<Volume channel="{channel}" val="{value}"/>' for channel, value in volumes.items())
+    parts += "".join(f'<Mute channel="{channel}" val="{int(value)}"/>' for channel, value in mutes.items())
+    parts += (
+        f'<Bass val="{player.bass}"/><Treble val="{player.treble}"/><Loudness channel="Master" val="{int(player.loudness)}"/>'
+        f'<OutputFixed val="{int(player.output_fixed)}"/><HeadphoneConnected val="0"/><SpeakerSize val="5"/>'
+        f'<SubGain val="{player.eq["SubGain"]}"/><SubCrossover val="{player.eq["SubCrossover"]}"/><SubPolarity val="0"/>'
+        f'<SubEnabled val="{player.eq["SubEnable"]}"/>'
+    )
+    if player.is_soundbar:
+        parts += "".join(f'<{name} val="{player.eq[name]}"/>' for name in ("DialogLevel", "SpeechEnhanceEnabled", "SurroundLevel",
+                                                                         "MusicSurroundLevel", "AudioDelay", "NightMode"))
+        parts += f'<SurroundEnabled val="{player.eq["SurroundEnable"]}"/>'
+    parts += '<SonarEnabled val="0"/><SonarCalibrationAvailable val="0"/><PresetNameList val="FactoryDefaults"/>'
+    return f'<Event xmlns="urn:schemas-upnp-org:metadata-1-0/RCS/"><InstanceID val="0">{parts}</InstanceID></Event>'
 
 
 def _requested_timeout(header: str | None) -> int:

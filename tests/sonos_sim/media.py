@@ -10,7 +10,10 @@ error status. So the fetch happens at SetAVTransportURI (and AddURIToQueue), and
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
+from functools import cache
 
 import aiohttp
 import mutagen
@@ -66,3 +69,14 @@ def audio_duration(body: bytes) -> float:
     if parsed is None or parsed.info is None or not getattr(parsed.info, "length", 0):
         raise NotAudio("no audio stream found")
     return float(parsed.info.length)
+
+
+@cache
+def tiny_png() -> bytes:
+    """A 1x1 grey PNG: what /getaa (album art) and /img/ (icons) serve."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b"")

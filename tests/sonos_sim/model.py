@@ -8,10 +8,14 @@ it happens, so the event log shows each change when a real player would make it.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from .eventlog import EventLog
 from .schema import MODELS, GroupSpec, HouseholdSpec, PlayerSpec, TrackSpec
@@ -26,7 +30,7 @@ class UpnpFault(Exception):
         self.description = description
 
 
-TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator", "forgotten"})
+TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator", "forgotten", "rejoined"})
 RENDERING_CAUSES = frozenset(
     {"SetVolume", "SetRelativeVolume", "SetMute", "SetBass", "SetTreble", "SetLoudness", "ramp", "SetGroupVolume", "SetGroupMute"}
 )
@@ -78,6 +82,12 @@ EQ_RANGES = {
 }
 
 
+def album_art_path(uri: str) -> str:
+    """The /getaa path a player serves a track's cover from (escapes in lower case, as players write them)."""
+    quoted = re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(uri, safe=""))
+    return f"/getaa?u={quoted}&v=1"
+
+
 @dataclass
 class Track:
     uri: str
@@ -85,10 +95,29 @@ class Track:
     duration: float
     artist: str = ""
     album: str = ""
+    album_art: str = ""
 
     @classmethod
     def from_spec(cls, spec: TrackSpec) -> Track:
-        return cls(uri=spec.uri, title=spec.title, duration=spec.duration, artist=spec.artist, album=spec.album)
+        return cls(uri=spec.uri, title=spec.title, duration=spec.duration, artist=spec.artist, album=spec.album,
+                   album_art=album_art_path(spec.uri))
+
+    def copy(self) -> Track:
+        return Track(self.uri, self.title, self.duration, self.artist, self.album, self.album_art)
+
+
+@dataclass
+class SavedQueue:
+    """A Sonos playlist (SQ:<number>), kept by the household, the same from every player."""
+
+    number: int
+    title: str
+    tracks: list[Track]
+    update_id: int = 1
+
+    @property
+    def object_id(self) -> str:
+        return f"SQ:{self.number}"
 
 
 @dataclass
@@ -151,6 +180,7 @@ class Player:
     output_fixed: bool
     eq: dict[str, int] = field(default_factory=lambda: dict(EQ_DEFAULTS))
     channel_volume: dict[str, int] = field(default_factory=lambda: {"LF": 100, "RF": 100})
+    channel_mute: dict[str, bool] = field(default_factory=lambda: {"LF": False, "RF": False})
     led_on: bool = True
     boot_seq: int = 42
     requests_served: int = 0
@@ -198,6 +228,15 @@ class Household:
         self.cloud_sessions: set[str] = set()
         self.listeners: list[Callable[[Player, str], None]] = []
         self.forgotten: set[str] = set()
+        self.saved_queues: dict[int, SavedQueue] = {}
+        self.saved_queues_update_id = 1
+        self.next_saved_queue = 0
+        # Sonos favourites (FV:2/<number>): the item's DIDL as the controller created it.
+        self.favorites: dict[int, str] = {}
+        self.favorites_update_id = 1
+        self.next_favorite = 1
+        self.system_strings: dict[str, str] = {}
+        self.active_zone_id = str(uuid.UUID(bytes=zlib.crc32(spec.household_id.encode()).to_bytes(4, "big") * 4))
         for player_spec in spec.players:
             ip = (ip_overrides or {}).get(player_spec.name, player_spec.ip)
             player = _player_from_spec(player_spec, ip)
@@ -280,10 +319,18 @@ class Household:
         self._topology_changed()
         self.log_state(player, "forgotten")
 
+    def remember(self, player: Player) -> None:
+        """A forgotten player that is back is listed again, standing alone (its group went on)."""
+        self.forgotten.discard(player.uid)
+        self._topology_changed()
+        self.log_state(player, "rejoined")
+
     def group_id(self, coordinator: Player) -> str:
         if coordinator.uid not in self.group_ids:
             self._group_serial += 1
-            self.group_ids[coordinator.uid] = f"{coordinator.uid}:{self._group_serial}"
+            # Real ids are the creating player's uid and a 32-bit number (e.g. RINCON_...:3426502563).
+            number = zlib.crc32(f"{self.spec.household_id}/{coordinator.uid}/{self._group_serial}".encode())
+            self.group_ids[coordinator.uid] = f"{coordinator.uid}:{number}"
         return self.group_ids[coordinator.uid]
 
     def apply_groups(self, groups: tuple[GroupSpec, ...], log: bool = True) -> None:
@@ -404,8 +451,11 @@ class Household:
         transport.state = "TRANSITIONING"
         transport.status = "OK"
         self.log_state(player, "Play")
-        self._cancel_timer(transport)
-        transport.timer = self._call_later(self.transition_time, lambda: self._transition_done(player))
+        self._arm_transition(player)
+
+    def _arm_transition(self, player: Player) -> None:
+        self._cancel_timer(player.transport)
+        player.transport.timer = self._call_later(self.transition_time, lambda: self._transition_done(player))
 
     def _transition_done(self, player: Player) -> None:
         transport = player.transport
@@ -438,7 +488,7 @@ class Household:
         transport.state = "STOPPED"
         self.log_state(player, "Stop")
 
-    def seek_track(self, player: Player, track: int) -> None:
+    def seek_track(self, player: Player, track: int, cause: str = "Seek") -> None:
         transport = player.transport
         if transport.kind != "queue":
             raise UpnpFault(701, "not on the queue")
@@ -446,10 +496,7 @@ class Household:
             raise UpnpFault(711, "illegal seek target")
         self._cancel_timer(transport)
         transport.track = track
-        transport.anchor_position = 0.0
-        transport.anchor_mono = time.monotonic()
-        self.log_state(player, "Seek")
-        self._arm_end_timer(player)
+        self._moved(player, 0.0, cause)
 
     def seek_time(self, player: Player, seconds: float) -> None:
         transport = player.transport
@@ -459,10 +506,19 @@ class Household:
         if seconds < 0 or (duration > 0 and seconds > duration):
             raise UpnpFault(711, "illegal seek target")
         self._cancel_timer(transport)
-        transport.anchor_position = seconds
+        self._moved(player, seconds, "Seek")
+
+    def _moved(self, player: Player, position: float, cause: str) -> None:
+        """After a seek: playing goes on from there, a transition in progress still completes
+        (a real player buffers at the new place, then plays), paused and stopped stay so."""
+        transport = player.transport
+        transport.anchor_position = position
         transport.anchor_mono = time.monotonic()
-        self.log_state(player, "Seek")
-        self._arm_end_timer(player)
+        self.log_state(player, cause)
+        if transport.state == "TRANSITIONING":
+            self._arm_transition(player)
+        else:
+            self._arm_end_timer(player)
 
     def next_track(self, player: Player, step: int) -> None:
         transport = player.transport
@@ -473,7 +529,31 @@ class Household:
             target = (target - 1) % len(player.queue) + 1
         if not 1 <= target <= len(player.queue):
             raise UpnpFault(711, "no such track")
-        self.seek_track(player, target)
+        self.seek_track(player, target, "Next" if step > 0 else "Previous")
+
+    def transport_actions(self, player: Player) -> str:
+        """CurrentTransportActions, the same in events and in GetCurrentTransportActions."""
+        coordinator = self.coordinator(player)
+        transport = coordinator.transport
+        kind = transport.kind if coordinator is player else "member"
+        if kind == "member":
+            return "Stop, Play"
+        if kind == "idle":
+            return "Set"
+        actions = ["Set", "Stop"]
+        if kind not in ("line_in", "tv"):
+            actions.append("Pause")
+        actions.append("Play")
+        if kind in ("queue", "http"):
+            actions.append("X_DLNA_SeekTime")
+        if kind == "queue":
+            repeat = transport.play_mode in ("REPEAT_ALL", "SHUFFLE")
+            if repeat or transport.track < len(coordinator.queue):
+                actions.append("Next")
+            actions.append("X_DLNA_SeekTrackNr")
+            if repeat or transport.track > 1:
+                actions.append("Previous")
+        return ", ".join(actions)
 
     def set_sleep_timer(self, player: Player, seconds: float | None) -> None:
         """ConfigureSleepTimer: at the end, the transport pauses (a real player's sleep)."""

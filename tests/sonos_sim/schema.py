@@ -119,7 +119,9 @@ class FaultSpec:
     kind vanish: `player` disappears after answering `after` requests: how "refuse" (stops
     listening, connections are refused, as when its address is taken by nothing) or "silent"
     (connections are accepted and never answered, so the client times out, as on a LAN);
-    with forget_after, the other players drop it from the topology that many seconds later.
+    with forget_after, the other players drop it from the topology that many seconds later;
+    with duration, it answers again that many seconds after it vanished (the same player, its
+    state kept, as after a Wi-Fi drop-out), and the others list it again if they had dropped it.
     kind regroup: at `at` seconds after start the topology becomes `groups`.
     """
 
@@ -135,6 +137,7 @@ class FaultSpec:
     groups: tuple[GroupSpec, ...] = ()
     how: str = "refuse"
     forget_after: float | None = None
+    duration: float | None = None
 
 
 @dataclass(frozen=True)
@@ -331,8 +334,17 @@ def _parse_fault(raw: Any, path: str, names: set[str], players: tuple[PlayerSpec
         at=_number(mapping.get("at", 0.0), f"{path}.at", 0.0, 86400.0),
         groups=groups,
         how=_choice(mapping.get("how", "refuse"), f"{path}.how", VANISH_HOWS),
-        forget_after=None if mapping.get("forget_after") is None else _number(mapping["forget_after"], f"{path}.forget_after", 0.0, 86400.0),
+        forget_after=_optional_number(mapping, "forget_after", path),
+        duration=_optional_number(mapping, "duration", path),
     )
+
+
+def _optional_number(mapping: dict[str, Any], key: str, path: str) -> float | None:
+    if mapping.get(key) is None:
+        return None
+    if mapping.get("kind") != "vanish":
+        raise HouseholdError(f"{path}.{key}: only meaningful with kind vanish")
+    return _number(mapping[key], f"{path}.{key}", 0.0, 86400.0)
 
 
 def _check_unique(players: tuple[PlayerSpec, ...]) -> None:

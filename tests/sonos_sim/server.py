@@ -13,15 +13,17 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from . import soap
+from . import content, minor_services, soap  # noqa: F401 - content and minor_services register handlers
 from .actions import COORDINATOR_ONLY, HANDLERS, Call
-from .descriptions import BY_CONTROL_URL, BY_SCPD_URL, device_description, scpd_xml
+from .descriptions import device_description, player_services, scpd_xml
 from .eventlog import EventLog
 from .faults import Decision, FaultInjector
 from .gena import EVENTED, Gena, SubscriptionError
+from .media import tiny_png
 from .model import Household, Player, PlayerState, UpnpFault
 from .schema import FaultSpec, HouseholdSpec
-from .ssdp import SsdpResponder
+from .services import Service
+from .ssdp import Scope, SsdpResponder
 
 PORT = 1400
 RECEIVED = web.RequestKey("received", float)
@@ -43,6 +45,9 @@ class PlayerServer:
     vanished: bool = False
     vanish_how: str = "refuse"
     held: set[asyncio.Task[Any]] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    vanish_spent: bool = False
 
     async def start(self) -> None:
         app = web.Application(client_max_size=4 * 1024 * 1024)
@@ -59,17 +64,43 @@ class PlayerServer:
             self.runner = None
 
     async def vanish(self, fault: FaultSpec) -> None:
-        """Disappear: stop listening ("refuse") or keep accepting and never answer ("silent")."""
+        """Disappear: stop listening ("refuse") or keep accepting and never answer ("silent");
+        with a duration, come back after it."""
         how = fault.how
         self.vanished = True
+        self.vanish_spent = True
         self.vanish_how = how
+        loop = asyncio.get_running_loop()
         if fault.forget_after is not None:
-            asyncio.get_running_loop().call_later(fault.forget_after, self.household.forget, self.player)
-        self.household.events.write({**self._base(), "kind": "state", "service": None, "action": "vanished",
-                                     "args": {"how": how}, "result": None, "fault": None, **self._snapshot()})
+            self.timers.append(loop.call_later(fault.forget_after, self.household.forget, self.player))
+        args: dict[str, Any] = {"how": how} if fault.duration is None else {"how": how, "duration": fault.duration}
+        self._log_state("vanished", args)
         if how == "refuse" and self.site is not None:
             await self.site.stop()
             self.site = None
+        if fault.duration is not None:
+            self.timers.append(loop.call_later(fault.duration, lambda: self._spawn(self.come_back())))
+
+    async def come_back(self) -> None:
+        """Answer again: listen if it had stopped, end the requests it held, rejoin the topology."""
+        for task in list(self.held):
+            task.cancel()
+        if self.site is None and self.runner is not None:
+            self.site = web.TCPSite(self.runner, self.player.ip, self.port, reuse_address=True, backlog=256)
+            await self.site.start()
+        self.vanished = False
+        if self.player.uid in self.household.forgotten:
+            self.household.remember(self.player)
+        self._log_state("returned", {})
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _log_state(self, cause: str, args: dict[str, Any]) -> None:
+        self.household.events.write({**self._base(), "kind": "state", "service": None, "action": cause,
+                                     "args": args, "result": None, "fault": None, **self._snapshot()})
 
     async def _hold_forever(self) -> None:
         task = asyncio.current_task()
@@ -82,7 +113,7 @@ class PlayerServer:
         if not self.vanished:
             self.player.requests_served += 1
             vanish = self.faults.vanish(self.player.name)
-            if vanish is not None and self.player.requests_served > vanish.after:
+            if vanish is not None and not self.vanish_spent and self.player.requests_served > vanish.after:
                 await self.vanish(vanish)
         if self.vanished:
             if self.vanish_how == "silent":
@@ -99,17 +130,20 @@ class PlayerServer:
         if decision.delay:
             await asyncio.sleep(decision.delay)
         path = request.path
-        status, text = 404, ""
+        status, body, content_type = 404, b"", soap.CONTENT_TYPE
+        scpd = {service.scpd_url: service for service in player_services(self.player)}
         if request.method == "GET" and path == "/xml/device_description.xml":
-            status, text = 200, device_description(self.household, self.player)
-        elif request.method == "GET" and path in BY_SCPD_URL:
-            status, text = 200, scpd_xml(BY_SCPD_URL[path])
+            status, body = 200, device_description(self.household, self.player).encode("utf-8")
+        elif request.method == "GET" and path in scpd:
+            status, body = 200, scpd_xml(scpd[path]).encode("utf-8")
+        elif request.method == "GET" and (path == "/getaa" or path.startswith("/img/")):
+            status, body, content_type = 200, tiny_png(), "image/png"
         elif request.method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             return self._subscription(request)
         self._log_request(None, f"{request.method} {path}", {}, {"status": status}, None, decision, request)
         if await self._apply_connection_faults(request, decision):
             return web.Response(status=500)
-        return web.Response(status=status, body=text.encode("utf-8"), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
+        return web.Response(status=status, body=body, headers={"Content-Type": content_type, "Server": SERVER_HEADER})
 
     def _subscription(self, request: web.Request) -> web.Response:
         """GENA SUBSCRIBE (new or renewal) and UNSUBSCRIBE on the services that event."""
@@ -133,7 +167,7 @@ class PlayerServer:
         return web.Response(status=200, headers=headers)
 
     async def _soap(self, request: web.Request, body: bytes) -> web.StreamResponse:
-        service = BY_CONTROL_URL.get(request.path)
+        service = {s.control_url: s for s in player_services(self.player)}.get(request.path)
         if service is None:
             self._log_request(None, f"POST {request.path}", {}, {"status": 404}, None, Decision())
             return web.Response(status=404)
@@ -153,7 +187,7 @@ class PlayerServer:
         code: int | None = decision.upnp_error
         if code is None:
             try:
-                result = await self._dispatch(service.name, action, args)
+                result = await self._dispatch(service, action, args)
             except UpnpFault as fault:
                 code = fault.code
         self._log_request(service.name, action, args, result, code, decision, request)
@@ -165,11 +199,11 @@ class PlayerServer:
             headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER},
         )
 
-    async def _dispatch(self, service_name: str, action: str, args: dict[str, str]) -> dict[str, str]:
-        handler = HANDLERS.get((service_name, action))
-        if handler is None:
+    async def _dispatch(self, service: Service, action: str, args: dict[str, str]) -> dict[str, str]:
+        handler = HANDLERS.get((service.name, action))
+        if handler is None or service.action(action) is None:
             raise UpnpFault(401, "invalid action")
-        if action in COORDINATOR_ONLY and service_name == "AVTransport" and not self.household.is_coordinator(self.player):
+        if action in COORDINATOR_ONLY and service.name == "AVTransport" and not self.household.is_coordinator(self.player):
             raise UpnpFault(800, "not the group coordinator")
         return await handler(Call(self.household, self.player, args))
 
@@ -243,7 +277,7 @@ class HouseholdRuntime:
         events: EventLog,
         ip_overrides: dict[str, str] | None = None,
         ssdp: bool = True,
-        ssdp_scope: frozenset[str] | None = None,
+        ssdp_scope: Scope | None = None,
     ) -> None:
         self.household = Household(spec, events, ip_overrides)
         self.faults = FaultInjector(spec.faults)
@@ -278,6 +312,8 @@ class HouseholdRuntime:
             self.ssdp.stop()
         self.gena.close()
         for server in self.servers.values():
+            for handle in server.timers:
+                handle.cancel()
             for task in list(server.held):
                 task.cancel()
         await asyncio.gather(*(server.stop() for server in self.servers.values()))
@@ -301,7 +337,7 @@ class ThreadedHousehold:
         ip_overrides: dict[str, str] | None = None,
         events_path: str | None = None,
         ssdp: bool = True,
-        ssdp_scope: frozenset[str] | None = None,
+        ssdp_scope: Scope | None = None,
     ) -> None:
         self.events_log = EventLog(events_path)
         self.runtime = HouseholdRuntime(spec, self.events_log, ip_overrides, ssdp=ssdp, ssdp_scope=ssdp_scope)

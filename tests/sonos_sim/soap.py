@@ -8,16 +8,6 @@ from xml.sax.saxutils import escape
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 CONTENT_TYPE = 'text/xml; charset="utf-8"'
 
-FAULT_DESCRIPTIONS = {
-    401: "Invalid Action",
-    402: "Invalid Args",
-    701: "Transition not available",
-    711: "Illegal seek target",
-    714: "Illegal MIME-type",
-    800: "Command not supported or not a coordinator",
-}
-
-
 class BadRequest(Exception):
     """Not a SOAP request at all (a player answers these with HTTP 400)."""
 
@@ -49,11 +39,10 @@ def response_body(service_type: str, action: str, outputs: dict[str, str]) -> by
 
 
 def fault_body(code: int) -> bytes:
-    description = FAULT_DESCRIPTIONS.get(code, "")
-    description_xml = f"<errorDescription>{description}</errorDescription>" if description else ""
+    """A UPnP fault as players send it: the code alone, no errorDescription."""
     return (
         f'<s:Envelope xmlns:s="{SOAP_ENV}" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">'
         "<s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail>"
-        f'<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>{code}</errorCode>{description_xml}</UPnPError>'
+        f'<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>{code}</errorCode></UPnPError>'
         "</detail></s:Fault></s:Body></s:Envelope>"
     ).encode()

@@ -9,8 +9,12 @@ address, with Sonos's headers (SERVER ... Sonos/..., X-RINCON-HOUSEHOLD, X-RINCO
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import json
 import socket
 import struct
+import subprocess
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from async_upnp_client.ssdp import (
@@ -72,14 +76,53 @@ class _Listener(asyncio.DatagramProtocol):
         self.responder.on_datagram(data, addr)
 
 
+Scope = tuple[ipaddress.IPv4Network, ...]
+
+
+def household_scope(player_ips: Iterable[str], extra: Iterable[str] = ()) -> Scope:
+    """The searchers a household answers by default: its own network, as on a LAN.
+
+    A player on a real interface answers the whole subnet that interface is on. Loopback is
+    shared by every household on the host, so there the household's own addresses (and the
+    `extra` addresses or networks given) are its network: two households never answer each other.
+    """
+    networks = {ipaddress.IPv4Network(f"{ip}/32") for ip in player_ips}
+    networks |= {ipaddress.IPv4Network(item, strict=False) for item in extra}
+    subnets = _interface_subnets()
+    for ip in player_ips:
+        address = ipaddress.IPv4Address(ip)
+        if not address.is_loopback:
+            networks |= {subnet for subnet in subnets if address in subnet}
+    return tuple(sorted(networks))
+
+
+def _interface_subnets() -> list[ipaddress.IPv4Network]:
+    """Every IPv4 subnet configured on this host (from `ip -j`; none if it cannot tell)."""
+    try:
+        listing = subprocess.run(["ip", "-j", "-4", "addr", "show"], check=True, capture_output=True, text=True, timeout=5).stdout
+        interfaces = json.loads(listing)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return []
+    return [
+        ipaddress.IPv4Network(f"{entry['local']}/{entry['prefixlen']}", strict=False)
+        for interface in interfaces
+        for entry in interface.get("addr_info", [])
+        if entry.get("family") == "inet"
+    ]
+
+
+def addresses_scope(addresses: Iterable[str]) -> Scope:
+    return tuple(ipaddress.IPv4Network(f"{ip}/32") for ip in addresses)
+
+
 class SsdpResponder:
     """One multicast listener for the household; replies from per-player sockets."""
 
-    def __init__(self, household: Household, servers: dict[str, PlayerServer], scope: frozenset[str] | None = None) -> None:
+    def __init__(self, household: Household, servers: dict[str, PlayerServer], scope: Scope | None = None) -> None:
         self.household = household
         self.servers = servers
-        # Addresses whose searches are answered (None: all). On one shared loopback this keeps
-        # concurrent test households apart, as separate LANs would.
+        # Networks whose searches are answered (None: all). On one shared loopback this keeps
+        # concurrent households apart, as separate LANs would.
         self.scope = scope
         self._listener: asyncio.DatagramTransport | None = None
         self._senders: dict[str, socket.socket] = {}
@@ -106,7 +149,7 @@ class SsdpResponder:
     def on_datagram(self, data: bytes, addr: Any) -> None:
         if not is_valid_ssdp_packet(data) or not data.startswith(b"M-SEARCH"):
             return
-        if self.scope is not None and addr[0] not in self.scope:
+        if self.scope is not None and not any(ipaddress.IPv4Address(addr[0]) in network for network in self.scope):
             return
         try:
             _, headers = decode_ssdp_packet(data, None, addr)

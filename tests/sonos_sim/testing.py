@@ -17,6 +17,7 @@ from typing import Any
 from .model import PlayerState
 from .schema import HouseholdSpec, load_household
 from .server import ThreadedHousehold
+from .ssdp import addresses_scope
 
 
 class LoopbackAddresses:
@@ -94,10 +95,10 @@ class RunningHousehold:
     """What the `household` fixture returns (docs/architecture.md section 4).
 
     `interface` is a loopback address of its own for this household's controllers: searches
-    sent with interface_addr=interface reach only this household. With ssdp_scope
-    "household+localhost" (the default) searches from 127.0.0.1 are answered too (by every
-    household running on the host); "household" answers only interface and player addresses;
-    "any" answers everything, as on a real LAN.
+    sent with interface_addr=interface reach only this household. With ssdp_scope "household"
+    (the default) only searches from interface and the player addresses are answered;
+    "household+localhost" answers searches from 127.0.0.1 too (as does every household on the
+    host that says so); "any" answers everything, as on a real LAN.
     """
 
     def __init__(
@@ -107,7 +108,7 @@ class RunningHousehold:
         interface: str,
         events_path: str | None = None,
         ssdp: bool = True,
-        ssdp_scope: str = "household+localhost",
+        ssdp_scope: str = "household",
     ) -> None:
         if ssdp_scope not in SSDP_SCOPES:
             raise ValueError(f"ssdp_scope: {ssdp_scope!r} is not one of {', '.join(SSDP_SCOPES)}")
@@ -115,7 +116,8 @@ class RunningHousehold:
         self.spec = spec
         self.household_id = spec.household_id
         self.interface = interface
-        scope = None if ssdp_scope == "any" else frozenset({interface, *ips} | ({"127.0.0.1"} if "localhost" in ssdp_scope else set()))
+        localhost = {"127.0.0.1"} if "localhost" in ssdp_scope else set()
+        scope = None if ssdp_scope == "any" else addresses_scope({interface, *ips} | localhost)
         self._running = ThreadedHousehold(spec, overrides, events_path=events_path, ssdp=ssdp, ssdp_scope=scope)
         self.players = {p.name: PlayerHandle(p.name, overrides[p.name], p.uid, self._running) for p in spec.players}
         self._running.start()
@@ -144,7 +146,7 @@ def start_household(
     addresses: LoopbackAddresses,
     events_path: str | None = None,
     ssdp: bool = True,
-    ssdp_scope: str = "household+localhost",
+    ssdp_scope: str = "household",
     keep_household_id: bool = False,
 ) -> RunningHousehold:
     spec = load_household(source)
