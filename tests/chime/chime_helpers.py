@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import struct
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import yaml
+from role_model import RoleModel
 
 ROOT = Path(__file__).resolve().parents[2]
 CHIME = ROOT / "files" / "chime.py"
@@ -106,6 +107,14 @@ class SoundServer:
         self.files[path] = ("text/html", b"<html><body>not a sound</body></html>")
         return self.url(path)
 
+    def write_to(self, folder: Path, names: Iterable[str]) -> None:
+        """The controller's sounds folder: each named sound, as served (or empty, when the
+        server does not have it: a file preflight sees that the speakers cannot fetch)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            content = self.files.get(f"/{name}", ("", b""))[1]
+            (folder / name).write_bytes(content)
+
     def url(self, path: str) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}{path}"
@@ -170,20 +179,39 @@ def run_many(commands: Sequence[Sequence[str]], timeout: float = 60.0) -> list[R
 
 @dataclass
 class ChimeSetup:
-    """A config.yml for a running household (every visible player a zone, in spec order)."""
+    """A chime host's inventory for a running household, and the config.yml the role writes
+    from it (tests/role_model.py renders it with the role's own code; preflight must pass).
+
+    `zones` are the discovered zones (every visible player, in spec order), `chimes` are
+    `sonos_chime_chimes` items (sounds by file name, served by `sounds`), `variables` other
+    role variables. Tests may change any of them and write again.
+    """
 
     path: Path
     runtime_dir: Path
+    sounds: SoundServer
     zones: list[dict[str, Any]]
     chimes: list[dict[str, Any]]
-    settings: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+
+    def inventory(self) -> dict[str, Any]:
+        sounds_src = self.path.parent / "sounds"
+        self.sounds.write_to(sounds_src, [str(chime["sound"]) for chime in self.chimes])
+        return {
+            "sonos_chime_discovered_zones": self.zones,
+            "sonos_chime_chimes": self.chimes,
+            "sonos_chime_sounds_src": str(sounds_src),
+            "sonos_chime_base_url": self.sounds.url("/"),
+            # The one internal value tests change: lock files go to the test's own folder.
+            "__sonos_chime_runtime_dir": str(self.runtime_dir),
+            **self.variables,
+        }
 
     def write(self) -> Path:
-        settings = {"runtime_dir": str(self.runtime_dir), "request_timeout": 2.0, "margin": 10.0, **self.settings}
-        self.path.write_text(
-            yaml.safe_dump({"settings": settings, "zones": self.zones, "chimes": self.chimes}, allow_unicode=True),
-            encoding="utf-8",
-        )
+        model = RoleModel(self.inventory())
+        problems = model.preflight()
+        assert not problems, f"preflight refuses the test's inventory: {problems}"
+        self.path.write_text(model.config_text(), encoding="utf-8")
         return self.path
 
     def play_args(self, chime: str, zone: str | None = None, *extra: str) -> list[str]:
@@ -196,12 +224,18 @@ class ChimeSetup:
         self.write()
         return run_chime(*self.play_args(chime, zone, *extra), timeout=timeout)
 
-    def run_each_zone(self, chime: str, zones: Iterable[str]) -> dict[str, Run]:
-        """One process per zone, all started together: what the systemd timers do."""
+    def start(self, chime: str, *extra: str) -> Started:
+        """The chime's service as its timer starts it: every zone in one process."""
         self.write()
-        names = list(zones)
-        runs = run_many([self.play_args(chime, name) for name in names])
-        return dict(zip(names, runs, strict=True))
+        return start_chime(*self.play_args(chime, None, *extra))
+
+
+ZONE_OUTCOME = re.compile(r'^\w+ zone=("[^"]*"|\S+) .*\boutcome=(\S+)', re.MULTILINE)
+
+
+def outcomes(stderr: str) -> dict[str, str]:
+    """zone -> the outcome its last journal line says (ok, restored, skipped, failed, ...)."""
+    return {zone.strip('"'): outcome for zone, outcome in ZONE_OUTCOME.findall(stderr)}
 
 
 def zones_of(household: Any) -> list[dict[str, Any]]:
@@ -242,6 +276,19 @@ def first_state(events: Iterable[dict[str, Any]], player: str, action: str, uri:
         if event["action"].startswith(action) and event["mono"] >= after and (uri is None or event["uri"] == uri):
             return event
     raise AssertionError(f"no {action} state event on {player} (uri {uri}) after {after}")
+
+
+def wait_for_event(home: Any, matches: Callable[[dict[str, Any]], bool], give_up_after: float = 20.0) -> dict[str, Any]:
+    """The first event of the household's log that matches, once it is there. (Giving up
+    is a failure, not a measurement: it only keeps a broken run from hanging.)"""
+    deadline = time.monotonic() + give_up_after
+    while True:
+        found = next((event for event in home.events() if matches(event)), None)
+        if found is not None:
+            return found
+        if time.monotonic() >= deadline:
+            raise AssertionError("the awaited event never came")
+        time.sleep(0.02)
 
 
 def level_at(events: Iterable[dict[str, Any]], player: str, mono: float, initial: tuple[int, bool]) -> tuple[int, bool]:

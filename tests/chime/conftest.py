@@ -27,18 +27,23 @@ def sounds() -> Iterator[SoundServer]:
 
 @pytest.fixture
 def chime_setup(tmp_path: Path, sounds: SoundServer) -> Callable[..., ChimeSetup]:
-    """chime_setup(household, zones=[...], volume=30, **chime_keys) -> ChimeSetup with chime "Test"."""
+    """chime_setup(household, zones=[...], volume=30, settings={...}, **chime) -> ChimeSetup.
+
+    One chime "Test" playing chime.mp3 on `zones`; `chime` adds or overrides keys of the
+    sonos_chime_chimes item (sound, zone_volumes, sources, ...); `settings` sets role
+    variables without their sonos_chime_ prefix (request_timeout, margin).
+    """
 
     def make(household: Any, zones: list[str], volume: int = 30, settings: dict[str, Any] | None = None, **chime: Any) -> ChimeSetup:
-        entry = {"name": "Test", "url": sounds.url("/chime.mp3"), "volume": volume, "zones": zones, **chime}
+        entry = {"name": "Test", "sound": "chime.mp3", "schedule": "daily", "volume": volume, "zones": zones, **chime}
         setup = ChimeSetup(
             path=tmp_path / "config.yml",
             runtime_dir=tmp_path / "run",
+            sounds=sounds,
             zones=zones_of(household),
             chimes=[entry],
-            settings=settings or {},
+            variables={f"sonos_chime_{name}": value for name, value in (settings or {}).items()},
         )
-        setup.write()
         return setup
 
     return make

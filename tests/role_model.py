@@ -1,0 +1,114 @@
+"""The role's own code, evaluated in-process as Ansible evaluates it on the controller.
+
+`RoleModel(inventory)` loads the role's defaults and vars, lays the inventory over them and
+templates, with Ansible's own templating and the role's filters, exactly what the role
+runs: the argument specs, the preflight's checks (read from tasks/preflight.yml), the
+model's set_fact tasks (tasks/model.yml) and templates/config.yml.j2. Tests use it to
+write the config.yml chime.py reads, so every test runs on what the role really writes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import add_all_plugin_dirs, init_plugin_loader
+from ansible.template import Templar, trust_as_template
+
+ROOT = Path(__file__).resolve().parents[1]
+ROLE = ROOT / "roles" / "sonos_chime"
+HOST_ADDRESS = "192.0.2.5"
+
+
+@functools.cache
+def _loader() -> DataLoader:
+    init_plugin_loader()
+    add_all_plugin_dirs(str(ROLE))
+    return DataLoader()
+
+
+def _trusted(value: Any) -> Any:
+    """Strings as Ansible treats those of the role's own files: templates."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, Mapping):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value
+
+
+def _role_file(*parts: str) -> Any:
+    return _loader().load_from_file(str(ROLE.joinpath(*parts)))
+
+
+def _task(tasks: list[dict[str, Any]], name_start: str) -> dict[str, Any]:
+    return next(task for task in tasks if str(task["name"]).startswith(name_start))
+
+
+class RoleModel:
+    """One host's inventory, as the role sees it."""
+
+    def __init__(self, inventory: Mapping[str, Any], playbook_dir: Path = ROOT) -> None:
+        self.inventory = dict(inventory)
+        self.variables: dict[str, Any] = {
+            **_trusted(_role_file("defaults", "main.yml")),
+            **_trusted(_role_file("vars", "main.yml")),
+            "playbook_dir": str(playbook_dir),
+            "inventory_hostname": "chime-host",
+            "ansible_managed": "Ansible managed",
+            "ansible_check_mode": False,
+            "ansible_facts": {"default_ipv4": {"address": HOST_ADDRESS}, "all_ipv4_addresses": [HOST_ADDRESS]},
+            **self.inventory,
+        }
+
+    def template(self, text: str) -> Any:
+        return Templar(loader=_loader(), variables=self.variables).template(trust_as_template(text))
+
+    def _value(self, value: Any) -> Any:
+        return Templar(loader=_loader(), variables=self.variables).template(_trusted(value))
+
+    def argument_spec_errors(self) -> list[str]:
+        """What meta/argument_specs.yml (entry point main) says of the inventory."""
+        spec = _role_file("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+        parameters = {name: self.variables[name] for name in spec if name in self.inventory}
+        result = ArgumentSpecValidator(spec).validate(parameters)
+        return [str(error) for error in result.errors]
+
+    def problems(self) -> list[str]:
+        """The preflight's inventory check (tasks/preflight.yml), as its assert computes it."""
+        task = _task(_role_file("tasks", "preflight.yml"), "Preflight - check names")
+        return list(self._value(task["vars"]["__sonos_chime_problems"]))
+
+    def compute_model(self) -> None:
+        """Run tasks/model.yml's set_fact tasks, in order, into the variables."""
+        for task in _role_file("tasks", "model.yml"):
+            for name, value in task["ansible.builtin.set_fact"].items():
+                self.variables[name] = self._value(value)
+
+    def config_problems(self) -> list[str]:
+        """The preflight's last check: what chime.py says of the document about to be written."""
+        self.compute_model()
+        task = _task(_role_file("tasks", "preflight.yml"), "Preflight - chime.py reads")
+        return list(self._value(task["vars"]["__sonos_chime_config_problems"]))
+
+    def preflight(self) -> list[str]:
+        """Every preflight failure, in the order the role meets them (none: it would converge)."""
+        for check in (self.argument_spec_errors, self.problems, self.config_problems):
+            found = check()
+            if found:
+                return found
+        return []
+
+    def config_text(self) -> str:
+        """templates/config.yml.j2, rendered."""
+        self.compute_model()
+        return str(self.template((ROLE / "templates" / "config.yml.j2").read_text(encoding="utf-8")))
+
+    def units(self) -> list[dict[str, Any]]:
+        self.compute_model()
+        return list(self.variables["__sonos_chime_units"])
