@@ -23,7 +23,7 @@ test: lint pytest molecule
 
 lint: venv
 	ruff check files tests
-	mypy --strict files/chime.py
+	mypy --strict files/chime.py files/sonos_chime
 	yamllint --strict .
 	ansible-lint
 

@@ -46,10 +46,6 @@ def _role_file(*parts: str) -> Any:
     return _loader().load_from_file(str(ROLE.joinpath(*parts)))
 
 
-def _task(tasks: list[dict[str, Any]], name_start: str) -> dict[str, Any]:
-    return next(task for task in tasks if str(task["name"]).startswith(name_start))
-
-
 class RoleModel:
     """One host's inventory, as the role sees it."""
 
@@ -63,7 +59,7 @@ class RoleModel:
             "ansible_managed": "Ansible managed",
             "ansible_check_mode": False,
             "ansible_facts": {"default_ipv4": {"address": HOST_ADDRESS}, "all_ipv4_addresses": [HOST_ADDRESS]},
-            **self.inventory,
+            **_trusted(self.inventory),
         }
 
     def template(self, text: str) -> Any:
@@ -79,29 +75,39 @@ class RoleModel:
         result = ArgumentSpecValidator(spec).validate(parameters)
         return [str(error) for error in result.errors]
 
-    def problems(self) -> list[str]:
-        """The preflight's inventory check (tasks/preflight.yml), as its assert computes it."""
-        task = _task(_role_file("tasks", "preflight.yml"), "Preflight - check names")
-        return list(self._value(task["vars"]["__sonos_chime_problems"]))
-
     def compute_model(self) -> None:
         """Run tasks/model.yml's set_fact tasks, in order, into the variables."""
         for task in _role_file("tasks", "model.yml"):
             for name, value in task["ansible.builtin.set_fact"].items():
                 self.variables[name] = self._value(value)
 
-    def config_problems(self) -> list[str]:
-        """The preflight's last check: what chime.py says of the document about to be written."""
-        self.compute_model()
-        task = _task(_role_file("tasks", "preflight.yml"), "Preflight - chime.py reads")
-        return list(self._value(task["vars"]["__sonos_chime_config_problems"]))
+    def failed_assert(self, task: dict[str, Any]) -> str | None:
+        """An assert task's fail_msg when its conditions do not hold (None when they do)."""
+        spec = task["ansible.builtin.assert"]
+        saved = dict(self.variables)
+        self.variables.update(_trusted(task.get("vars", {})))
+        try:
+            conditions = spec["that"] if isinstance(spec["that"], list) else [spec["that"]]
+            if all(self.template("{{ (" + str(condition) + ") | bool }}") for condition in conditions):
+                return None
+            return str(self._value(spec["fail_msg"]))
+        finally:
+            self.variables = saved
 
     def preflight(self) -> list[str]:
-        """Every preflight failure, in the order the role meets them (none: it would converge)."""
-        for check in (self.argument_spec_errors, self.problems, self.config_problems):
-            found = check()
-            if found:
-                return found
+        """The preflight's verdict, in the order the role meets its checks: the argument specs,
+        then every assert of tasks/preflight.yml (the model computed where it imports it).
+        Schedules are left to systemd-analyze on the host: they are not part of config.yml."""
+        errors = self.argument_spec_errors()
+        if errors:
+            return errors
+        for task in _role_file("tasks", "preflight.yml"):
+            if task.get("ansible.builtin.import_tasks") == "model.yml":
+                self.compute_model()
+            elif "ansible.builtin.assert" in task:
+                failure = self.failed_assert(task)
+                if failure is not None:
+                    return [failure]
         return []
 
     def config_text(self) -> str:
@@ -112,3 +118,13 @@ class RoleModel:
     def units(self) -> list[dict[str, Any]]:
         self.compute_model()
         return list(self.variables["__sonos_chime_units"])
+
+    def unit_files(self) -> dict[str, str]:
+        """Each unit file the role writes (templates/chime.service.j2 and chime.timer.j2), by name."""
+        files: dict[str, str] = {}
+        for unit in self.units():
+            self.variables["item"] = unit
+            for kind in ("service", "timer"):
+                template = (ROLE / "templates" / f"chime.{kind}.j2").read_text(encoding="utf-8")
+                files[f"{unit['unit']}.{kind}"] = str(self.template(template))
+        return files

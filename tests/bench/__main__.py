@@ -1,6 +1,9 @@
 """`make bench`: how fast, how faithful, how robust chime.py is, beside the usual approach.
 
-    PYTHONPATH=tests python -m bench [--repeat N] [--only speed,faults,role] [--results DIR]
+    PYTHONPATH=tests:files python -m bench [--repeat N] [--only speed,faults,role] [--results DIR] [--chime PATH]
+
+--chime measures another chime.py (an older release, say: `git show v1:files/chime.py`) on the
+same households, with the same config.yml.
 
 Prints Markdown tables, writes the raw figures to results/bench-<time>.json (and
 results/latest.json) and the timelines to results/timeline.png.
@@ -21,7 +24,7 @@ from sonos_sim.testing import LoopbackAddresses
 from .faults import run_fault_matrix
 from .households import bench_home
 from .report import as_json, fault_table, speed_row, speed_table, timeline_chart
-from .runner import REPO, TOOLS, RunResult, Sound, run_once
+from .runner import CHIME, REPO, TOOLS, RunResult, Sound, run_once
 
 SOUND_FILE = REPO / "files" / "sounds" / "ding-dong.mp3"
 GROUP_COUNTS = (1, 4, 16)
@@ -43,20 +46,23 @@ def sound_server() -> tuple[MediaServer, dict[str, Sound]]:
     return server, sounds
 
 
-def run_speed(sound: Sound, repeat: int, addresses: LoopbackAddresses, workdir: Path) -> tuple[list[dict[str, Any]], list[RunResult]]:
+def run_speed(
+    sound: Sound, repeat: int, addresses: LoopbackAddresses, workdir: Path, chime: Path
+) -> tuple[list[dict[str, Any]], list[RunResult]]:
     rows = []
     chart_runs: list[RunResult] = []
     # One unmeasured run of each tool first, so the first figure is not the only one paid
     # with a cold page cache.
     warm_up = bench_home(1, 0.0, (0, 0))
     for tool in TOOLS:
-        run_once(tool, warm_up.spec, warm_up.name, sound, addresses, workdir / f"warm-up-{tool.replace(' ', '-')}")
+        run_once(tool, warm_up.spec, warm_up.name, sound, addresses, workdir / f"warm-up-{tool.replace(' ', '-')}", chime)
     for groups in GROUP_COUNTS:
         for latency in LATENCIES:
             home = bench_home(groups, latency, (0, 0))
             for tool in TOOLS:
                 runs = [
-                    run_once(tool, home.spec, home.name, sound, addresses, workdir / f"{groups}g-{int(latency * 1000)}ms-{tool.replace(' ', '-')}-{n}")
+                    run_once(tool, home.spec, home.name, sound, addresses,
+                             workdir / f"{groups}g-{int(latency * 1000)}ms-{tool.replace(' ', '-')}-{n}", chime)
                     for n in range(repeat)
                 ]
                 rows.append(speed_row(home.name, tool, runs))
@@ -71,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of every speed run (default 3)")
     parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts: speed, faults, role")
     parser.add_argument("--results", type=Path, default=REPO / "results", help="where JSON and PNG go")
+    parser.add_argument("--chime", type=Path, default=CHIME, help="the chime.py to measure (default: this checkout's)")
     options = parser.parse_args(argv)
     parts = [p.strip() for p in options.only.split(",") if p.strip()]
     unknown = [p for p in parts if p not in PARTS]
@@ -79,18 +86,18 @@ def main(argv: list[str] | None = None) -> int:
 
     stamp = time.strftime("%Y%m%dT%H%M%S")
     workdir = options.results / f"runs-{stamp}"
-    record: dict[str, Any] = {"when": stamp, "repeat": options.repeat}
+    record: dict[str, Any] = {"when": stamp, "repeat": options.repeat, "chime": str(options.chime)}
     addresses = LoopbackAddresses()
     server, sounds = sound_server()
     try:
         if "speed" in parts:
-            rows, chart_runs = run_speed(sounds["good"], options.repeat, addresses, workdir)
+            rows, chart_runs = run_speed(sounds["good"], options.repeat, addresses, workdir, options.chime)
             record["speed"] = rows
             print("## Speed and fidelity\n\n" + speed_table(rows) + "\n")
             timeline_chart(chart_runs, options.results / "timeline.png")
             print(f"Timelines: {options.results / 'timeline.png'}\n")
         if "faults" in parts:
-            fault_rows = run_fault_matrix(sounds.__getitem__, addresses, workdir)
+            fault_rows = run_fault_matrix(sounds.__getitem__, addresses, workdir, options.chime)
             record["faults"] = fault_rows
             print("## Fault matrix (chime.py)\n\n" + fault_table(fault_rows) + "\n")
         if "role" in parts:

@@ -16,7 +16,7 @@ from typing import Any
 from sonos_sim.testing import LoopbackAddresses
 
 from .households import bench_home
-from .runner import RunResult, Sound, run_once
+from .runner import CHIME, RunResult, Sound, run_once
 
 AFFECTED = "Room 02"  # coordinator of the radio group of two
 
@@ -87,9 +87,11 @@ def judge(case: FaultCase, run: RunResult) -> dict[str, Any]:
     }
 
 
-def run_fault_matrix(sounds: Callable[[str], Sound], addresses: LoopbackAddresses, workdir: Path) -> list[dict[str, Any]]:
+def run_fault_matrix(
+    sounds: Callable[[str], Sound], addresses: LoopbackAddresses, workdir: Path, chime: Path = CHIME
+) -> list[dict[str, Any]]:
     rows = []
     for index, case in enumerate(CASES):
-        run = run_once("chime.py", household_for(case), case.name, sounds(case.sound), addresses, workdir / f"fault-{index:02d}")
+        run = run_once("chime.py", household_for(case), case.name, sounds(case.sound), addresses, workdir / f"fault-{index:02d}", chime)
         rows.append(judge(case, run))
     return rows

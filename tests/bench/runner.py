@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from role_model import RoleModel
 from sonos_sim.model import PlayerState
 from sonos_sim.testing import LoopbackAddresses, RunningHousehold, start_household
 
@@ -82,22 +82,28 @@ class RunResult:
         return sum(g.exact for g in self.groups) / len(self.groups) if self.groups else 0.0
 
 
-def chime_config(home: RunningHousehold, groups: list[list[str]], sound: Sound, runtime_dir: Path) -> dict[str, Any]:
+def chime_config(home: RunningHousehold, groups: list[list[str]], sound: Sound, runtime_dir: Path) -> str:
+    """The config.yml the role writes for this household (tests/role_model.py renders it)."""
     zone_names = [name for group in groups for name in group]
-    return {
-        "settings": {"runtime_dir": str(runtime_dir), "request_timeout": 2.0, "margin": 10.0},
-        "zones": [{"name": n, "uid": home.players[n].uid, "host": home.players[n].ip} for n in zone_names],
-        "chimes": [{"name": "Bench", "url": sound.url, "volume": CHIME_VOLUME, "zones": zone_names}],
-    }
+    base_url, _, sound_file = sound.url.rpartition("/")
+    model = RoleModel({
+        "sonos_chime_discovered_zones": [{"name": n, "uid": home.players[n].uid, "host": home.players[n].ip} for n in zone_names],
+        "sonos_chime_chimes": [{"name": "Bench", "sound": sound_file, "schedule": "daily", "volume": CHIME_VOLUME, "zones": zone_names}],
+        "sonos_chime_base_url": base_url + "/",
+        "__sonos_chime_runtime_dir": str(runtime_dir),
+    })
+    return model.config_text()
 
 
-def commands(tool: str, home: RunningHousehold, groups: list[list[str]], sound: Sound, workdir: Path) -> list[list[str]]:
+def commands(
+    tool: str, home: RunningHousehold, groups: list[list[str]], sound: Sound, workdir: Path, chime: Path = CHIME
+) -> list[list[str]]:
     if tool == "baseline":
         hosts = [home.players[group[0]].ip for group in groups]
         return [[sys.executable, str(BASELINE), sound.url, str(sound.duration), str(CHIME_VOLUME), *hosts]]
     config_path = workdir / "config.yml"
-    config_path.write_text(yaml.safe_dump(chime_config(home, groups, sound, workdir / "run"), allow_unicode=True), encoding="utf-8")
-    play = [sys.executable, str(CHIME), "play", "Bench", "--config", str(config_path)]
+    config_path.write_text(chime_config(home, groups, sound, workdir / "run"), encoding="utf-8")
+    play = [sys.executable, str(chime), "play", "Bench", "--config", str(config_path)]
     if tool == "chime.py":
         return [play]
     return [[*play, "--zone", name] for group in groups for name in group]
@@ -123,12 +129,14 @@ def states(home: RunningHousehold) -> dict[str, PlayerState]:
     return {name: player.state() for name, player in home.players.items()}
 
 
-def run_once(tool: str, spec: dict[str, Any], home_name: str, sound: Sound, addresses: LoopbackAddresses, workdir: Path) -> RunResult:
+def run_once(
+    tool: str, spec: dict[str, Any], home_name: str, sound: Sound, addresses: LoopbackAddresses, workdir: Path, chime: Path = CHIME
+) -> RunResult:
     workdir.mkdir(parents=True, exist_ok=True)
     groups = group_names(spec)
     home = start_household(spec, addresses, ssdp=False)
     try:
-        argvs = commands(tool, home, groups, sound, workdir)
+        argvs = commands(tool, home, groups, sound, workdir, chime)
         before = states(home)
         before_at = time.monotonic()
         started, codes, peak, wall = run_processes(argvs, workdir / "stderr.log")

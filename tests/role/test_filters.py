@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -12,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def load() -> ModuleType:
-    path = ROOT / "roles" / "sonos_chime" / "filter_plugins" / "sonos_chime.py"
+    path = ROOT / "roles" / "sonos_chime" / "filter_plugins" / "sonos_chime_filters.py"
     spec = importlib.util.spec_from_file_location("sonos_chime_filters", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -70,8 +71,11 @@ def test_units_skip_disabled_and_exclusions() -> None:
     assert F.units([{"name": "D", "sound": "x.mp3", "schedule": "daily", "zones_exclude": ["Kitchen", "Living Room"]}], ZONES) == []
 
 
+SETTINGS = {"runtime_dir": "/run/sonos-chime", "request_timeout": 2.0, "margin": 10.0, "interface": None}
+
+
 def problems(chimes, zones=ZONES, volume=30, exclude=()):  # type: ignore[no-untyped-def]
-    return F.problems(chimes, zones, [], list(exclude), volume, {}, str(SOUNDS))
+    return F.problems(chimes, zones, [], list(exclude), volume, {}, str(SOUNDS), SETTINGS, str(ROOT / "files"))
 
 
 def test_good_inventory_and_empty_lists_pass() -> None:
@@ -82,17 +86,17 @@ def test_good_inventory_and_empty_lists_pass() -> None:
 @pytest.mark.parametrize(("chimes", "expected"), [
     ([{"name": "A", "sound": "nope.mp3", "schedule": "daily"}], "sound 'nope.mp3' is not a file"),
     ([{"name": "A", "sound": "../x.mp3", "schedule": "daily"}], "must be a file name"),
-    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "volume": 101}], "volume 101 is not"),
-    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "volume": True}], "volume True is not"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "volume": 101}], "volume: 101 is not"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "volume": True}], "volume: True is not"),
     ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "zones": ["Attic"]}], "'Attic', which is not a known zone"),
     ([{"name": "A", "sound": "ding-dong.mp3", "schedule": []}], "schedule is missing"),
     ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily"}] * 2, "sonos_chime_chimes[1] ('A'): duplicate chime name"),
     ([{"name": "A b", "sound": "ding-dong.mp3", "schedule": "daily"},
       {"name": "a-B", "sound": "ding-dong.mp3", "schedule": "daily"}], "collides with chime 'A b'"),
     ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "zone_volumes": {"Kitchen": 200}}],
-     "zone_volumes['Kitchen'] 200"),
+     "zone_volumes.Kitchen: 200"),
     ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "colour": "red"}], "unknown key 'colour'"),
-    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "sources": {"tv": "maybe"}}], "sources.tv 'maybe'"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "sources": {"tv": "maybe"}}], "sources.tv: 'maybe'"),
 ])
 def test_bad_chimes_are_named(chimes, expected) -> None:  # type: ignore[no-untyped-def]
     found = problems(chimes)
@@ -100,8 +104,8 @@ def test_bad_chimes_are_named(chimes, expected) -> None:  # type: ignore[no-unty
 
 
 def test_bad_zones_and_volume_are_named() -> None:
-    assert any("sonos_chime_zones[2] ('Kitchen'): duplicate zone name" in p for p in problems([], zones=ZONES + ZONES[:1]))
-    assert any("sonos_chime_volume: 120" in p for p in problems([], volume=120))
+    assert any("sonos_chime_zones[2].name: 'Kitchen' is listed twice" in p for p in problems([], zones=ZONES + ZONES[:1]))
+    assert any("sonos_chime_volume: 120 is not within 0-100" in p for p in problems([], volume=120))
     assert any("left out by sonos_chime_zones_exclude" in p for p in problems(
         [{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "zones": ["Kitchen"]}], exclude=["Kitchen"]))
     assert any("plays on no zone" in p for p in problems(
@@ -125,3 +129,17 @@ def test_discovery_doc_is_stable() -> None:
     assert doc == F.discovery_doc(list(reversed(found)), "pi")
     assert doc.startswith("# Written by playbooks/discover.yml for pi.")
     assert doc.index("name: A") < doc.index("name: b")
+
+
+def test_pins_missing_from_the_venv() -> None:
+    requirements = "# pinned\nsoco==0.32.4\nPyYAML==6.0.4  # comment\ncharset-normalizer==3.5.2\n-r other.txt\n"
+    installed = '[{"name": "soco", "version": "0.32.4"}, {"name": "pyyaml", "version": "6.0.3"}, {"name": "charset_normalizer", "version": "3.5.2"}]'
+    assert F.missing_pins(requirements, installed) == ["PyYAML==6.0.4"]
+    assert F.missing_pins(requirements, "") == ["soco==0.32.4", "PyYAML==6.0.4", "charset-normalizer==3.5.2"]
+
+
+def test_the_program_version_is_read_from_its_pyproject() -> None:
+    text = (ROOT / "files" / "pyproject.toml").read_text(encoding="utf-8")
+    version = F.program_version(text)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    assert f'__version__ = "{version}"' in (ROOT / "files" / "sonos_chime" / "__init__.py").read_text(encoding="utf-8")

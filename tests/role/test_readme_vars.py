@@ -76,3 +76,10 @@ def test_defaults_agree(name: str) -> None:
 def test_internal_variables_are_marked() -> None:
     internal = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))
     assert all(key.startswith("__sonos_chime_") for key in internal)
+
+
+def test_readme_lists_every_kind_of_source_with_the_programs_default() -> None:
+    from sonos_chime.sources import DEFAULT_POLICY
+
+    rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| `(interrupt|skip)`", (ROOT / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
+    assert dict(rows) == dict(DEFAULT_POLICY)

@@ -1,0 +1,64 @@
+"""What the unit files the role writes say, rendered by the role's own code (in molecule,
+systemd itself reads them back: molecule/shared/tasks/check_units.yml)."""
+
+from __future__ import annotations
+
+import configparser
+
+from role_model import RoleModel
+
+ZONES = [{"name": "Kitchen", "uid": "RINCON_1", "host": "192.0.2.1"}, {"name": "Den", "uid": "RINCON_2", "host": "192.0.2.2"}]
+CHIMES = [
+    {"name": "Fin de journée", "sound": "soft-bells.mp3", "schedule": ["Mon..Fri 17:30", "Sat 10:00"]},
+    {"name": "Kid's 100% bell", "sound": "ding-dong.mp3", "schedule": "*-*-* 18:45:00 Europe/Paris", "persistent": True,
+     "zones": ["Den"]},
+    {"name": "Off", "sound": "ding-dong.mp3", "schedule": "daily", "enabled": False},
+]
+HARDENING = {
+    "NoNewPrivileges": "yes", "CapabilityBoundingSet": "", "AmbientCapabilities": "", "ProtectSystem": "strict",
+    "ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes", "PrivateIPC": "yes", "ProtectKernelTunables": "yes",
+    "ProtectKernelModules": "yes", "ProtectControlGroups": "yes", "RestrictNamespaces": "yes", "LockPersonality": "yes",
+    "MemoryDenyWriteExecute": "yes", "SystemCallArchitectures": "native", "RestrictSUIDSGID": "yes", "UMask": "0077",
+}
+
+
+def parsed(text: str) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(strict=False, delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(text)
+    return parser
+
+
+def unit_files() -> dict[str, str]:
+    return RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES}).unit_files()
+
+
+def test_one_timer_and_service_per_enabled_chime() -> None:
+    assert sorted(unit_files()) == [
+        "sonos-chime-fin-de-journee.service", "sonos-chime-fin-de-journee.timer",
+        "sonos-chime-kid-s-100-bell.service", "sonos-chime-kid-s-100-bell.timer",
+    ]
+
+
+def test_timers_fire_on_the_chimes_schedules_on_the_second() -> None:
+    files = unit_files()
+    timer = files["sonos-chime-fin-de-journee.timer"]
+    assert [line for line in timer.splitlines() if line.startswith("OnCalendar=")] == [
+        "OnCalendar=Mon..Fri 17:30", "OnCalendar=Sat 10:00"]
+    section = parsed(timer)["Timer"]
+    assert (section["AccuracySec"], section["RandomizedDelaySec"], section["Persistent"]) == ("1s", "0", "false")
+    assert section["Unit"] == "sonos-chime-fin-de-journee.service"
+    assert parsed(timer)["Install"]["WantedBy"] == "timers.target"
+    assert parsed(files["sonos-chime-kid-s-100-bell.timer"])["Timer"]["Persistent"] == "true"
+
+
+def test_services_run_the_whole_chime_unprivileged_and_hardened() -> None:
+    files = unit_files()
+    service = parsed(files["sonos-chime-kid-s-100-bell.service"])["Service"]
+    assert service["ExecStart"] == (
+        "/opt/sonos-chime/venv/bin/python /opt/sonos-chime/chime.py play \"Kid's 100%% bell\" --config /etc/sonos-chime/config.yml"
+    )
+    assert "--zone" not in files["sonos-chime-fin-de-journee.service"]
+    assert (service["Type"], service["User"], service["Group"]) == ("oneshot", "sonos-chime", "sonos-chime")
+    assert (service["TimeoutStartSec"], service["RuntimeDirectory"], service["RuntimeDirectoryPreserve"]) == ("90", "sonos-chime", "yes")
+    assert {key: service.get(key) for key in HARDENING} == HARDENING
