@@ -33,7 +33,9 @@ from .config import (
     ipv4,
     load_config,
 )
+from .discover import discover
 from .job import ChimeJob, RunSettings, ZoneTarget
+from .run import run_job
 from .sources import DEFAULT_POLICY
 from .zonelog import LOG, setup_logging
 
@@ -43,8 +45,6 @@ class UsageError(Exception):
 
 
 def play_command(args: argparse.Namespace, started: float) -> int:
-    from .run import run_job
-
     config = load_config(Path(args.config))
     chime = config.chime(args.chime)
     if chime is None:
@@ -79,8 +79,6 @@ def chime_job(config: Config, chime: ChimeConfig) -> ChimeJob:
 
 
 def play_uri_command(args: argparse.Namespace, started: float) -> int:
-    from .run import run_job
-
     url = http_url(args.url, "URL")
     for host in args.host:
         ipv4(host, "--host")
@@ -113,8 +111,6 @@ def default_runtime_dir() -> Path:
 
 
 def discover_command(args: argparse.Namespace) -> int:
-    from .discover import discover
-
     return discover(args.timeout, args.interface, args.scan)
 
 
