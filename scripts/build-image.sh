@@ -76,10 +76,15 @@ if docker image inspect "$image" >/dev/null 2>&1; then
   fi
 fi
 
+# One install at a time: `make images` builds several images at once.
+exec 9>/run/sonos-chime-build-image.lock
+flock 9
 if ! command -v debootstrap >/dev/null 2>&1; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l NEEDRESTART_SUSPEND=1 \
+      apt-get install -y -qq debootstrap; } >/run/sonos-chime-build-image.apt.log 2>&1 || {
+    cat /run/sonos-chime-build-image.apt.log >&2; exit 1; }
 fi
+flock -u 9
 
 start=$(date +%s)
 root="$(mktemp -d /var/tmp/sonos-chime-rootfs.XXXXXX)"
