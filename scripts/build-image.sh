@@ -66,7 +66,11 @@ mirror="${mirror:-$(grep -m1 -oE 'https?://[^ ]+' "$sources_file")}"
 
 # Extra CA certificates of the host (a TLS-intercepting proxy) so pip works in containers.
 ca_sum="$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | sha256sum | cut -c1-16)"
-recipe="$( (echo "$recipe_version $packages $suite $arch"; cat "$sources_file") | sha256sum | cut -c1-16)-${ca_sum}"
+# A foreign architecture is named in the recipe. The host's own adds nothing, so the images of
+# the host's architecture built before arm64 and armhf existed stay current.
+foreign_arch=""
+[ "$arch" = "$(dpkg --print-architecture)" ] || foreign_arch=" $arch"
+recipe="$( (echo "$recipe_version $packages $suite$foreign_arch"; cat "$sources_file") | sha256sum | cut -c1-16)-${ca_sum}"
 
 if docker image inspect "$image" >/dev/null 2>&1; then
   have="$(docker image inspect -f '{{ index .Config.Labels "org.sonos-chime.recipe" }}' "$image" 2>/dev/null || true)"
