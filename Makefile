@@ -7,11 +7,11 @@ export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(abspath tests):$(abspath files)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: help venv test lint pytest molecule engine images demo bench clean
+.PHONY: help venv test lint pytest molecule engine binfmt images image-amd64 image-arm64 image-armhf demo bench clean
 
 help:
 	@echo "make demo   - simulated household + chime-host container, one chime, before/during/after per speaker"
-	@echo "make test   - every test: lint, pytest (simulator and chime.py), molecule (Debian 12 and 13)"
+	@echo "make test   - every test: lint, pytest (simulator and chime.py), molecule (Debian 12 and 13; Debian 12 arm64 and armhf under qemu-user)"
 	@echo "make bench  - performance and reliability figures (Markdown table, JSON and PNG under results/)"
 
 venv: $(VENV)/.installed
@@ -34,10 +34,21 @@ pytest: venv
 engine:
 	scripts/ensure-engine.sh
 
-images: engine
+binfmt:
+	scripts/ensure-binfmt.sh
+
+# The amd64 images one after the other (household is built on bookworm), each Raspberry Pi
+# architecture beside them: most of an emulated build is one process running dpkg under qemu.
+images: engine binfmt
+	$(MAKE) --no-print-directory -j3 image-amd64 image-arm64 image-armhf
+
+image-amd64:
 	scripts/build-image.sh bookworm
 	scripts/build-image.sh trixie
 	scripts/build-image.sh household
+
+image-arm64 image-armhf: image-%:
+	scripts/build-image.sh bookworm $*
 
 molecule: venv images
 	scripts/molecule-all.sh

@@ -4,16 +4,20 @@
 # `docker import`. Skips the build when an image built from this same recipe exists.
 #
 #   scripts/build-image.sh bookworm|trixie      -> image sonos-chime-debian:<suite>
+#   scripts/build-image.sh bookworm arm64|armhf -> image sonos-chime-debian:bookworm-<arch>
+#     (a Raspberry Pi architecture, run through qemu-user emulation: scripts/ensure-binfmt.sh)
 #   scripts/build-image.sh household            -> image sonos-chime-household:bookworm
 #     (bookworm plus a venv at /opt/sonos-sim with what tests/sonos_sim imports, pinned as in
 #      requirements-dev.txt; the simulator's code is mounted from the checkout at run time)
 set -euo pipefail
-suite="${1:?usage: build-image.sh bookworm|trixie|household}"
-image="sonos-chime-debian:${suite}"
+suite="${1:?usage: build-image.sh bookworm|trixie|household [arm64|armhf]}"
+arch="${2:-}"
+image="sonos-chime-debian:${suite}${arch:+-$arch}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 packages="systemd,systemd-sysv,python3,python3-apt,dbus,sudo,iproute2,ca-certificates,tzdata"
-# Bump when the way an image is made changes; the package list, the host's apt sources and CA
-# certificates (and for the household image the pins) are part of the recipe hash too.
+# Bump when the way an image is made changes; the package list, the architecture, the host's
+# apt sources and CA certificates (and for the household image the pins) are part of the
+# recipe hash too.
 recipe_version=2
 
 if [ "$suite" = household ]; then
@@ -47,6 +51,8 @@ DOCKERFILE
 fi
 
 case "$suite" in bookworm | trixie) ;; *) echo "build-image: unknown suite $suite" >&2; exit 2 ;; esac
+case "$arch" in "" | arm64 | armhf) ;; *) echo "build-image: unknown architecture $arch" >&2; exit 2 ;; esac
+arch="${arch:-$(dpkg --print-architecture)}"
 
 # The host's apt sources (mirror host names are never written into the repository).
 sources_file=""
@@ -60,7 +66,11 @@ mirror="${mirror:-$(grep -m1 -oE 'https?://[^ ]+' "$sources_file")}"
 
 # Extra CA certificates of the host (a TLS-intercepting proxy) so pip works in containers.
 ca_sum="$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | sha256sum | cut -c1-16)"
-recipe="$( (echo "$recipe_version $packages $suite"; cat "$sources_file") | sha256sum | cut -c1-16)-${ca_sum}"
+# A foreign architecture is named in the recipe. The host's own adds nothing, so the images of
+# the host's architecture built before arm64 and armhf existed stay current.
+foreign_arch=""
+[ "$arch" = "$(dpkg --print-architecture)" ] || foreign_arch=" $arch"
+recipe="$( (echo "$recipe_version $packages $suite$foreign_arch"; cat "$sources_file") | sha256sum | cut -c1-16)-${ca_sum}"
 
 if docker image inspect "$image" >/dev/null 2>&1; then
   have="$(docker image inspect -f '{{ index .Config.Labels "org.sonos-chime.recipe" }}' "$image" 2>/dev/null || true)"
@@ -70,16 +80,22 @@ if docker image inspect "$image" >/dev/null 2>&1; then
   fi
 fi
 
+# One install at a time: `make images` builds several images at once.
+exec 9>/run/sonos-chime-build-image.lock
+flock 9
 if ! command -v debootstrap >/dev/null 2>&1; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l NEEDRESTART_SUSPEND=1 \
+      apt-get install -y -qq debootstrap; } >/run/sonos-chime-build-image.apt.log 2>&1 || {
+    cat /run/sonos-chime-build-image.apt.log >&2; exit 1; }
 fi
+flock -u 9
 
 start=$(date +%s)
 root="$(mktemp -d /var/tmp/sonos-chime-rootfs.XXXXXX)"
 trap 'rm -rf "$root"' EXIT
-echo "build-image: debootstrap $suite from $mirror into $root"
-debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >"$root.log" 2>&1 || {
+echo "build-image: debootstrap $suite ($arch) from $mirror into $root"
+# A foreign architecture goes in one go too: the second stage runs through qemu-user.
+debootstrap --variant=minbase --arch="$arch" --include="$packages" "$suite" "$root" "$mirror" >"$root.log" 2>&1 || {
   tail -n 30 "$root.log" >&2; rm -f "$root.log"; exit 1; }
 rm -f "$root.log"
 
@@ -103,5 +119,6 @@ tar -C "$root" -c . | docker import \
   --change 'CMD ["/lib/systemd/systemd"]' \
   --change 'ENV container=docker' \
   --change "LABEL org.sonos-chime.recipe=${recipe}" \
+  --change "LABEL org.sonos-chime.arch=${arch}" \
   - "$image" >/dev/null
 echo "build-image: built $image in $(( $(date +%s) - start )) s"
