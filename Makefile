@@ -42,7 +42,7 @@ binfmt:
 images: engine binfmt
 	$(MAKE) --no-print-directory -j3 image-amd64 image-arm64 image-armhf
 
-image-amd64:
+image-amd64: engine
 	scripts/build-image.sh bookworm
 	scripts/build-image.sh trixie
 	scripts/build-image.sh household
@@ -53,10 +53,11 @@ image-arm64 image-armhf: image-%:
 molecule: venv images
 	scripts/molecule-all.sh
 
-demo: venv images
+# The demo and the bench run amd64 containers only.
+demo: venv image-amd64
 	scripts/demo.sh
 
-bench: venv images
+bench: venv image-amd64
 	python -m bench
 
 clean:
