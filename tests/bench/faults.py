@@ -41,7 +41,7 @@ CASES = (
     FaultCase("402 on restore (once)", [{"kind": "upnp_error", "player": AFFECTED, "action": "SetAVTransportURI", "code": 402, "mode": "once", "after": 1}]),
     FaultCase("701 on restore (once)", [{"kind": "upnp_error", "player": AFFECTED, "action": "Play", "code": 701, "mode": "once", "after": 1}]),
     FaultCase("player vanishes mid-chime", [{"kind": "vanish", "player": AFFECTED, "after": 14, "how": "silent"}]),
-    FaultCase("player gone for 3 s mid-chime, then back", [{"kind": "vanish", "player": AFFECTED, "after": 14, "how": "silent", "duration": 3.0}]),
+    FaultCase("player gone for 4 s mid-chime, then back", [{"kind": "vanish", "player": AFFECTED, "after": 14, "how": "refuse", "duration": 4.0}]),
     FaultCase(
         "regroup mid-chime (Room 04 joins Room 01)",
         [{"kind": "regroup", "at": 1.5, "groups": [{"coordinator": "Room 01", "members": ["Room 04"]}, {"coordinator": "Room 02", "members": ["Room 02 b"]}]}],
