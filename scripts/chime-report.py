@@ -11,7 +11,8 @@ event whose uri contains --url. For each speaker:
   after   its last state in the log.
 With --check, exits 1 unless every --expect zone paused, chimed and came back exactly (uri,
 track, transport state, volume, mute; for a queue or file the position it resumed at within
-1 s of where it was paused; group members follow their coordinator), and no
+1 s of where it was paused, and a zone that was paused is paused again at its position; group
+members follow their coordinator; a radio stream is live and has no position), and no
 --untouched zone ever played the chime. Uses only the standard library.
 """
 
@@ -35,6 +36,11 @@ def load(path: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def is_seekable(uri: str | None) -> bool:
+    """A queue or a file has a position to resume from; a radio stream is live and has none."""
+    return str(uri or "").startswith(("x-rincon-queue:", "http:", "https:", "x-file-cifs:"))
+
+
 def describe(state: dict[str, Any] | None) -> str:
     if not state:
         return "-"
@@ -43,8 +49,10 @@ def describe(state: dict[str, Any] | None) -> str:
         uri = uri[:45] + "..."
     pos = state.get("position")
     text = f"{state.get('transport_state')} {uri}"
-    if pos is not None:
+    if is_seekable(state.get("uri")) and pos is not None:
         text += f" track {state.get('track')} at {pos:.1f}s"
+    elif str(state.get("uri") or "").startswith(("x-sonosapi-stream:", "x-rincon-mp3radio:", "aac:", "hls-radio:")):
+        text += " (live radio: no position)"
     text += f" vol {state.get('volume')}" + (" muted" if state.get("mute") else "")
     return text
 
@@ -131,12 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("uri", "track", "transport_state", "volume", "mute"):
             if before.get(key) != after.get(key):
                 problems.append(f"{zone}: {key} was {before.get(key)!r} before, {after.get(key)!r} after")
-        # Position is only meaningful for a queue or a file; a radio stream restarts its clock.
-        seekable = str(before.get("uri") or "").startswith(("x-rincon-queue:", "http:", "https:", "x-file-cifs:"))
-        if seekable and before.get("transport_state") == "PLAYING" and not p.get("member_of"):
-            paused, restored = p["paused_at"], p["restored_at"]
-            if paused is not None and restored is not None and abs(restored - paused) > 1.0:
-                problems.append(f"{zone}: paused at {paused:.2f}s, resumed at {restored:.2f}s")
+        # Position is only meaningful for a queue or a file; a radio stream is live.
+        if is_seekable(before.get("uri")) and not p.get("member_of"):
+            if before.get("transport_state") == "PLAYING":
+                paused, restored = p["paused_at"], p["restored_at"]
+                if paused is not None and restored is not None and abs(restored - paused) > 1.0:
+                    problems.append(f"{zone}: paused at {paused:.2f}s, resumed at {restored:.2f}s")
+            elif abs((after.get("position") or 0.0) - (before.get("position") or 0.0)) > 1.0:
+                problems.append(f"{zone}: left {before.get('transport_state')} at {before.get('position')}s, "
+                                f"found at {after.get('position')}s")
     for zone in opts.untouched:
         if players.get(zone, {}).get("chimed"):
             problems.append(f"{zone}: played the chime but should not have")
@@ -144,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             print("FAIL " + line)
         if not problems:
-            print(f"OK: {len(opts.expect)} zone(s) paused, chimed and restored exactly; "
-                  f"{len(opts.untouched)} left alone")
+            print(f"OK: {len(opts.expect)} zone(s) chimed and came back as they were (music at its position, "
+                  f"paused zones paused, radio live again); {len(opts.untouched)} left alone")
         return 1 if problems else 0
     return 0
 

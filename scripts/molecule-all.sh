@@ -25,6 +25,8 @@ for file in molecule/*/molecule.yml; do
   pids+=("$!")
   names+=("$scenario")
 done
+# A log without colours and blank lines.
+plain() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -v '^\s*$'; }
 status=0
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}" || status=1
@@ -32,8 +34,12 @@ for i in "${!pids[@]}"; do
   if [ "$rc" = 0 ]; then
     echo "molecule ${names[$i]}: passed in ${secs} s (log: .cache/molecule/${names[$i]}.log)"
   else
-    echo "molecule ${names[$i]}: FAILED after ${secs} s; end of .cache/molecule/${names[$i]}.log:"
-    grep -v '^\s*$' ".cache/molecule/${names[$i]}.log" | tail -n 60
+    log=".cache/molecule/${names[$i]}.log"
+    echo "molecule ${names[$i]}: FAILED after ${secs} s; the failed tasks and the end of $log:"
+    # The task that failed is far above molecule's closing summary: print it with its message.
+    plain "$log" | grep -B 3 -A 25 -E '^(fatal|failed):' | cut -c 1-2000 | head -n 200
+    echo "..."
+    plain "$log" | tail -n 30
   fi
 done
 exit $status

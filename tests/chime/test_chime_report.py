@@ -1,0 +1,73 @@
+"""scripts/chime-report.py, the checker molecule and make demo trust: it passes a real chime on
+the demo's household and fails a log where a zone did not come back as it was."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = ROOT / "scripts" / "chime-report.py"
+DEMO_HOUSEHOLD = ROOT / "molecule" / "shared" / "files" / "household.yml"
+ZONES = ["Living Room", "Kitchen", "Bureau d'été", "Bathroom"]
+
+
+def report(events: list[dict[str, Any]], tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
+    log = tmp_path / "events.jsonl"
+    log.write_text("".join(json.dumps(event) + "\n" for event in events), encoding="utf-8")
+    argv = [sys.executable, str(REPORT), str(log), "--url", url, "--untouched", "Chicken Coop", "--check"]
+    for zone in ZONES:
+        argv += ["--expect", zone]
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
+def chimed_demo_home(household: Any, chime_setup: Any, sounds: Any) -> list[dict[str, Any]]:
+    spec = yaml.safe_load(DEMO_HOUSEHOLD.read_text(encoding="utf-8").replace("__NET__", "127.0.0"))
+    spec["transition_time"] = 0.05
+    home = household(spec)
+    run = chime_setup(home, ZONES).run("Test")
+    assert run.returncode == 0, run.stderr
+    return home.events()
+
+
+def test_a_real_chime_passes_with_the_paused_zone_paused_and_the_radio_live(
+    household: Any, chime_setup: Any, sounds: Any, tmp_path: Path
+) -> None:
+    events = chimed_demo_home(household, chime_setup, sounds)
+
+    checked = report(events, tmp_path, sounds.url("/chime.mp3"))
+
+    assert checked.returncode == 0, checked.stdout
+    lines = checked.stdout.splitlines()
+    bathroom = [line for line in lines[lines.index(next(x for x in lines if x.startswith("Bathroom"))):][:3]]
+    assert "PAUSED_PLAYBACK" in bathroom[0] and "at 742.0s" in bathroom[0], bathroom
+    assert "PAUSED_PLAYBACK" in bathroom[2] and "at 742.0s" in bathroom[2], bathroom
+    radio = [line for line in lines if "x-sonosapi-stream" in line]
+    assert radio and all("live radio" in line and " at " not in line for line in radio), radio
+
+
+def test_a_paused_zone_left_at_another_position_fails(household: Any, chime_setup: Any, sounds: Any, tmp_path: Path) -> None:
+    events = chimed_demo_home(household, chime_setup, sounds)
+    last = max(i for i, event in enumerate(events) if event.get("player") == "Bathroom" and event.get("transport_state"))
+    events[last] = {**events[last], "position": 0.0}
+
+    checked = report(events, tmp_path, sounds.url("/chime.mp3"))
+
+    assert checked.returncode == 1
+    assert "FAIL Bathroom: left PAUSED_PLAYBACK at 742.0s, found at 0.0s" in checked.stdout
+
+
+def test_a_paused_zone_left_playing_fails(household: Any, chime_setup: Any, sounds: Any, tmp_path: Path) -> None:
+    events = chimed_demo_home(household, chime_setup, sounds)
+    last = max(i for i, event in enumerate(events) if event.get("player") == "Bathroom" and event.get("transport_state"))
+    events[last] = {**events[last], "transport_state": "PLAYING"}
+
+    checked = report(events, tmp_path, sounds.url("/chime.mp3"))
+
+    assert checked.returncode == 1
+    assert "FAIL Bathroom: transport_state was 'PAUSED_PLAYBACK' before, 'PLAYING' after" in checked.stdout
