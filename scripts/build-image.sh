@@ -84,9 +84,7 @@ fi
 exec 9>/run/sonos-chime-build-image.lock
 flock 9
 if ! command -v debootstrap >/dev/null 2>&1; then
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l NEEDRESTART_SUSPEND=1 \
-      apt-get install -y -qq debootstrap; } >/run/sonos-chime-build-image.apt.log 2>&1 || {
-    cat /run/sonos-chime-build-image.apt.log >&2; exit 1; }
+  "$(dirname "$0")/apt-install.sh" debootstrap
 fi
 flock -u 9
 

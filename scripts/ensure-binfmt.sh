@@ -17,12 +17,7 @@ fi
 installed() { dpkg-query -W -f '${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
 if ! installed qemu-user-static || ! installed binfmt-support; then
   echo "ensure-binfmt: installing qemu-user-static and binfmt-support from Debian" >&2
-  log="$(mktemp)"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l NEEDRESTART_SUSPEND=1 \
-      apt-get install -y -qq qemu-user-static binfmt-support; } >"$log" 2>&1; then
-    cat "$log" >&2; rm -f "$log"; exit 1
-  fi
-  rm -f "$log"
+  "$(dirname "$0")/apt-install.sh" qemu-user-static binfmt-support
 fi
 
 for h in "${handlers[@]}"; do

@@ -22,8 +22,7 @@ if docker info >/dev/null 2>&1; then
 fi
 if ! command -v dockerd >/dev/null 2>&1; then
   echo "ensure-engine: installing docker.io from Debian" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  "$(dirname "$0")/apt-install.sh" docker.io
 fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   echo "ensure-engine: starting dockerd (log: $log)" >&2

@@ -6,8 +6,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   echo "ensure-venv: installing python3-venv from Debian" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  "$here/scripts/apt-install.sh" python3-venv
 fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"

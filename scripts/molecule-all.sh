@@ -36,8 +36,9 @@ for i in "${!pids[@]}"; do
   else
     log=".cache/molecule/${names[$i]}.log"
     echo "molecule ${names[$i]}: FAILED after ${secs} s; the failed tasks and the end of $log:"
-    # The task that failed is far above molecule's closing summary: print it with its message.
-    plain "$log" | grep -B 3 -A 25 -E '^(fatal|failed):' | cut -c 1-2000 | head -n 200
+    # The task that failed is far above molecule's closing summary: print it with its message
+    # (the last failures in the log: the negative cases fail on purpose earlier on).
+    plain "$log" | grep -B 3 -A 25 -E '(fatal|failed): \[' | cut -c 1-2000 | tail -n 150
     echo "..."
     plain "$log" | tail -n 30
   fi
