@@ -37,8 +37,13 @@ def load(path: str) -> list[dict[str, Any]]:
 
 
 def is_seekable(uri: str | None) -> bool:
-    """A queue or a file has a position to resume from; a radio stream is live and has none."""
+    """A queue or a file has a position to resume from."""
     return str(uri or "").startswith(("x-rincon-queue:", "http:", "https:", "x-file-cifs:"))
+
+
+def is_live_radio(uri: str | None) -> bool:
+    """A radio stream is live: it has no position, and comes back at the live edge."""
+    return str(uri or "").startswith(("x-sonosapi-stream:", "x-rincon-mp3radio:", "aac:", "hls-radio:"))
 
 
 def describe(state: dict[str, Any] | None) -> str:
@@ -51,7 +56,7 @@ def describe(state: dict[str, Any] | None) -> str:
     text = f"{state.get('transport_state')} {uri}"
     if is_seekable(state.get("uri")) and pos is not None:
         text += f" track {state.get('track')} at {pos:.1f}s"
-    elif str(state.get("uri") or "").startswith(("x-sonosapi-stream:", "x-rincon-mp3radio:", "aac:", "hls-radio:")):
+    elif is_live_radio(state.get("uri")):
         text += " (live radio: no position)"
     text += f" vol {state.get('volume')}" + (" muted" if state.get("mute") else "")
     return text

@@ -25,6 +25,7 @@ from .metrics import GroupResult, compare_group, group_timeline
 REPO = Path(__file__).resolve().parents[2]
 CHIME = REPO / "files" / "chime.py"
 BASELINE = Path(__file__).resolve().parent / "baseline.py"
+SPAWN = Path(__file__).resolve().parent / "spawn.py"
 CHIME_VOLUME = 30
 
 # How each tool is started: chime.py once for every zone of the chime, chime.py once per
@@ -108,31 +109,11 @@ def commands(
     return [[*play, "--zone", name] for group in groups for name in group]
 
 
-# Linux keeps a process's RSS high-water mark across exec: a tool forked straight from this
-# process (the households, the role's code, matplotlib) would report this process's size as
-# part of its own peak. A small Python starts the tools instead and reports their figures.
-SPAWNER = """
-import json, os, subprocess, sys, time
-argvs, log_path = json.loads(sys.argv[1]), sys.argv[2]
-with open(log_path, "w", encoding="utf-8") as log:
-    started = time.monotonic()
-    processes = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log) for argv in argvs]
-    codes, peak = [], 0
-    for process in processes:
-        _, status, usage = os.wait4(process.pid, 0)
-        codes.append(os.waitstatus_to_exitcode(status))
-        peak += usage.ru_maxrss
-    wall = time.monotonic() - started
-print(json.dumps({"started": started, "codes": codes, "peak": peak, "wall": wall}))
-"""
-
-
 def run_processes(argvs: list[list[str]], log_path: Path) -> tuple[float, list[int], int, float]:
-    """Start every command at once; wait for all. Returns start, exit codes, peak RSS sum, wall.
-
-    The start is the spawner's CLOCK_MONOTONIC reading, the clock this process reads too.
+    """Start every command at once from spawn.py; wait for all. Returns start, exit codes, peak
+    RSS sum, wall. The start is spawn.py's CLOCK_MONOTONIC reading, the clock this process reads too.
     """
-    spawner = subprocess.run([sys.executable, "-c", SPAWNER, json.dumps(argvs), str(log_path)],
+    spawner = subprocess.run([sys.executable, str(SPAWN), json.dumps(argvs), str(log_path)],
                              capture_output=True, text=True, check=True)
     figures = json.loads(spawner.stdout)
     return float(figures["started"]), [int(code) for code in figures["codes"]], int(figures["peak"]), float(figures["wall"])
