@@ -2,7 +2,7 @@
 """What each speaker played before, during and after a chime, from the simulator's event log.
 
     scripts/chime-report.py EVENTS.jsonl --url /chimes/ding-dong.mp3 \
-        [--expect ZONE]... [--untouched ZONE]... [--check]
+        [--expect ZONE]... [--untouched ZONE]... [--moment @SECONDS [--late-ms MS]] [--check]
 
 Reads the JSON lines of tests/sonos_sim (docs/architecture.md, section 4). A chime is every
 event whose uri contains --url. For each speaker:
@@ -13,7 +13,10 @@ With --check, exits 1 unless every --expect zone paused, chimed and came back ex
 track, transport state, volume, mute; for a queue or file the position it resumed at within
 1 s of where it was paused, and a zone that was paused is paused again at its position; group
 members follow their coordinator; a radio stream is live and has no position), and no
---untouched zone ever played the chime. Uses only the standard library.
+--untouched zone ever played the chime. With --moment (the chime's scheduled moment, seconds
+since the epoch), it prints each group's lateness: when the coordinator received the chime's
+Play, minus the moment; --check with --late-ms also fails on a Play before the moment or more
+than MS late. Uses only the standard library.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -115,16 +119,30 @@ def analyse(events: list[dict[str, Any]], url: str) -> dict[str, dict[str, Any]]
     return players
 
 
+def lateness(events: list[dict[str, Any]], url: str, moment: float) -> dict[str, float]:
+    """Seconds from the moment to each coordinator's receipt of the chime's Play (the log's last
+    chime: the latest Play of the URL per player)."""
+    plays: dict[str, float] = {}
+    for ev in events:
+        if ev.get("kind") == "request" and ev.get("action") == "Play" and url in (ev.get("uri") or "") and "received" in ev:
+            received = datetime.fromisoformat(ev["wall"]) - timedelta(seconds=ev["mono"] - ev["received"])
+            plays[ev["player"]] = received.timestamp() - moment
+    return plays
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("events")
     parser.add_argument("--url", required=True, help="the chime's URL or a unique part of it")
     parser.add_argument("--expect", action="append", default=[], help="zone that must chime and be restored")
     parser.add_argument("--untouched", action="append", default=[], help="zone that must not chime")
+    parser.add_argument("--moment", help="the chime's scheduled moment, @SECONDS since the epoch")
+    parser.add_argument("--late-ms", type=float, help="with --check: the most a Play may come after the moment")
     parser.add_argument("--check", action="store_true")
     opts = parser.parse_args(argv)
 
-    players = analyse(load(opts.events), opts.url)
+    events = load(opts.events)
+    players = analyse(events, opts.url)
     width = max([len(n) for n in players] + [7])
     for name in sorted(players):
         p = players[name]
@@ -156,6 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     for zone in opts.untouched:
         if players.get(zone, {}).get("chimed"):
             problems.append(f"{zone}: played the chime but should not have")
+    if opts.moment:
+        late = lateness(events, opts.url, float(opts.moment.removeprefix("@")))
+        print("lateness (Play received minus the moment): "
+              + (", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in sorted(late.items())) or "no Play"))
+        if opts.late_ms is not None:
+            problems += [f"{name}: Play {seconds * 1000:.0f} ms after the moment (at most {opts.late_ms:g})"
+                         for name, seconds in late.items() if not 0.0 <= seconds * 1000 <= opts.late_ms]
+            if not late:
+                problems.append("no Play of the chime to time")
     if opts.check:
         for line in problems:
             print("FAIL " + line)

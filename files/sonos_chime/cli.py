@@ -1,7 +1,7 @@
 """The command line of chime.py (docs/architecture.md, section 2).
 
-    chime.py play CHIME [--zone NAME]... [--config PATH] [--dry-run] [-v]
-    chime.py play-uri URL --host ADDRESS [--host ADDRESS]... [--volume N]
+    chime.py play CHIME [--zone NAME]... [--config PATH] [--at MOMENT] [--dry-run] [-v]
+    chime.py play-uri URL --host ADDRESS [--host ADDRESS]... [--volume N] [--at MOMENT]
     chime.py discover [--timeout S] [--interface ADDRESS] [--scan CIDR]
 
 Exit codes: 0 every zone chimed and was restored, or was skipped on purpose; 1 some zone
@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,13 @@ from .config import (
 )
 from .discover import discover
 from .job import ChimeJob, RunSettings, ZoneTarget
+from .moment import Moment, MomentError, parse_moment
 from .run import run_job
+from .schedule import scheduled_start
 from .sources import DEFAULT_POLICY
 from .zonelog import LOG, setup_logging
+
+NEXT = "next"  # --at next: the chime's next scheduled moment, if its timer started the run early
 
 
 class UsageError(Exception):
@@ -56,11 +61,19 @@ def play_command(args: argparse.Namespace, started: float) -> int:
     job = chime_job(config, chime)
     requested = set(args.zone or chime.zones)
     targets = [zone for zone in job.zones if zone.name in requested]
+    if args.at == NEXT:
+        start = scheduled_start(chime.name, chime.schedule, config.settings.lead)
+        if start.not_yet:
+            return 0
+        moment = Moment.of(start.moment) if start.moment is not None else None
+    else:
+        moment = moment_of(args.at)
     settings = RunSettings(
         request_timeout=config.settings.request_timeout,
         margin=config.settings.margin,
         runtime_dir=config.settings.runtime_dir,
         dry_run=args.dry_run,
+        moment=moment,
     )
     return run_job(job, targets, settings, started)
 
@@ -100,8 +113,20 @@ def play_uri_command(args: argparse.Namespace, started: float) -> int:
         margin=args.margin,
         runtime_dir=Path(args.runtime_dir) if args.runtime_dir else default_runtime_dir(),
         dry_run=args.dry_run,
+        moment=moment_of(args.at),
     )
     return run_job(job, targets, settings, started)
+
+
+def moment_of(text: str | None) -> Moment | None:
+    if text is None:
+        return None
+    if text == NEXT:
+        raise UsageError(f"--at {NEXT}: only `play` knows a chime's schedule")
+    try:
+        return Moment.of(parse_moment(text, datetime.now().astimezone()))
+    except MomentError as error:
+        raise UsageError(f"--at: {error}") from None
 
 
 def default_runtime_dir() -> Path:
@@ -154,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--at",
+        metavar="MOMENT",
+        help="send Play at this moment: HH:MM[:SS[.fff]] today, an ISO 8601 date and time, @SECONDS "
+        "since the epoch, or `next` (play only): the chime's next scheduled moment when its timer started "
+        "this run early, else at once; everything that changes nothing is done before it (default: at once)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="decide and log, change nothing")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
 

@@ -26,11 +26,13 @@ DEFAULT_CONFIG = Path("/etc/sonos-chime/config.yml")
 DEFAULT_RUNTIME_DIR = Path("/run/sonos-chime")
 DEFAULT_REQUEST_TIMEOUT = 2.0
 DEFAULT_MARGIN = 10.0
+DEFAULT_LEAD = 5  # seconds a chime's timer starts it before its moment (README: "On the second")
+LONGEST_LEAD = 59
 
 TOP_KEYS = ("settings", "zones", "chimes")
-SETTINGS_KEYS = ("runtime_dir", "request_timeout", "margin", "interface")
+SETTINGS_KEYS = ("runtime_dir", "request_timeout", "margin", "interface", "lead")
 ZONE_KEYS = ("name", "uid", "host")
-CHIME_KEYS = ("name", "url", "volume", "zone_volumes", "zones", "sources")
+CHIME_KEYS = ("name", "url", "volume", "zone_volumes", "zones", "sources", "schedule")
 
 
 class ConfigError(Exception):
@@ -43,6 +45,7 @@ class Settings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     margin: float = DEFAULT_MARGIN
     interface: str | None = None
+    lead: int = DEFAULT_LEAD
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class ChimeConfig:
     zones: tuple[str, ...]
     zone_volumes: Mapping[str, int] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICY))
+    schedule: tuple[str, ...] = ()  # its timer's OnCalendar expressions: `--at next` reads them
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ def parse_settings(data: object, key: str) -> Settings:
         ),
         margin=seconds(raw.get("margin", DEFAULT_MARGIN), f"{key}.margin", 0.0, 3600.0),
         interface=None if interface in (None, "") else ipv4(interface, f"{key}.interface"),
+        lead=whole_number(raw.get("lead", DEFAULT_LEAD), f"{key}.lead", 1, LONGEST_LEAD),
     )
 
 
@@ -168,6 +173,7 @@ def parse_chime(data: object, key: str, zone_names: Sequence[str]) -> ChimeConfi
         zones=chime_zones,
         zone_volumes=zone_volumes,
         sources=source_policy(raw.get("sources"), f"{key}.sources"),
+        schedule=tuple(text(item, f"{key}.schedule[{index}]") for index, item in enumerate(items(raw.get("schedule", []), f"{key}.schedule"))),
     )
 
 
@@ -211,10 +217,14 @@ def text(value: object, key: str) -> str:
 
 
 def volume(value: object, key: str) -> int:
+    return whole_number(value, key, 0, 100)
+
+
+def whole_number(value: object, key: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{key}: {value!r} is not a whole number within 0-100")
-    if not 0 <= value <= 100:
-        raise ConfigError(f"{key}: {value} is not within 0-100")
+        raise ConfigError(f"{key}: {value!r} is not a whole number within {low}-{high}")
+    if not low <= value <= high:
+        raise ConfigError(f"{key}: {value} is not within {low}-{high}")
     return value
 
 

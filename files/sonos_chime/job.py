@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .moment import Moment
 from .sound import SoundCheck
 from .timing import DEFAULT_TIMING, Timing
 from .topology import Member
@@ -48,6 +49,7 @@ class RunSettings:
     margin: float
     runtime_dir: Path
     dry_run: bool
+    moment: Moment | None = None  # Play is sent at this moment (--at); None: at once
     timing: Timing = DEFAULT_TIMING
 
 
@@ -74,6 +76,15 @@ class RunShared:
     sound: Future[SoundCheck]
     first_hosts: tuple[str, ...]  # hosts of the zones this run chimes: asked first
     lookups: TopologyLookups = field(compare=False)
+
+    @property
+    def moment(self) -> Moment | None:
+        return self.settings.moment
+
+    @property
+    def origin(self) -> float:
+        """When the chime is due on the monotonic clock: deadlines count from here."""
+        return self.started if self.moment is None else max(self.started, self.moment.mono)
 
     @property
     def timeout(self) -> float:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .errors import PlayerError
 from .job import RunShared
 from .levels import LevelChange, LevelKey, apply_changes
+from .moment import sleep_until
 from .plan import chime_levels, volume_early_is_safe
 from .player import Player
 from .retry import retry, transient_once
@@ -68,12 +69,15 @@ def switch_in(
             # Raising the volume while the old music plays would blast it: switch first.
             switching.result()
             changed = set_levels(changes, shared, log)
+        if shared.moment is not None:
+            sleep_until(shared.moment.mono)  # a stop requested meanwhile ends the chime once it plays
         play_sent = time.monotonic()
         retry(coordinator.play, transient_once(shared.timing))
     except PlayerError as error:
         raise SwitchFailed(error, changed) from error
     latency_ms = round((time.monotonic() - shared.started) * 1000)
-    log("play", "chime started", url=shared.job.url, start_latency_ms=latency_ms)
+    lateness = {} if shared.moment is None else {"late_ms": shared.moment.ms_after(play_sent)}
+    log("play", "chime started", url=shared.job.url, start_latency_ms=latency_ms, **lateness)
     return Started(play_sent=play_sent, changed=changed)
 
 

@@ -10,6 +10,7 @@ import logging
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import PlayerError
 from .lock import GroupLock
@@ -170,6 +171,23 @@ def _read(
         snapshot_ms=round((time.monotonic() - started) * 1000),
     )
     return transport, pending
+
+
+def rehearse(group: Group, timeout: float) -> float | None:
+    """Every read of a snapshot, sent at once and thrown away: how long it takes now, in
+    seconds (None: some read got no answer). Before a moment, it times the group's switch."""
+    started = time.monotonic()
+    coordinator = Player.of(group.coordinator, timeout)
+    reading = TransportReading.start(coordinator)
+    levels = [LevelReading.start(Player.of(member, timeout)) for member in group.members]
+    futures: list[Future[Any]] = [reading.media, reading.state, reading.position, reading.play_mode, reading.crossfade]
+    futures += [future for level in levels for future in (level.volume, level.mute)]
+    try:
+        for future in futures:
+            future.result()
+    except PlayerError:
+        return None
+    return time.monotonic() - started
 
 
 def read_levels(pending: PendingLevels, timeout: float, log: ZoneLog) -> tuple[MemberLevel, ...]:

@@ -21,6 +21,9 @@ class Timing:
     busy_for: float = 1.0  # a player starting to play may refuse a Pause (701) this long
     busy_pause: float = 0.05  # between those tries
     verify_interval: float = 0.1  # between looks at a group being put back
+    switch_round_trips: float = 3.0  # snapshot, sound switched in, levels set: before Play
+    switch_safety: float = 0.05  # added to that, for an answer slower than the rehearsal's
+    unknown_round_trip: float = 0.25  # assumed when the rehearsal got no answer
 
 
 DEFAULT_TIMING = Timing()

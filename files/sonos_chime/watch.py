@@ -88,7 +88,7 @@ class ChimeClock:
 
 def deadline_before_play(shared: RunShared) -> float:
     """When a zone that never got to play must be done."""
-    return shared.started + shared.settings.margin
+    return shared.origin + shared.settings.margin
 
 
 class ChimeWatcher:

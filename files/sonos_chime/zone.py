@@ -7,12 +7,14 @@ a zone listed before it in the chime stands aside: exactly one zone plays per gr
 from __future__ import annotations
 
 import logging
+import time
 
 from .errors import PlayerError, ZoneFailure
 from .interrupt import interrupt_group
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
 from .locate import Located, locate, look_again, zone_playing_for
 from .lock import GroupLock
+from .moment import switch_lead, wait_until
 from .plan import decide
 from .player import Player
 from .snapshot import (
@@ -21,7 +23,9 @@ from .snapshot import (
     TransportReading,
     read_levels,
     read_transport,
+    rehearse,
 )
+from .topology import Group
 from .zonelog import ZoneLog
 
 LOCK_TRIES = 3  # a group that changes this often while we wait for it is reported
@@ -95,14 +99,33 @@ def locked_run(
                     continue
                 located = refreshed
                 log("lock", "waited for another chime on this group", waited="yes")
+            if shared.moment is not None:
+                wait_for_the_moment(located.group, shared, log)
+                speculation = None  # its reads are old by now: the snapshot is read afresh
             return interrupt_group(zone, located.group, shared, log, speculation)
         finally:
             lock.release()
     return ZoneResult(zone.name, Outcome.FAILED, "the group kept changing")
 
 
+def wait_for_the_moment(group: Group, shared: RunShared, log: ZoneLog) -> None:
+    """Time the group's reads, then wait until its switch must begin for Play to go at the moment."""
+    assert shared.moment is not None
+    took = rehearse(group, shared.timeout)
+    lead = switch_lead(took if took is not None else shared.timing.unknown_round_trip, shared.timing)
+    switch_at = shared.moment.mono - lead
+    log(
+        "prepare",
+        "ready, waiting for the moment" if switch_at > time.monotonic() else "ready, late for the moment",
+        read_ms=round(took * 1000) if took is not None else "no-answer",
+        switch_lead_ms=round(lead * 1000),
+        moment=shared.moment.wall.isoformat(timespec="milliseconds"),
+    )
+    wait_until(switch_at, shared.stop)
+
+
 def wait_for_lock(lock: GroupLock, shared: RunShared) -> bool:
-    deadline = shared.started + shared.settings.margin / 2
+    deadline = shared.origin + shared.settings.margin / 2
     return lock.acquire(deadline, shared.stop, shared.timing.lock_poll)
 
 

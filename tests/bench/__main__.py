@@ -1,6 +1,6 @@
 """`make bench`: how fast, how faithful, how robust chime.py is, beside the usual approach.
 
-    PYTHONPATH=tests:files python -m bench [--repeat N] [--only speed,faults,role] [--results DIR] [--chime PATH]
+    PYTHONPATH=tests:files python -m bench [--repeat N] [--only speed,on-time,faults,role] [--results DIR] [--chime PATH]
 
 --chime measures another chime.py (an older release, say: `git show v1:files/chime.py`) on the
 same households, with the same config.yml.
@@ -24,13 +24,14 @@ from sonos_sim.testing import LoopbackAddresses
 
 from .faults import run_fault_matrix
 from .households import bench_home
+from .ontime import on_time_table, run_on_time
 from .report import as_json, fault_table, speed_row, speed_table, timeline_chart
 from .runner import CHIME, REPO, TOOLS, RunResult, Sound, run_once
 
 SOUND_FILE = REPO / "files" / "sounds" / "ding-dong.mp3"
 GROUP_COUNTS = (1, 4, 16)
 LATENCIES = (0.02, 0.1)
-PARTS = ("speed", "faults", "role")
+PARTS = ("speed", "on-time", "faults", "role")
 
 
 def sound_server() -> tuple[MediaServer, dict[str, Sound]]:
@@ -84,7 +85,7 @@ def compile_program(chime: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of every speed run (default 3)")
-    parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts: speed, faults, role")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts: {', '.join(PARTS)}")
     parser.add_argument("--results", type=Path, default=REPO / "results", help="where JSON and PNG go")
     parser.add_argument("--chime", type=Path, default=CHIME, help="the chime.py to measure (default: this checkout's)")
     options = parser.parse_args(argv)
@@ -106,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
             print("## Speed and fidelity\n\n" + speed_table(rows) + "\n")
             timeline_chart(chart_runs, options.results / "timeline.png")
             print(f"Timelines: {options.results / 'timeline.png'}\n")
+        if "on-time" in parts:
+            on_time_rows = run_on_time(sounds["good"], options.repeat, addresses, workdir, GROUP_COUNTS, LATENCIES, options.chime)
+            record["on_time"] = on_time_rows
+            print("## On the second\n\n" + on_time_table(on_time_rows) + "\n")
         if "faults" in parts:
             fault_rows = run_fault_matrix(sounds.__getitem__, addresses, workdir, options.chime)
             record["faults"] = fault_rows

@@ -19,6 +19,7 @@ class GroupTimeline:
     coordinator: str
     interrupted: float | None
     play: float | None
+    play_received: float | None  # when the coordinator received that Play (before its own delay)
     chime_end: float | None
     restored: float | None
     resumed: float | None
@@ -45,6 +46,7 @@ def group_timeline(events: list[dict[str, Any]], group: list[str], chime_url: st
     driven = [e for e in mine if e["kind"] == "state" and is_request_driven(e)]
     plays = [e for e in coordinator_states if e["action"] == "Play" and e.get("uri") == chime_url]
     play = plays[0]["mono"] if plays else None
+    play_requests = [e for e in mine if e["kind"] == "request" and e["player"] == coordinator and e["action"] == "Play" and e.get("uri") == chime_url]
     # The end of the sound itself; a chime stopped or replaced before it has no end: cut short.
     ends = [e for e in coordinator_states if e["action"] == "end_of_media" and e["uri"] == chime_url and play is not None and e["mono"] > play]
     chime_end = ends[0]["mono"] if ends else None
@@ -54,6 +56,7 @@ def group_timeline(events: list[dict[str, Any]], group: list[str], chime_url: st
         coordinator=coordinator,
         interrupted=driven[0]["mono"] if driven else None,
         play=play,
+        play_received=play_requests[0]["received"] if play_requests else None,
         chime_end=chime_end,
         restored=after_chime[-1]["mono"] if after_chime else None,
         resumed=resumes[0]["mono"] if resumes else None,

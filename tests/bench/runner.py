@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,16 @@ class Sound:
     duration: float
 
 
+@dataclass(frozen=True)
+class OnSchedule:
+    """A chime due at a moment: the tool starts `start_offset` seconds from it (negative:
+    before), as a timer would start it, and is told the moment (--at) or not."""
+
+    design: str
+    start_offset: float
+    give_moment: bool
+
+
 @dataclass
 class RunResult:
     tool: str
@@ -49,6 +60,19 @@ class RunResult:
     peak_rss_kib: int
     groups: list[GroupResult]
     stderr: str
+    moment: float | None = None  # monotonic; runs on a schedule only
+
+    @property
+    def lateness(self) -> list[float]:
+        """Play's arrival at each group's coordinator, after the moment."""
+        if self.moment is None:
+            return []
+        return [g.timeline.play_received - self.moment for g in self.groups if g.timeline.play_received is not None]
+
+    @property
+    def arrival_skew(self) -> float | None:
+        arrivals = [g.timeline.play_received for g in self.groups if g.timeline.play_received is not None]
+        return max(arrivals) - min(arrivals) if len(arrivals) == len(self.groups) and arrivals else None
 
     @property
     def start_latencies(self) -> list[float]:
@@ -109,11 +133,13 @@ def commands(
     return [[*play, "--zone", name] for group in groups for name in group]
 
 
-def run_processes(argvs: list[list[str]], log_path: Path) -> tuple[float, list[int], int, float]:
-    """Start every command at once from spawn.py; wait for all. Returns start, exit codes, peak
-    RSS sum, wall. The start is spawn.py's CLOCK_MONOTONIC reading, the clock this process reads too.
+def run_processes(argvs: list[list[str]], log_path: Path, start_at: float | None = None) -> tuple[float, list[int], int, float]:
+    """Start every command at once from spawn.py (at start_at, a CLOCK_MONOTONIC reading, if
+    given); wait for all. Returns start, exit codes, peak RSS sum, wall. The start is
+    spawn.py's CLOCK_MONOTONIC reading, the clock this process reads too.
     """
-    spawner = subprocess.run([sys.executable, str(SPAWN), json.dumps(argvs), str(log_path)],
+    timer = [] if start_at is None else [repr(start_at)]
+    spawner = subprocess.run([sys.executable, str(SPAWN), json.dumps(argvs), str(log_path), *timer],
                              capture_output=True, text=True, check=True)
     figures = json.loads(spawner.stdout)
     return float(figures["started"]), [int(code) for code in figures["codes"]], int(figures["peak"]), float(figures["wall"])
@@ -124,16 +150,31 @@ def states(home: RunningHousehold) -> dict[str, PlayerState]:
 
 
 def run_once(
-    tool: str, spec: dict[str, Any], home_name: str, sound: Sound, addresses: LoopbackAddresses, workdir: Path, chime: Path = CHIME
+    tool: str,
+    spec: dict[str, Any],
+    home_name: str,
+    sound: Sound,
+    addresses: LoopbackAddresses,
+    workdir: Path,
+    chime: Path = CHIME,
+    on_schedule: OnSchedule | None = None,
 ) -> RunResult:
     workdir.mkdir(parents=True, exist_ok=True)
     groups = group_names(spec)
     home = start_household(spec, addresses, ssdp=False)
+    moment: float | None = None
     try:
         argvs = commands(tool, home, groups, sound, workdir, chime)
+        start_at = None
+        if on_schedule is not None:
+            ahead = max(0.0, -on_schedule.start_offset) + 0.5
+            moment, moment_wall = time.monotonic() + ahead, datetime.now().astimezone() + timedelta(seconds=ahead)
+            start_at = moment + on_schedule.start_offset
+            if on_schedule.give_moment:
+                argvs = [[*argv, "--at", moment_wall.isoformat(timespec="microseconds")] for argv in argvs]
         before = states(home)
         before_at = time.monotonic()
-        started, codes, peak, wall = run_processes(argvs, workdir / "stderr.log")
+        started, codes, peak, wall = run_processes(argvs, workdir / "stderr.log", start_at)
         after = states(home)
         after_at = time.monotonic()
         events = home.events()
@@ -146,4 +187,4 @@ def run_once(
         timeline = group_timeline(events, group, sound.url, started)
         results.append(compare_group(group, before, before_at, after, after_at, events, timeline))
     stderr = (workdir / "stderr.log").read_text(encoding="utf-8")
-    return RunResult(tool, home_name, codes, started, wall, peak, results, stderr)
+    return RunResult(tool, home_name, codes, started, wall, peak, results, stderr, moment)

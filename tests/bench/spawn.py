@@ -4,7 +4,9 @@ Run as its own small process by runner.run_processes: Linux keeps a process's RS
 mark across exec, so a tool forked straight from the bench (the households, the role's code,
 matplotlib) would report the bench's size as part of its own peak.
 
-    python spawn.py ARGVS_JSON LOG_PATH
+    python spawn.py ARGVS_JSON LOG_PATH [START_AT]
+
+START_AT: a CLOCK_MONOTONIC reading to start the tools at (a timer's elapse), not at once.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import sys
 import time
 
 
-def main(argvs: list[list[str]], log_path: str) -> dict[str, object]:
+def main(argvs: list[list[str]], log_path: str, start_at: float | None = None) -> dict[str, object]:
     with open(log_path, "w", encoding="utf-8") as log:
+        if start_at is not None:
+            time.sleep(max(0.0, start_at - time.monotonic()))
         started = time.monotonic()
         processes = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log) for argv in argvs]
         codes: list[int] = []
@@ -31,4 +35,4 @@ def main(argvs: list[list[str]], log_path: str) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(json.loads(sys.argv[1]), sys.argv[2])))
+    print(json.dumps(main(json.loads(sys.argv[1]), sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else None)))

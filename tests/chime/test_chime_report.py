@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,25 @@ def test_a_paused_zone_left_playing_fails(household: Any, chime_setup: Any, soun
 
     assert checked.returncode == 1
     assert "FAIL Bathroom: transport_state was 'PAUSED_PLAYBACK' before, 'PLAYING' after" in checked.stdout
+
+
+def test_lateness_is_timed_from_the_moment_and_a_play_before_it_fails(household: Any, chime_setup: Any, sounds: Any, tmp_path: Path) -> None:
+    spec = yaml.safe_load(DEMO_HOUSEHOLD.read_text(encoding="utf-8").replace("__NET__", "127.0.0"))
+    spec["transition_time"] = 0.05
+    home = household(spec)
+    moment = round(time.time()) + 3
+    run = chime_setup(home, ZONES).run("Test", None, "--at", f"@{moment}")
+    assert run.returncode == 0, run.stderr
+    log = tmp_path / "events.jsonl"
+    log.write_text("".join(json.dumps(event) + "\n" for event in home.events()), encoding="utf-8")
+
+    def checked(at: float) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, str(REPORT), str(log), "--url", sounds.url("/chime.mp3"), "--moment", f"@{at}", "--late-ms", "100", "--check"]
+        return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+    on_time = checked(moment)
+    assert on_time.returncode == 0, on_time.stdout
+    timed = next(line for line in on_time.stdout.splitlines() if line.startswith("lateness"))
+    assert timed.count(" ms") == 3, timed  # Living Room (with Kitchen), Bureau d'été, Bathroom
+    early = checked(moment + 1)
+    assert early.returncode == 1 and "ms after the moment" in early.stdout, early.stdout

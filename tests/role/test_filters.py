@@ -118,7 +118,7 @@ def test_config_document_follows_the_contract() -> None:
                    {"runtime_dir": "/run/sonos-chime"})
     assert doc["chimes"][0] == {"name": "A", "url": "http://192.0.2.5:8080/chimes/my%20sound.mp3", "volume": 30,
                                 "zone_volumes": {"Kitchen": 5}, "zones": ["Kitchen", "Living Room"],
-                                "sources": {"queue": "interrupt"}}
+                                "sources": {"queue": "interrupt"}, "schedule": ["daily"]}
     assert doc["zones"] == ZONES
 
 

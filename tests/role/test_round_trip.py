@@ -118,8 +118,6 @@ REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
         **yaml_file(ROOT / "inventory/group_vars/sonos_chime/chimes.yml"),
         **yaml_file(ROOT / "inventory/host_vars/raspberrypi/sonos_zones.yml")}, ["plays on no zone", "discover.yml"]),
 ]
-# Checked by systemd-analyze on the host, not by the controller: schedules are not in config.yml.
-SCHEDULE_CASES = {"molecule: malformed schedule", "bench: malformed schedule"}
 
 
 def round_trip(inventory_vars: dict[str, Any], tmp_path: Path) -> None:
@@ -156,10 +154,6 @@ def test_what_preflight_refuses_it_names(name: str, inventory_vars: dict[str, An
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOLECULE_PROJECT_DIRECTORY", str(ROOT))
     found = RoleModel(inventory_vars).preflight()
-    if name in SCHEDULE_CASES:
-        assert found == []
-        round_trip(inventory_vars, tmp_path)
-        return
     message = " ".join(found)
     assert found, "preflight accepted a bad inventory"
     for pattern in expect:
@@ -169,7 +163,7 @@ def test_what_preflight_refuses_it_names(name: str, inventory_vars: dict[str, An
 @pytest.mark.parametrize(("name", "inventory_vars", "outcome"), bench_cases(), ids=[case[0] for case in bench_cases()])
 def test_the_bench_inventories(name: str, inventory_vars: dict[str, Any], outcome: str, tmp_path: Path) -> None:
     found = RoleModel(inventory_vars).preflight()
-    if outcome == "fails" and name not in SCHEDULE_CASES:
+    if outcome == "fails":
         assert found
     else:
         assert found == []

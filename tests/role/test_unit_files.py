@@ -40,10 +40,11 @@ def test_one_timer_and_service_per_enabled_chime() -> None:
     ]
 
 
-def test_timers_fire_on_the_chimes_schedules_on_the_second() -> None:
+def test_timers_start_the_chime_its_lead_before_each_moment_and_at_the_moment() -> None:
     files = unit_files()
     timer = files["sonos-chime-fin-de-journee.timer"]
     assert [line for line in timer.splitlines() if line.startswith("OnCalendar=")] == [
+        "OnCalendar=Mon..Fri *-*-* 17:29:55", "OnCalendar=Sat *-*-* 09:59:55",
         "OnCalendar=Mon..Fri 17:30", "OnCalendar=Sat 10:00"]
     section = parsed(timer)["Timer"]
     assert (section["AccuracySec"], section["RandomizedDelaySec"], section["Persistent"]) == ("1s", "0", "false")
@@ -56,7 +57,7 @@ def test_services_run_the_whole_chime_unprivileged_and_hardened() -> None:
     files = unit_files()
     service = parsed(files["sonos-chime-kid-s-100-bell.service"])["Service"]
     assert service["ExecStart"] == (
-        "/opt/sonos-chime/venv/bin/python /opt/sonos-chime/chime.py play \"Kid's 100%% bell\" --config /etc/sonos-chime/config.yml"
+        "/opt/sonos-chime/venv/bin/python /opt/sonos-chime/chime.py play \"Kid's 100%% bell\" --at next --config /etc/sonos-chime/config.yml"
     )
     assert "--zone" not in files["sonos-chime-fin-de-journee.service"]
     assert (service["Type"], service["User"], service["Group"]) == ("oneshot", "sonos-chime", "sonos-chime")

@@ -35,12 +35,21 @@ CHIME_KEYS = ("name", "sound", "schedule", "zones", "zones_exclude", "volume",
 
 def program_config(program_src: str) -> ModuleType:
     """sonos_chime.config from the controller's copy of the program (standard library only)."""
+    return program_module(program_src, "config")
+
+
+def program_schedule(program_src: str) -> ModuleType:
+    """sonos_chime.schedule: how a timer starts a chime early (standard library only)."""
+    return program_module(program_src, "schedule")
+
+
+def program_module(program_src: str, name: str) -> ModuleType:
     folder = os.path.abspath(str(program_src))
-    if not os.path.isfile(os.path.join(folder, "sonos_chime", "config.py")):
-        raise FileNotFoundError(f"sonos_chime_program_src: {folder} holds no sonos_chime/config.py")
+    if not os.path.isfile(os.path.join(folder, "sonos_chime", f"{name}.py")):
+        raise FileNotFoundError(f"sonos_chime_program_src: {folder} holds no sonos_chime/{name}.py")
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    return importlib.import_module("sonos_chime.config")
+    return importlib.import_module(f"sonos_chime.{name}")
 
 
 def _check(errs: list[str], rules: ModuleType, rule: str, *args: Any) -> None:
@@ -56,6 +65,7 @@ SETTING_VARIABLES = {
     "settings.request_timeout": "sonos_chime_request_timeout",
     "settings.margin": "sonos_chime_margin",
     "settings.interface": "sonos_chime_interface",
+    "settings.lead": "sonos_chime_lead",
     "settings.runtime_dir": "sonos_chime runtime folder",
 }
 
@@ -149,18 +159,60 @@ def deployed(chimes: Any, zones: Any) -> list[tuple[dict[str, Any], list[str]]]:
     return out
 
 
-def units(chimes: Any, zones: Any, prefix: str = "sonos-chime-") -> list[dict[str, Any]]:
-    """One timer and service per deployed chime: one process plays all its zones at once."""
-    return [
-        {
+def units(chimes: Any, zones: Any, prefix: str = "sonos-chime-", forms: Any = None, lead: int = 0,
+          program_src: str = "") -> list[dict[str, Any]]:
+    """One timer and service per deployed chime: one process plays all its zones at once.
+
+    `forms` maps each schedule to systemd's normalized form (from the host, in preflight);
+    with them, each unit's `lead_schedules` are its schedules `lead` seconds earlier.
+    """
+    out = []
+    for chime, names in deployed(chimes, zones):
+        schedules = [str(s) for s in _as_list(chime.get("schedule"))]
+        out.append({
             "unit": unit_name(chime["name"], prefix),
             "chime": str(chime["name"]),
             "zones": names,
-            "schedules": [str(s) for s in _as_list(chime.get("schedule"))],
+            "schedules": schedules,
+            "lead_schedules": _lead_schedules(schedules, forms or {}, lead, program_src),
             "persistent": bool(chime.get("persistent", False)),
-        }
-        for chime, names in deployed(chimes, zones)
-    ]
+        })
+    return out
+
+
+def _lead_schedules(schedules: list[str], forms: dict[str, str], lead: int, program_src: str) -> list[str]:
+    known = [forms[s] for s in schedules if forms.get(s) not in (None, "")]
+    if not known or not lead:
+        return []
+    shift = program_schedule(program_src)
+    try:
+        return list(dict.fromkeys(early for form in known for early in shift.lead_expressions(form, int(lead))))
+    except shift.ScheduleError:
+        return []  # preflight names it (schedule_problems)
+
+
+def schedule_forms(schedules: Any, lines: Any) -> dict[str, str]:
+    """Each schedule and systemd's normalized form of it ('' where systemd refused it), from
+    the preflight's systemd-analyze output: one line per schedule, in order."""
+    return {str(s): ("" if line == "!" else str(line)) for s, line in zip(_as_list(schedules), _as_list(lines), strict=False)}
+
+
+def schedule_problems(chimes: Any, forms: Any, lead: Any, program_src: str) -> list[str]:
+    """Schedules systemd refuses, and those the timer cannot start `lead` seconds early."""
+    shift = program_schedule(program_src)
+    errs = []
+    for i, chime in enumerate(_as_list(chimes)):
+        label = f"sonos_chime_chimes[{i}] ({chime.get('name')!r})"
+        for schedule in map(str, _as_list(chime.get("schedule"))):
+            form = (forms or {}).get(schedule)
+            if not form:
+                errs.append(f"{label}: schedule {schedule!r} is not valid for systemd-analyze calendar")
+                continue
+            try:
+                shift.lead_expressions(form, int(lead))
+            except shift.ScheduleError as error:
+                errs.append(f"{label}: schedule {schedule!r} cannot start {lead} s early (sonos_chime_lead): {error}")
+    return errs
 
 
 def config(chimes: Any, zones: Any, base_url: str, volume: int, sources: dict[str, str],
@@ -185,6 +237,7 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
         item["zone_volumes"] = {str(k): v for k, v in chime["zone_volumes"].items() if str(k) in names}
     item["zones"] = names
     item["sources"] = {**(sources or {}), **(chime.get("sources") or {})}
+    item["schedule"] = [str(s) for s in _as_list(chime.get("schedule"))]
     return item
 
 
@@ -384,6 +437,8 @@ class FilterModule:
             "sonos_chime_unit_name": unit_name,
             "sonos_chime_effective_zones": effective_zones,
             "sonos_chime_units": units,
+            "sonos_chime_schedule_forms": schedule_forms,
+            "sonos_chime_schedule_problems": schedule_problems,
             "sonos_chime_problems": problems,
             "sonos_chime_config": config,
             "sonos_chime_config_problems": config_problems,

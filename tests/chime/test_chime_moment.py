@@ -1,0 +1,200 @@
+"""`--at`: everything that changes nothing before the moment, Play at the moment, and the
+music put back from where it was stopped, not from where it was first read."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import soco
+from chime_helpers import (
+    changing_requests,
+    chime_sets,
+    outcomes,
+    requests,
+    wait_for_event,
+)
+
+QUEUE = [{"title": "So What", "duration": 300}, {"title": "Freddie Freeloader", "duration": 300}]
+
+
+def playing(volume: int, position: float = 30.0) -> dict[str, Any]:
+    return {"source": "queue", "queue": QUEUE, "track": 2, "position": position, "transport_state": "PLAYING", "volume": volume}
+
+
+def lone_players(*names: str) -> dict[str, Any]:
+    return {"transition_time": 0.05, "players": [{"name": name, "state": playing(20 + n)} for n, name in enumerate(names)]}
+
+
+def moment_in(seconds: float) -> tuple[str, float]:
+    """A moment `seconds` ahead, as --at takes it (ISO 8601, milliseconds), and on the monotonic clock."""
+    wall, mono = datetime.now().astimezone(), time.monotonic()
+    moment = (wall + timedelta(seconds=seconds)).replace(microsecond=(wall.microsecond // 1000) * 1000)
+    return moment.isoformat(timespec="milliseconds"), mono + (moment - wall).total_seconds()
+
+
+def seconds_of(rel_time: str) -> float:
+    hours, minutes, seconds = (int(part) for part in rel_time.split(":"))
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def first_read(home: Any, player: str) -> dict[str, Any]:
+    """The run's first look at the player: it has started, nothing is changed yet."""
+    return wait_for_event(home, lambda e: e["kind"] == "request" and e["player"] == player and e["action"] == "GetTransportInfo")
+
+
+def test_every_group_gets_play_at_the_moment_and_not_before(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen", "Office", "Den"))
+    setup = chime_setup(home, ["Kitchen", "Office", "Den"])
+    at, moment = moment_in(2.0)
+
+    run = setup.run("Test", None, "--at", at)
+
+    assert run.returncode == 0, run.stderr
+    events = home.events()
+    for player in ("Kitchen", "Office", "Den"):
+        (switched,) = [e for e in chime_sets(events, sounds.url("/chime.mp3")) if e["player"] == player]
+        plays = [e for e in requests(events, "Play", player) if e["received"] > switched["received"]]
+        assert plays, f"{player}: no Play after the chime was switched in"
+        # Everything before Play changes nothing audible but the stop; Play itself waits for the moment.
+        assert plays[0]["received"] >= moment - 0.002, f"{player}: Play {moment - plays[0]['received']:.3f} s early"
+    assert run.stderr.count("late_ms=") == 3, run.stderr
+    assert set(outcomes(run.stderr).values()) == {"ok"}, run.stderr
+
+
+def test_the_music_resumes_from_where_it_was_stopped_not_where_it_was_first_read(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+    before, before_at = home.players["Kitchen"].state(), time.monotonic()
+    at, _moment = moment_in(3.0)
+
+    run = setup.run("Test", None, "--at", at)
+
+    assert run.returncode == 0, run.stderr
+    events = home.events()
+    (switched,) = chime_sets(events, sounds.url("/chime.mp3"))
+    stopped_at = before.position + (switched["received"] - before_at)
+    first_look = seconds_of(requests(events, "GetPositionInfo", "Kitchen")[0]["result"]["RelTime"])
+    (seek,) = [e for e in requests(events, "Seek", "Kitchen") if e["args"].get("Unit") == "REL_TIME"]
+    resumed_from = seconds_of(seek["args"]["Target"])
+    assert stopped_at - first_look > 1.5, "the test needs the music to play on between the first look and the stop"
+    assert abs(resumed_from - stopped_at) < 1.0, (resumed_from, stopped_at, first_look)
+    after = home.players["Kitchen"].state()
+    assert (after.uri, after.track, after.transport_state, after.volume) == (before.uri, before.track, "PLAYING", before.volume)
+
+
+def test_a_zone_paused_before_the_moment_is_chimed_as_paused_and_stays_paused(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+    at, _moment = moment_in(3.0)
+
+    started = setup.start("Test", "--at", at)
+    first_read(home, "Kitchen")
+    soco.SoCo(home.players["Kitchen"].ip).pause()
+    paused = home.players["Kitchen"].state()
+    run = started.finish(timeout=30)
+
+    assert run.returncode == 0, run.stderr
+    assert "state=PAUSED_PLAYBACK" in run.stderr, run.stderr
+    after = home.players["Kitchen"].state()
+    assert after.transport_state == "PAUSED_PLAYBACK"
+    assert (after.uri, after.track) == (paused.uri, paused.track)
+    assert abs(after.position - paused.position) < 1.0, (after.position, paused.position)
+
+
+def test_a_stop_before_the_moment_changes_nothing(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+    at, _moment = moment_in(20.0)
+
+    started = setup.start("Test", "--at", at)
+    wait_for_prepared(started)
+    started.signal(signal.SIGTERM)
+    run = started.finish(timeout=30)
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "skipped"}, run.stderr
+    assert changing_requests(home.events()) == []
+    after = home.players["Kitchen"].state()
+    assert (after.uri, after.transport_state, after.volume) == (before.uri, "PLAYING", before.volume)
+
+
+def wait_for_prepared(started: Any) -> None:
+    """Until the run says it waits for the moment (its stderr, read line by line)."""
+    assert started.process.stderr is not None
+    seen: list[str] = []
+    for line in started.process.stderr:
+        seen.append(line)
+        if "step=prepare" in line:
+            return
+    raise AssertionError("the run ended without preparing: " + "".join(seen))
+
+
+@pytest.mark.parametrize(
+    ("at", "reason"),
+    [
+        ("tomorrow", "is not a time"),
+        ("25:00", "is not a time"),
+        ("@nonsense", "is not a time"),
+        ((datetime.now().astimezone() + timedelta(days=2)).isoformat(), "more than a day ahead"),
+        ((datetime.now().astimezone() - timedelta(minutes=5)).isoformat(), "passed"),
+    ],
+)
+def test_a_moment_that_cannot_be_kept_is_refused_and_changes_nothing(household: Any, chime_setup: Any, sounds: Any, at: str, reason: str) -> None:
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+
+    run = setup.run("Test", None, "--at", at)
+
+    assert run.returncode == 2, run.stderr
+    assert "--at" in run.stderr and reason in run.stderr, run.stderr
+    assert requests(home.events()) == []
+
+
+def test_a_run_its_timer_started_early_plays_at_the_scheduled_moment(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """`--at next`, as the service runs it: the moment is the chime's next elapse by systemd."""
+    home = household(lone_players("Kitchen", "Office"))
+    wall, mono = datetime.now().astimezone(), time.monotonic()
+    moment = (wall + timedelta(seconds=3)).replace(microsecond=0)
+    setup = chime_setup(home, ["Kitchen", "Office"], schedule=moment.strftime("%Y-%m-%d %H:%M:%S"))
+
+    run = setup.run("Test", None, "--at", "next")
+
+    assert run.returncode == 0, run.stderr
+    due = mono + (moment - wall).total_seconds()
+    events = home.events()
+    for player in ("Kitchen", "Office"):
+        (switched,) = [e for e in chime_sets(events, sounds.url("/chime.mp3")) if e["player"] == player]
+        play = next(e for e in requests(events, "Play", player) if e["received"] > switched["received"])
+        assert play["received"] >= due - 0.002, f"{player}: Play {due - play['received']:.3f} s before the moment"
+    assert run.stderr.count("late_ms=") == 2, run.stderr
+
+
+def test_a_run_not_started_by_its_timer_plays_at_once(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """By hand (chime_now starts the service), or a catch-up: the next moment is far away."""
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"], schedule="Mon..Fri 2037-*-* 17:30")
+
+    run = setup.run("Test", None, "--at", "next")
+
+    assert run.returncode == 0, run.stderr
+    assert "playing at once" in run.stderr and "late_ms=" not in run.stderr, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+
+
+def test_a_run_whose_zones_all_skip_ends_no_earlier_than_the_moment(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """So the timer's own line at the moment finds the service still running and starts no other."""
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"], sources={"queue": "skip"})
+    at, moment = moment_in(2.0)
+
+    run = setup.run("Test", None, "--at", at)
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "skipped"}, run.stderr
+    assert changing_requests(home.events()) == []
+    assert run.ended >= moment
