@@ -6,7 +6,7 @@
 # The emulated scenarios (*-arm64, *-armhf: qemu-user) need the CPU all along: their Ansible
 # runs niced and their chime host's container gets the least CPU weight
 # (molecule/shared/prepare-emulated.yml), so the amd64 scenarios keep their pace (their chime is
-# due 60 s after a converge starts) and the emulated ones use what the others leave.
+# due 100 s after a converge starts) and the emulated ones use what the others leave.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .cache/molecule
