@@ -19,7 +19,6 @@ from .job import (
     ZoneTarget,
 )
 from .locate import TopologyLookups
-from .moment import wait_until
 from .sound import check_sound
 from .tasks import spawn
 from .zone import run_zone
@@ -41,11 +40,6 @@ def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings,
     )
     install_signal_handlers(shared.stop)
     results = run_zones(targets, shared)
-    if settings.moment is not None:
-        # Never done before the moment (unless stopped), even when every zone was skipped:
-        # the timer's own line at the moment must find this run still going, or it would
-        # start another.
-        wait_until(settings.moment.mono, shared.stop)
     LOG.info(
         "chime=%s done in %d ms: %s",
         quote(job.name),

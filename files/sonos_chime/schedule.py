@@ -1,11 +1,10 @@
 """A chime's schedule: the timer's early start, and the moment a run started early plays at.
 
 The role writes each chime's timer with the chime's own OnCalendar expressions shifted back
-by the lead (`lead_expressions`), and the expressions themselves beside them: a moment
-whose early start did not happen (its wall-clock time does not exist the night the clocks
-go forward) still starts the chime, at once. A run started by the timer asks systemd for
-the chime's next moment (`next_moment`) and waits for it if the timer's wall clock says it
-is due within the lead (`early_start_for`), the way the timer itself counted.
+by the lead (`lead_expressions`), on the expression's own wall clock. A run started by the
+timer asks systemd for the chime's next moment (`next_moment`) and waits for it if the
+timer's wall clock says it is due within the lead (`early_start_for`), the way the timer
+itself counted.
 
 Expressions are taken in the normalized form `systemd-analyze calendar` prints:
 `[WEEKDAYS ]YEAR-MONTH-DAY HOUR:MINUTE:SECOND[ TIMEZONE]`. Standard library only: the role's
@@ -300,14 +299,13 @@ class Start:
     """How a run started by `--at next` goes: at a moment, at once, or not at all."""
 
     moment: datetime | None  # None: at once
-    not_yet: bool = False  # the clocks go back before the moment: the timer's own line starts it then
+    not_yet: bool = False  # started an hour early, the clocks go back before the moment: nothing
 
 
 def early_start_for(elapse: Elapse | None, now: datetime, lead: float, slack: float) -> Start:
     """A run the timer's lead started waits for its moment. Anything else (a catch-up, a
-    start by hand, the timer's own line at the moment) plays at once. The night the clocks go
-    back, the lead's wall-clock time comes twice and systemd takes the first, an hour early:
-    that run leaves the moment to the timer's own line."""
+    start by hand) plays at once. The night the clocks go back, a lead whose wall-clock time
+    comes twice is taken the first time, an hour early: that run does nothing."""
     if elapse is None or not 0.0 <= wall_seconds_until(elapse, now) <= lead + slack:
         return Start(None)
     if (elapse.at - now).total_seconds() > lead + slack:
@@ -328,7 +326,7 @@ def scheduled_start(chime: str, schedule: Sequence[str], lead: int) -> Start:
         return Start(None)
     start = early_start_for(elapse, now, lead, EARLY_START_SLACK)
     if start.not_yet:
-        LOG.info("chime=%r started an hour early: the clocks go back before its moment, when its timer starts it again", chime)
+        LOG.warning("chime=%r started an hour early: the clocks go back before its moment; not played tonight", chime)
     elif start.moment is None:
-        LOG.info("chime=%r not started early for a moment (by hand, a catch-up, or at the moment itself): playing at once", chime)
+        LOG.info("chime=%r not started early for a moment (by hand, or a catch-up): playing at once", chime)
     return start

@@ -185,16 +185,3 @@ def test_a_run_not_started_by_its_timer_plays_at_once(household: Any, chime_setu
     assert "playing at once" in run.stderr and "late_ms=" not in run.stderr, run.stderr
     assert outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
 
-
-def test_a_run_whose_zones_all_skip_ends_no_earlier_than_the_moment(household: Any, chime_setup: Any, sounds: Any) -> None:
-    """So the timer's own line at the moment finds the service still running and starts no other."""
-    home = household(lone_players("Kitchen"))
-    setup = chime_setup(home, ["Kitchen"], sources={"queue": "skip"})
-    at, moment = moment_in(2.0)
-
-    run = setup.run("Test", None, "--at", at)
-
-    assert run.returncode == 0, run.stderr
-    assert outcomes(run.stderr) == {"Kitchen": "skipped"}, run.stderr
-    assert changing_requests(home.events()) == []
-    assert run.ended >= moment

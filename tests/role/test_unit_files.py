@@ -40,12 +40,11 @@ def test_one_timer_and_service_per_enabled_chime() -> None:
     ]
 
 
-def test_timers_start_the_chime_its_lead_before_each_moment_and_at_the_moment() -> None:
+def test_timers_start_the_chime_its_lead_before_each_moment() -> None:
     files = unit_files()
     timer = files["sonos-chime-fin-de-journee.timer"]
     assert [line for line in timer.splitlines() if line.startswith("OnCalendar=")] == [
-        "OnCalendar=Mon..Fri *-*-* 17:29:55", "OnCalendar=Sat *-*-* 09:59:55",
-        "OnCalendar=Mon..Fri 17:30", "OnCalendar=Sat 10:00"]
+        "OnCalendar=Mon..Fri *-*-* 17:29:55", "OnCalendar=Sat *-*-* 09:59:55"]
     section = parsed(timer)["Timer"]
     assert (section["AccuracySec"], section["RandomizedDelaySec"], section["Persistent"]) == ("1s", "0", "false")
     assert section["Unit"] == "sonos-chime-fin-de-journee.service"
