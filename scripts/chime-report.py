@@ -2,7 +2,7 @@
 """What each speaker played before, during and after a chime, from the simulator's event log.
 
     scripts/chime-report.py EVENTS.jsonl --url /chimes/ding-dong.mp3 \
-        [--expect ZONE]... [--untouched ZONE]... [--moment @SECONDS [--late-ms MS]] [--check]
+        [--expect ZONE]... [--overlaid ZONE]... [--untouched ZONE]... [--moment @SECONDS [--late-ms MS]] [--check]
 
 Reads the JSON lines of tests/sonos_sim (docs/architecture.md, section 4). A chime is every
 event whose uri contains --url. For each speaker:
@@ -13,7 +13,9 @@ With --check, exits 1 unless every --expect zone paused, chimed and came back ex
 track, transport state, volume, mute; for a queue or file the position it resumed at within
 1 s of where it was paused, and a zone that was paused is paused again at its position; group
 members follow their coordinator; a radio stream is live and has no position), and no
---untouched zone ever played the chime. With --moment (the chime's scheduled moment, seconds
+--untouched zone ever played the chime. An --overlaid zone (mode overlay or auto) played the
+chime as an audio clip over its music: its clip ended DONE, nothing changed its transport (the
+music played on through the clip) and it ended as it was. With --moment (the chime's scheduled moment, seconds
 since the epoch), it prints each group's lateness: when the coordinator received the chime's
 Play, minus the moment; --check with --late-ms also fails on a Play before the moment or more
 than MS late. Uses only the standard library.
@@ -119,6 +121,36 @@ def analyse(events: list[dict[str, Any]], url: str) -> dict[str, dict[str, Any]]
     return players
 
 
+def clips(events: list[dict[str, Any]], url: str, player: str) -> list[dict[str, Any]]:
+    """The player's clip events of the chime: accepted loadAudioClip requests, clip_start, clip_end."""
+    return [ev for ev in events if ev.get("player") == player and url in str((ev.get("args") or {}).get("streamUrl")
+            or (ev.get("args") or {}).get("url") or "") and (ev.get("action") in ("clip_start", "clip_end")
+            or (ev.get("action") == "loadAudioClip" and (ev.get("result") or {}).get("success")))]
+
+
+def overlay_problems(events: list[dict[str, Any]], url: str, zone: str) -> list[str]:
+    mine = clips(events, url, zone)
+    requests = [ev for ev in mine if ev["action"] == "loadAudioClip"]
+    starts = [ev for ev in mine if ev["action"] == "clip_start"]
+    ends = [ev for ev in mine if ev["action"] == "clip_end"]
+    if not requests or not starts or not ends:
+        return [f"{zone}: played no clip of the chime"]
+    problems = [f"{zone}: the clip ended {ends[-1]['args'].get('status')}"] if ends[-1]["args"].get("status") != "DONE" else []
+    before = requests[-1]
+    theirs = [ev for ev in events if ev.get("player") == zone and ev.get("transport_state") is not None]
+    during = [ev for ev in theirs if starts[-1]["mono"] <= ev["mono"] <= ends[-1]["mono"]]
+    if any(ev.get("transport_state") != before.get("transport_state") or ev.get("uri") != before.get("uri") for ev in during):
+        problems.append(f"{zone}: its music changed under the clip")
+    changing = [ev for ev in theirs if ev["mono"] > before["mono"] and ev.get("kind") == "request" and not is_read(ev)
+                and ev.get("action") not in ("loadAudioClip", "subscribe", "unsubscribe")]
+    problems += [f"{zone}: {ev['action']} sent during an overlay" for ev in changing[:1]]
+    after = theirs[-1]
+    for key in ("uri", "track", "transport_state", "volume", "mute"):
+        if before.get(key) != after.get(key):
+            problems.append(f"{zone}: {key} was {before.get(key)!r} before the clip, {after.get(key)!r} after")
+    return problems
+
+
 def lateness(events: list[dict[str, Any]], url: str, moment: float) -> dict[str, float]:
     """Seconds from the moment to each coordinator's receipt of the chime's Play (the log's last
     chime: the latest Play of the URL per player)."""
@@ -135,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("events")
     parser.add_argument("--url", required=True, help="the chime's URL or a unique part of it")
     parser.add_argument("--expect", action="append", default=[], help="zone that must chime and be restored")
+    parser.add_argument("--overlaid", action="append", default=[], help="zone that must play the chime as a clip over its music")
     parser.add_argument("--untouched", action="append", default=[], help="zone that must not chime")
     parser.add_argument("--moment", help="the chime's scheduled moment, @SECONDS since the epoch")
     parser.add_argument("--late-ms", type=float, help="with --check: the most a Play may come after the moment")
@@ -146,8 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     width = max([len(n) for n in players] + [7])
     for name in sorted(players):
         p = players[name]
+        overlay = [ev for ev in clips(events, opts.url, name) if ev["action"] == "clip_start"]
+        if overlay and not p["chimed"]:
+            p["before"] = next(ev for ev in clips(events, opts.url, name) if ev["action"] == "loadAudioClip")
         print(f"{name:<{width}}  before: {describe(p['before'])}")
-        during = describe(p["during"]) if p["chimed"] else "(no chime)"
+        during = describe(p["during"]) if p["chimed"] else f"clip over the music: {describe(overlay[-1])}" if overlay else "(no chime)"
         if p.get("member_of"):
             during += f" (grouped with {p['member_of']}, which played the chime)"
         print(f"{'':<{width}}  during: {during}")
@@ -171,8 +207,10 @@ def main(argv: list[str] | None = None) -> int:
             elif abs((after.get("position") or 0.0) - (before.get("position") or 0.0)) > 1.0:
                 problems.append(f"{zone}: left {before.get('transport_state')} at {before.get('position')}s, "
                                 f"found at {after.get('position')}s")
+    for zone in opts.overlaid:
+        problems += overlay_problems(events, opts.url, zone)
     for zone in opts.untouched:
-        if players.get(zone, {}).get("chimed"):
+        if players.get(zone, {}).get("chimed") or clips(events, opts.url, zone):
             problems.append(f"{zone}: played the chime but should not have")
     if opts.moment:
         late = lateness(events, opts.url, float(opts.moment.removeprefix("@")))
@@ -188,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             print("FAIL " + line)
         if not problems:
             print(f"OK: {len(opts.expect)} zone(s) chimed and came back as they were (music at its position, "
-                  f"paused zones paused, radio live again); {len(opts.untouched)} left alone")
+                  f"paused zones paused, radio live again); {len(opts.overlaid)} played it over their music; "
+                  f"{len(opts.untouched)} left alone")
         return 1 if problems else 0
     return 0
 

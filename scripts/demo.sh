@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo (DEMO_KEEP=1 leaves the containers running for a look around): a simulated household and a chime-host container on one Docker network. site.yml
 # converges the chime host with inventory/demo (after a real discovery by SSDP multicast),
-# playbooks/chime_now.yml plays a chime, and the simulator's event log shows what each speaker
+# playbooks/chime_now.yml plays a chime, then one in overlay mode (a clip over the music), and
+# the simulator's event log shows what each speaker
 # played before, during and after. Everything it starts is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,15 +63,28 @@ step "Converge the chime host (site.yml)"
 ansible-playbook -i "$work/inventory/hosts.yml" site.yml | tail -n 3
 docker exec "$host" systemctl list-timers --no-pager 'sonos-chime-*' | sed 's/^/    /'
 
+# play_now CHIME UNIT: playbooks/chime_now.yml, then that chime's journal lines.
+play_now() {
+  ansible-playbook -i "$work/inventory/hosts.yml" playbooks/chime_now.yml -e "chime=\"$1\"" >"$work/chime_now-$2.log" 2>&1 \
+    || { tail -n 40 "$work/chime_now-$2.log"; exit 1; }
+  docker exec "$host" journalctl --no-pager -o cat -u "sonos-chime-$2.service" --since "-2min" \
+    | grep -E '^(INFO|WARNING|ERROR)' | sed 's/^/    /' || true
+  sleep 1
+}
+
 sleep 2
 step "Play the chime now (playbooks/chime_now.yml -e 'chime=\"Demo chime\"')"
-ansible-playbook -i "$work/inventory/hosts.yml" playbooks/chime_now.yml -e 'chime="Demo chime"' >"$work/chime_now.log" 2>&1 \
-  || { tail -n 40 "$work/chime_now.log"; exit 1; }
-docker exec "$host" journalctl --no-pager -o cat -u 'sonos-chime-*.service' --since "-2min" \
-  | grep -E '^(INFO|WARNING|ERROR)' | sed 's/^/    /' || true
-sleep 1
+play_now "Demo chime" demo-chime
 
 step "What each speaker played (from the simulator's event log)"
 python3 scripts/chime-report.py "$work/events/events.jsonl" --url /chimes/soft-bells.mp3 \
   --expect "Living Room" --expect Kitchen --expect "Bureau d'été" --expect Bathroom \
   --untouched "Chicken Coop" --check
+
+step "Play the overlay chime now (mode: overlay): a clip over the music, which never stops"
+play_now "Overlay chime" overlay-chime
+
+step "What each speaker played during the overlay chime"
+python3 scripts/chime-report.py "$work/events/events.jsonl" --url /chimes/ding-dong.mp3 \
+  --overlaid "Living Room" --overlaid Kitchen --overlaid "Bureau d'été" \
+  --untouched Bathroom --untouched "Chicken Coop" --check

@@ -21,18 +21,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from .config import (
     DEFAULT_CONFIG,
     DEFAULT_MARGIN,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RUNTIME_DIR,
+    INTERRUPT_MODE,
+    MODES,
     ChimeConfig,
     Config,
     ConfigError,
+    chime_mode,
     http_url,
     ipv4,
     load_config,
+    overlay_sound,
 )
 from .discover import discover
 from .job import ChimeJob, RunSettings, ZoneTarget
@@ -86,6 +91,7 @@ def chime_job(config: Config, chime: ChimeConfig) -> ChimeJob:
         volume=chime.volume,
         room_volumes={config.zone(name).uid: volume for name, volume in chime.zone_volumes.items()},
         policy=chime.sources,
+        mode=chime.mode,
         zones=tuple(ZoneTarget(zone.name, zone.uid, zone.host) for zone in zones),
         known_hosts=tuple(dict.fromkeys(zone.host for zone in config.zones)),
     )
@@ -97,6 +103,8 @@ def play_uri_command(args: argparse.Namespace, started: float) -> int:
         ipv4(host, "--host")
     if args.volume is not None and not 0 <= args.volume <= 100:
         raise ConfigError(f"--volume: {args.volume} is not within 0-100")
+    mode = chime_mode(args.mode, "--mode")
+    overlay_sound(urlparse(url).path, mode, "URL")
     hosts = tuple(dict.fromkeys(args.host))
     targets = tuple(ZoneTarget(host, None, host) for host in hosts)
     job = ChimeJob(
@@ -107,6 +115,7 @@ def play_uri_command(args: argparse.Namespace, started: float) -> int:
         policy=DEFAULT_POLICY,
         zones=targets,
         known_hosts=hosts,
+        mode=mode,
     )
     settings = RunSettings(
         request_timeout=args.request_timeout,
@@ -165,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     play_uri.add_argument("url", metavar="URL", help="http(s) URL the speakers can fetch")
     play_uri.add_argument("--host", action="append", required=True, metavar="ADDRESS", help="a player's IPv4 address")
     play_uri.add_argument("--volume", type=int, metavar="N", help="chime volume 0-100 (default: leave volumes)")
+    play_uri.add_argument("--mode", default=INTERRUPT_MODE, metavar="MODE", help=f"{' | '.join(MODES)} (default: %(default)s)")
     play_uri.add_argument("--request-timeout", type=positive_float, default=DEFAULT_REQUEST_TIMEOUT, metavar="S")
     play_uri.add_argument("--margin", type=positive_float, default=DEFAULT_MARGIN, metavar="S")
     play_uri.add_argument("--runtime-dir", metavar="PATH", help=f"lock files (default: {DEFAULT_RUNTIME_DIR})")

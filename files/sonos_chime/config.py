@@ -32,7 +32,13 @@ LONGEST_LEAD = 59
 TOP_KEYS = ("settings", "zones", "chimes")
 SETTINGS_KEYS = ("runtime_dir", "request_timeout", "margin", "interface", "lead")
 ZONE_KEYS = ("name", "uid", "host")
-CHIME_KEYS = ("name", "url", "volume", "zone_volumes", "zones", "sources", "schedule")
+CHIME_KEYS = ("name", "url", "volume", "zone_volumes", "zones", "sources", "schedule", "mode")
+# How a chime plays (README: "Overlay chimes"): interrupt stops the music for the chime and puts
+# it back; overlay plays an audio clip over the music (S2 players that can); auto does each
+# where it can.
+INTERRUPT_MODE, OVERLAY_MODE, AUTO_MODE = "interrupt", "overlay", "auto"
+MODES = (INTERRUPT_MODE, OVERLAY_MODE, AUTO_MODE)
+OVERLAY_SOUND_TYPES = (".mp3", ".wav")  # what the players' audio clips accept
 
 
 class ConfigError(Exception):
@@ -64,6 +70,7 @@ class ChimeConfig:
     zone_volumes: Mapping[str, int] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICY))
     schedule: tuple[str, ...] = ()  # its timer's OnCalendar expressions: `--at next` reads them
+    mode: str = INTERRUPT_MODE
 
 
 @dataclass(frozen=True)
@@ -166,15 +173,32 @@ def parse_chime(data: object, key: str, zone_names: Sequence[str]) -> ChimeConfi
         zone_name(name, f"{key}.zone_volumes", zone_names): volume(level, f"{key}.zone_volumes.{name}")
         for name, level in mapping(raw.get("zone_volumes") or {}, f"{key}.zone_volumes").items()
     }
+    mode = chime_mode(raw.get("mode", INTERRUPT_MODE), f"{key}.mode")
+    overlay_sound(urlparse(url).path, mode, f"{key}.url")
     return ChimeConfig(
         name=text(required(raw, "name", key), f"{key}.name"),
         url=url,
+        mode=mode,
         volume=volume(required(raw, "volume", key), f"{key}.volume"),
         zones=chime_zones,
         zone_volumes=zone_volumes,
         sources=source_policy(raw.get("sources"), f"{key}.sources"),
         schedule=tuple(text(item, f"{key}.schedule[{index}]") for index, item in enumerate(items(raw.get("schedule", []), f"{key}.schedule"))),
     )
+
+
+def chime_mode(value: object, key: str) -> str:
+    if value not in MODES:
+        raise ConfigError(f"{key}: {value!r} is not one of {', '.join(MODES)}")
+    return str(value)
+
+
+def overlay_sound(name: str, mode: str, key: str) -> None:
+    """A chime that may overlay needs a sound the players' audio clips play."""
+    if mode != INTERRUPT_MODE and not name.lower().endswith(OVERLAY_SOUND_TYPES):
+        raise ConfigError(
+            f"{key}: {name.rsplit('/', 1)[-1]!r} cannot be overlaid (mode {mode}): audio clips play MP3 and WAV only"
+        )
 
 
 def source_policy(data: object, key: str) -> dict[str, str]:

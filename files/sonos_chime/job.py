@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config import INTERRUPT_MODE
+from .lock import SiblingGuesses
 from .moment import Moment
 from .sound import SoundCheck
 from .timing import DEFAULT_TIMING, Timing
@@ -37,6 +39,7 @@ class ChimeJob:
     policy: Mapping[str, str]
     zones: tuple[ZoneTarget, ...]  # every zone of the chime, in config order
     known_hosts: tuple[str, ...]  # every configured host, to find a zone DHCP moved
+    mode: str = INTERRUPT_MODE  # interrupt | overlay | auto (config.MODES)
 
     def volume_for(self, member: Member) -> int | None:
         """Every speaker of a room takes the room's volume: both halves of a stereo pair."""
@@ -76,6 +79,7 @@ class RunShared:
     sound: Future[SoundCheck]
     first_hosts: tuple[str, ...]  # hosts of the zones this run chimes: asked first
     lookups: TopologyLookups = field(compare=False)
+    guesses: SiblingGuesses = field(compare=False, default_factory=lambda: SiblingGuesses(()))
 
     @property
     def moment(self) -> Moment | None:
@@ -105,6 +109,7 @@ class RunShared:
 
 class Outcome(enum.Enum):
     CHIMED = "chimed and restored"
+    OVERLAID = "chimed over the music"
     LEFT_TO_USER = "chimed; someone took the zone over, left as they set it"
     SKIPPED = "skipped"
     FAILED = "failed"

@@ -8,6 +8,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -53,3 +54,21 @@ class GroupLock:
         except BlockingIOError:
             return False
         return True
+
+
+class SiblingGuesses:
+    """Group locks this run's own zones take on a guess (each its own uid, before the topology
+    answers). A zone that plays for a group whose coordinator is another zone of the run waits
+    for that zone to let go: a wait that is not for another chime."""
+
+    def __init__(self, uids: Iterable[str]) -> None:
+        self._let_go = {uid: threading.Event() for uid in uids}
+
+    def let_go(self, uid: str | None) -> None:
+        if uid is not None and uid in self._let_go:
+            self._let_go[uid].set()
+
+    def wait(self, uid: str, timeout: float) -> None:
+        event = self._let_go.get(uid)
+        if event is not None:
+            event.wait(max(0.0, timeout))

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from .job import ChimeJob
 from .levels import MUTE, VOLUME, LevelChange, LevelKey
 from .snapshot import PAUSED, MemberLevel, Transport
-from .sources import INTERRUPT, SKIP, UNKNOWN
+from .sources import INTERRUPT, SKIP, UNKNOWN, classify_source
 
 
 @dataclass(frozen=True)
 class Decision:
-    interrupt: bool
+    interrupt: bool  # chime this group (by interrupting it, or by a clip over it)
     reason: str
+    kind: str = UNKNOWN  # the kind of source it plays
 
     @property
     def word(self) -> str:
@@ -22,11 +23,15 @@ class Decision:
 
 
 def decide(transport: Transport, policy: Mapping[str, str]) -> Decision:
-    kind = transport.kind
+    return decide_source(transport.uri, policy)
+
+
+def decide_source(uri: str, policy: Mapping[str, str]) -> Decision:
+    kind = classify_source(uri)
     if kind == UNKNOWN:
-        return Decision(False, f"unrecognised source {transport.uri!r} could not be put back")
+        return Decision(False, f"unrecognised source {uri!r} could not be put back", kind)
     decision = policy.get(kind, SKIP)
-    return Decision(decision == INTERRUPT, f"source policy for {kind} is {decision}")
+    return Decision(decision == INTERRUPT, f"source policy for {kind} is {decision}", kind)
 
 
 def chime_levels(levels: Sequence[MemberLevel], job: ChimeJob) -> list[LevelChange]:

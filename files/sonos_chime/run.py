@@ -19,6 +19,7 @@ from .job import (
     ZoneTarget,
 )
 from .locate import TopologyLookups
+from .lock import SiblingGuesses
 from .sound import check_sound
 from .tasks import spawn
 from .zone import run_zone
@@ -37,6 +38,7 @@ def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings,
         sound=spawn(lambda: check_sound(job.url, settings.request_timeout)),
         first_hosts=tuple(dict.fromkeys(zone.host for zone in targets)),
         lookups=TopologyLookups(settings.request_timeout),
+        guesses=SiblingGuesses(zone.uid for zone in targets if zone.uid is not None),
     )
     install_signal_handlers(shared.stop)
     results = run_zones(targets, shared)

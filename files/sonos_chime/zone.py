@@ -1,4 +1,4 @@
-"""One zone, start to end: located, then under its group's lock, interrupted and restored.
+"""One zone, start to end: located, then under its group's lock, overlaid or interrupted and restored.
 
 Each zone of a run goes through this in its own thread. A zone that shares its group with
 a zone listed before it in the chime stands aside: exactly one zone plays per group.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from .config import INTERRUPT_MODE
 from .errors import PlayerError, ZoneFailure
 from .interrupt import interrupt_group
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
@@ -42,17 +43,21 @@ def run_zone(zone: ZoneTarget, shared: RunShared) -> ZoneResult:
     finally:
         if speculation is not None:
             speculation.lock.release()
+        shared.guesses.let_go(zone.uid)
 
 
 def speculate(zone: ZoneTarget, shared: RunShared) -> Speculation | None:
     """Lock and read the zone's own player while the topology is asked for."""
     if zone.uid is None or shared.settings.dry_run:
+        shared.guesses.let_go(zone.uid)
         return None
     lock = GroupLock(shared.settings.runtime_dir, zone.uid)
     try:
         if not lock.try_acquire():
+            shared.guesses.let_go(zone.uid)
             return None  # another chime is busy here: the usual path waits for it
     except OSError:
+        shared.guesses.let_go(zone.uid)
         return None
     player = Player(zone.host, 1400, shared.timeout)
     return Speculation(lock, zone.uid, zone.host, TransportReading.start(player), LevelReading.start(player))
@@ -67,15 +72,23 @@ def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: 
     log = log.in_group(located.group.label)
     playing_for = zone_playing_for(located, shared.job, zone)
     if playing_for.name != zone.name:
+        let_go(speculation, shared)
         message = f"{playing_for.name!r} comes first in this chime and plays for this group"
         log("stand-aside", message, decision="stand-aside", outcome="skipped")
         return ZoneResult(zone.name, Outcome.SKIPPED, message)
     if shared.settings.dry_run:
         return dry_run(zone, located, shared, log)
     if speculation is not None and not speculation.guessed(located.group):
-        speculation.lock.release()
+        let_go(speculation, shared)
         speculation = None
     return locked_run(zone, located, shared, log, speculation)
+
+
+def let_go(speculation: Speculation | None, shared: RunShared) -> None:
+    """A guess that was wrong, or a zone that stands aside: its lock is another zone's now."""
+    if speculation is not None:
+        speculation.lock.release()
+        shared.guesses.let_go(speculation.uid)
 
 
 def locked_run(
@@ -87,7 +100,7 @@ def locked_run(
             shared.settings.runtime_dir, located.group.coordinator_uid
         )
         try:
-            waited = False if speculation is not None else wait_for_lock(lock, shared)
+            waited = False if speculation is not None else wait_for_lock(lock, located.group.coordinator_uid, shared)
         except (TimeoutError, OSError) as error:
             return lock_failed(zone, shared, log, error)
         try:
@@ -99,6 +112,14 @@ def locked_run(
                     continue
                 located = refreshed
                 log("lock", "waited for another chime on this group", waited="yes")
+            if shared.job.mode != INTERRUPT_MODE:
+                from .overlay import (
+                    overlay_group,  # aiohttp's import is slow: interrupt chimes never pay it
+                )
+
+                overlaid = overlay_group(zone, located.group, shared, log)
+                if overlaid is not None:
+                    return overlaid
             if shared.moment is not None:
                 wait_for_the_moment(located.group, shared, log)
                 speculation = None  # its reads are old by now: the snapshot is read afresh
@@ -124,8 +145,11 @@ def wait_for_the_moment(group: Group, shared: RunShared, log: ZoneLog) -> None:
     wait_until(switch_at, shared.stop)
 
 
-def wait_for_lock(lock: GroupLock, shared: RunShared) -> bool:
+def wait_for_lock(lock: GroupLock, coordinator_uid: str, shared: RunShared) -> bool:
+    """True if another chime held the group first; a zone of this run that guessed it
+    coordinates the group is waited for before, and is no other chime."""
     deadline = shared.origin + shared.settings.margin / 2
+    shared.guesses.wait(coordinator_uid, deadline - time.monotonic())
     return lock.acquire(deadline, shared.stop, shared.timing.lock_poll)
 
 

@@ -24,6 +24,19 @@ class GroupTimeline:
     restored: float | None
     resumed: float | None
     requests: int
+    clip_received: float | None = None  # overlay: the group's first accepted loadAudioClip arrived
+
+    @property
+    def chime_arrived(self) -> float | None:
+        """When the chime reached the group: its coordinator's Play, or its first clip."""
+        return self.play_received if self.play_received is not None else self.clip_received
+
+    @property
+    def interruption(self) -> float | None:
+        """How long its music was stopped: 0 if never touched; None if it never came back."""
+        if self.interrupted is None:
+            return 0.0
+        return self.resumed - self.interrupted if self.resumed is not None else None
 
 
 @dataclass
@@ -52,6 +65,8 @@ def group_timeline(events: list[dict[str, Any]], group: list[str], chime_url: st
     chime_end = ends[0]["mono"] if ends else None
     after_chime = [e for e in driven if chime_end is not None and e["mono"] >= chime_end]
     resumes = [e for e in after_chime if e["player"] == coordinator and e["action"] == "Play"]
+    clips = [e for e in mine if e["kind"] == "request" and e["action"] == "loadAudioClip"
+             and (e.get("result") or {}).get("success") and e["args"].get("streamUrl") == chime_url]
     return GroupTimeline(
         coordinator=coordinator,
         interrupted=driven[0]["mono"] if driven else None,
@@ -61,6 +76,7 @@ def group_timeline(events: list[dict[str, Any]], group: list[str], chime_url: st
         restored=after_chime[-1]["mono"] if after_chime else None,
         resumed=resumes[0]["mono"] if resumes else None,
         requests=sum(1 for e in mine if e["kind"] == "request"),
+        clip_received=min((e["received"] for e in clips), default=None),
     )
 
 

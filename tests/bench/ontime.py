@@ -1,34 +1,40 @@
-"""Chimes on the second: when Play reaches each group's coordinator, against the moment.
+"""Chimes on the second: when the chime reaches each group, against the moment; and overlay.
 
-Two designs on the same households. `--at`: the process starts LEAD seconds before the
-moment (as the lead timer starts it) and is told the moment. Today's: a timer at the second
-with AccuracySec=1s starts the process somewhere in the first second after the moment
-(systemd picks the place per host, random but stable: each run here is another host), then
-Python's start-up and the reads come before Play.
+Three designs on the same households. Today's: the process starts the role's lead
+(`sonos_chime_lead`, 5 s) before the moment, as the chime's timer starts it, and runs what
+the service runs: `--at next`, with the chime's schedule in config.yml. The one before it: a
+timer at the second with AccuracySec=1s starts the process somewhere in the first second
+after the moment (systemd picks the place per host, random but stable: each run here is
+another host), then Python's start-up and the reads come before Play. And overlay: today's
+timer with the chime's `mode: overlay`, an audio clip on every player at the moment, the
+music never stopped (interruption 0).
 """
 
 from __future__ import annotations
 
 import random
+import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sonos_chime.config import DEFAULT_LEAD
 from sonos_sim.testing import LoopbackAddresses
 
 from .households import bench_home
-from .report import median_worst
+from .report import median_worst, seconds
 from .runner import CHIME, OnSchedule, RunResult, Sound, run_once
 
-LEAD = 2.0
+LEAD = DEFAULT_LEAD
 ACCURACY = 1.0
 
 
 def designs(rng: random.Random) -> list[OnSchedule]:
     return [
-        OnSchedule(f"--at, started {LEAD:g} s before", -LEAD, give_moment=True),
+        OnSchedule(f"lead timer, --at next ({LEAD:g} s early)", -LEAD, give_moment=True),
         OnSchedule(f"timer at the second, AccuracySec={ACCURACY:g}s", rng.uniform(0.0, ACCURACY), give_moment=False),
+        OnSchedule(f"overlay, lead timer, --at next ({LEAD:g} s early)", -LEAD, give_moment=True, mode="overlay"),
     ]
 
 
@@ -44,7 +50,8 @@ def run_on_time(
             by_design: dict[str, list[RunResult]] = {}
             for n in range(repeat):
                 for plan in designs(rng):
-                    folder = workdir / f"on-time-{groups}g-{int(latency * 1000)}ms-{'at' if plan.give_moment else 'timer'}-{n}"
+                    kind = plan.mode if plan.mode != "interrupt" else "at" if plan.give_moment else "timer"
+                    folder = workdir / f"on-time-{groups}g-{int(latency * 1000)}ms-{kind}-{n}"
                     by_design.setdefault(plan.design, []).append(
                         run_once("chime.py", home.spec, home.name, sound, addresses, folder, chime, plan))
             rows += [on_time_row(home.name, design, runs) for design, runs in by_design.items()]
@@ -60,6 +67,8 @@ def on_time_row(home: str, design: str, runs: list[RunResult]) -> dict[str, Any]
         "runs": len(runs),
         "lateness": median_worst([x for r in runs for x in r.lateness]),
         "skew": median_worst(skews),
+        "interruption": median_worst([i for r in runs for g in r.groups if (i := g.timeline.interruption) is not None]),
+        "requests_per_group": statistics.median([sum(g.timeline.requests for g in r.groups) / len(r.groups) for r in runs]),
         "groups_played": min(len(r.lateness) for r in runs),
         "groups": len(runs[0].groups),
         "fidelity": min(r.fidelity for r in runs),
@@ -74,17 +83,20 @@ def milliseconds(pair: tuple[float, float] | None) -> str:
 
 def on_time_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| household | design | lateness ms | skew ms | groups played | fidelity | exit codes |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| household | design | lateness ms | skew ms | interruption s | requests/group | groups played | fidelity | exit codes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         lines.append(
             f"| {row['home']} | {row['design']} | {milliseconds(row['lateness'])} | {milliseconds(row['skew'])} | "
+            f"{seconds(row['interruption'])} | {row['requests_per_group']:.1f} | "
             f"{row['groups_played']} of {row['groups']} | {row['fidelity']:.0%} | {', '.join(map(str, row['exit_codes']))} |"
         )
     lines.append("")
     lines.append(
-        "Lateness: when Play reached a group's coordinator (the simulator's log) minus the moment; skew: the "
-        "latest group's minus the earliest's in one run. Each cell: median / worst over all groups and repetitions."
+        "Lateness: when Play reached a group's coordinator (overlay: its first clip reached one of its players; "
+        "the simulator's log) minus the moment; skew: the latest group's minus the earliest's in one run; "
+        "interruption: how long the group's music was stopped (0: never). Each cell: median / worst over all "
+        "groups and repetitions."
     )
     return "\n".join(lines)

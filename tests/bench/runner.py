@@ -48,6 +48,7 @@ class OnSchedule:
     design: str
     start_offset: float
     give_moment: bool
+    mode: str = "interrupt"  # the chime's mode in config.yml
 
 
 @dataclass
@@ -67,11 +68,11 @@ class RunResult:
         """Play's arrival at each group's coordinator, after the moment."""
         if self.moment is None:
             return []
-        return [g.timeline.play_received - self.moment for g in self.groups if g.timeline.play_received is not None]
+        return [g.timeline.chime_arrived - self.moment for g in self.groups if g.timeline.chime_arrived is not None]
 
     @property
     def arrival_skew(self) -> float | None:
-        arrivals = [g.timeline.play_received for g in self.groups if g.timeline.play_received is not None]
+        arrivals = [g.timeline.chime_arrived for g in self.groups if g.timeline.chime_arrived is not None]
         return max(arrivals) - min(arrivals) if len(arrivals) == len(self.groups) and arrivals else None
 
     @property
@@ -106,13 +107,16 @@ class RunResult:
         return sum(g.exact for g in self.groups) / len(self.groups) if self.groups else 0.0
 
 
-def chime_config(home: RunningHousehold, groups: list[list[str]], sound: Sound, runtime_dir: Path) -> str:
+def chime_config(
+    home: RunningHousehold, groups: list[list[str]], sound: Sound, runtime_dir: Path, schedule: str = "daily", mode: str = "interrupt",
+) -> str:
     """The config.yml the role writes for this household (tests/role_model.py renders it)."""
     zone_names = [name for group in groups for name in group]
     base_url, _, sound_file = sound.url.rpartition("/")
     model = RoleModel({
         "sonos_chime_discovered_zones": [{"name": n, "uid": home.players[n].uid, "host": home.players[n].ip} for n in zone_names],
-        "sonos_chime_chimes": [{"name": "Bench", "sound": sound_file, "schedule": "daily", "volume": CHIME_VOLUME, "zones": zone_names}],
+        "sonos_chime_chimes": [{"name": "Bench", "sound": sound_file, "schedule": schedule, "volume": CHIME_VOLUME, "zones": zone_names,
+                                "mode": mode}],
         "sonos_chime_base_url": base_url + "/",
         "__sonos_chime_runtime_dir": str(runtime_dir),
     })
@@ -120,13 +124,14 @@ def chime_config(home: RunningHousehold, groups: list[list[str]], sound: Sound, 
 
 
 def commands(
-    tool: str, home: RunningHousehold, groups: list[list[str]], sound: Sound, workdir: Path, chime: Path = CHIME
+    tool: str, home: RunningHousehold, groups: list[list[str]], sound: Sound, workdir: Path, chime: Path = CHIME,
+    schedule: str = "daily", mode: str = "interrupt",
 ) -> list[list[str]]:
     if tool == "baseline":
         hosts = [home.players[group[0]].ip for group in groups]
         return [[sys.executable, str(BASELINE), sound.url, str(sound.duration), str(CHIME_VOLUME), *hosts]]
     config_path = workdir / "config.yml"
-    config_path.write_text(chime_config(home, groups, sound, workdir / "run"), encoding="utf-8")
+    config_path.write_text(chime_config(home, groups, sound, workdir / "run", schedule, mode), encoding="utf-8")
     play = [sys.executable, str(chime), "play", "Bench", "--config", str(config_path)]
     if tool == "chime.py":
         return [play]
@@ -164,14 +169,21 @@ def run_once(
     home = start_household(spec, addresses, ssdp=False)
     moment: float | None = None
     try:
-        argvs = commands(tool, home, groups, sound, workdir, chime)
         start_at = None
-        if on_schedule is not None:
+        if on_schedule is None:
+            argvs = commands(tool, home, groups, sound, workdir, chime)
+        else:
+            # The chime is due on a whole second, as a timer's OnCalendar is; the tool starts
+            # start_offset from it, and with --at next finds the moment as the service does.
+            now_wall = datetime.now().astimezone()
             ahead = max(0.0, -on_schedule.start_offset) + 0.5
-            moment, moment_wall = time.monotonic() + ahead, datetime.now().astimezone() + timedelta(seconds=ahead)
+            due = (now_wall + timedelta(seconds=ahead + 1)).replace(microsecond=0)
+            moment = time.monotonic() + (due - datetime.now().astimezone()).total_seconds()
             start_at = moment + on_schedule.start_offset
+            schedule = due.strftime("*-*-* %H:%M:%S")
+            argvs = commands(tool, home, groups, sound, workdir, chime, schedule, on_schedule.mode)
             if on_schedule.give_moment:
-                argvs = [[*argv, "--at", moment_wall.isoformat(timespec="microseconds")] for argv in argvs]
+                argvs = [[*argv, "--at", "next"] for argv in argvs]
         before = states(home)
         before_at = time.monotonic()
         started, codes, peak, wall = run_processes(argvs, workdir / "stderr.log", start_at)

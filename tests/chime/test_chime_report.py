@@ -27,11 +27,12 @@ def report(events: list[dict[str, Any]], tmp_path: Path, url: str) -> subprocess
     return subprocess.run(argv, capture_output=True, text=True, check=False)
 
 
-def chimed_demo_home(household: Any, chime_setup: Any, sounds: Any) -> list[dict[str, Any]]:
+def chimed_demo_home(household: Any, chime_setup: Any, sounds: Any, mode: str = "interrupt") -> list[dict[str, Any]]:
+    """The demo household chimed; under auto, Bathroom (a Play:1, no clips) is interrupted."""
     spec = yaml.safe_load(DEMO_HOUSEHOLD.read_text(encoding="utf-8").replace("__NET__", "127.0.0"))
     spec["transition_time"] = 0.05
     home = household(spec)
-    run = chime_setup(home, ZONES).run("Test")
+    run = chime_setup(home, ZONES, mode=mode).run("Test")
     assert run.returncode == 0, run.stderr
     return home.events()
 
@@ -97,3 +98,37 @@ def test_lateness_is_timed_from_the_moment_and_a_play_before_it_fails(household:
     assert timed.count(" ms") == 3, timed  # Living Room (with Kitchen), Bureau d'été, Bathroom
     early = checked(moment + 1)
     assert early.returncode == 1 and "ms after the moment" in early.stdout, early.stdout
+
+
+def auto_report(events: list[dict[str, Any]], tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
+    log = tmp_path / "events.jsonl"
+    log.write_text("".join(json.dumps(event) + "\n" for event in events), encoding="utf-8")
+    argv = [sys.executable, str(REPORT), str(log), "--url", url, "--expect", "Bathroom", "--untouched", "Chicken Coop",
+            "--overlaid", "Living Room", "--overlaid", "Kitchen", "--overlaid", "Bureau d'été", "--check"]
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
+def test_auto_passes_with_clips_over_the_music_and_the_older_player_restored(
+    household: Any, chime_setup: Any, sounds: Any, tmp_path: Path
+) -> None:
+    events = chimed_demo_home(household, chime_setup, sounds, "auto")
+
+    checked = auto_report(events, tmp_path, sounds.url("/chime.mp3"))
+
+    assert checked.returncode == 0, checked.stdout
+    assert "3 played it over their music" in checked.stdout
+    assert checked.stdout.count("clip over the music: PLAYING") == 3, checked.stdout
+
+
+def test_an_overlaid_zone_whose_music_stopped_under_the_clip_fails(
+    household: Any, chime_setup: Any, sounds: Any, tmp_path: Path
+) -> None:
+    events = chimed_demo_home(household, chime_setup, sounds, "auto")
+    start = next(i for i, e in enumerate(events) if e.get("player") == "Bureau d'été" and e["action"] == "clip_start")
+    stopped = {**events[start], "action": "Stop", "transport_state": "STOPPED", "mono": events[start]["mono"] + 0.1}
+    events = [*events[:start + 1], stopped, *events[start + 1:]]
+
+    checked = auto_report(events, tmp_path, sounds.url("/chime.mp3"))
+
+    assert checked.returncode == 1
+    assert "FAIL Bureau d'été: its music changed under the clip" in checked.stdout

@@ -97,10 +97,23 @@ def test_good_inventory_and_empty_lists_pass() -> None:
      "zone_volumes.Kitchen: 200"),
     ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "colour": "red"}], "unknown key 'colour'"),
     ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "sources": {"tv": "maybe"}}], "sources.tv: 'maybe'"),
+    ([{"name": "A", "sound": "ding-dong.mp3", "schedule": "daily", "mode": "duck"}],
+     "sonos_chime_chimes[0] ('A'): mode: 'duck' is not one of interrupt, overlay, auto"),
+    ([{"name": "A", "sound": "bell.ogg", "schedule": "daily", "mode": "auto"}],
+     "sonos_chime_chimes[0] ('A'): sound: 'bell.ogg' cannot be overlaid (mode auto): audio clips play MP3 and WAV only"),
 ])
 def test_bad_chimes_are_named(chimes, expected) -> None:  # type: ignore[no-untyped-def]
     found = problems(chimes)
     assert any(expected in p for p in found), found
+
+
+def test_the_role_wide_mode_is_checked_and_is_each_chimes_default() -> None:
+    chime = {"name": "A", "sound": "bell.ogg", "schedule": "daily"}
+    assert not any("cannot be overlaid" in p for p in problems([chime]))
+    assert any("cannot be overlaid (mode overlay)" in p for p in F.problems(
+        [chime], ZONES, [], [], 30, {}, str(SOUNDS), SETTINGS, str(ROOT / "files"), "overlay"))
+    assert any("sonos_chime_mode: 'loud' is not one of" in p for p in F.problems(
+        [], ZONES, [], [], 30, {}, str(SOUNDS), SETTINGS, str(ROOT / "files"), "loud"))
 
 
 def test_bad_zones_and_volume_are_named() -> None:
@@ -118,7 +131,7 @@ def test_config_document_follows_the_contract() -> None:
                    {"runtime_dir": "/run/sonos-chime"})
     assert doc["chimes"][0] == {"name": "A", "url": "http://192.0.2.5:8080/chimes/my%20sound.mp3", "volume": 30,
                                 "zone_volumes": {"Kitchen": 5}, "zones": ["Kitchen", "Living Room"],
-                                "sources": {"queue": "interrupt"}, "schedule": ["daily"]}
+                                "sources": {"queue": "interrupt"}, "schedule": ["daily"], "mode": "interrupt"}
     assert doc["zones"] == ZONES
 
 

@@ -391,7 +391,7 @@ def _channel(call: Call) -> str:
 @handles("RenderingControl", "GetVolume")
 async def get_volume(call: Call) -> Result:
     channel = _channel(call)
-    volume = call.player.volume if channel == "Master" else call.player.channel_volume[channel]
+    volume = call.player.reported_volume if channel == "Master" else call.player.channel_volume[channel]
     return {"CurrentVolume": str(volume)}
 
 

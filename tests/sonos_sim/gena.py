@@ -219,7 +219,7 @@ def _av_values(household: Household, player: Player) -> list[tuple[str, str]]:
 
 def rendering_control_last_change(player: Player) -> str:
     """Volume and Mute for Master, LF and RF; Loudness for Master; then the EQ a player reports."""
-    volumes = {"Master": player.volume, **player.channel_volume}
+    volumes = {"Master": player.reported_volume, **player.channel_volume}
     mutes = {"Master": player.mute, **player.channel_mute}
     parts = "".join(f'<Volume channel="{channel}" val="{value}"/>' for channel, value in volumes.items())
     parts += "".join(f'<Mute channel="{channel}" val="{int(value)}"/>' for channel, value in mutes.items())

@@ -32,8 +32,8 @@ class Probe:
     error: str | None = None
 
 
-async def probe(uri: str, local_ip: str, timeout: float = 10.0) -> Probe:
-    """Fetch `uri` from `local_ip`; raise NotAudio, or return its duration or playback error."""
+async def probe(uri: str, local_ip: str, timeout: float = 10.0, content_types: tuple[str, ...] = AUDIO_TYPES) -> Probe:
+    """Fetch `uri` from `local_ip`; raise NotAudio (not of `content_types`), or return its duration or playback error."""
     connector = aiohttp.TCPConnector(local_addr=(local_ip, 0), force_close=True, ssl=False)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     try:
@@ -41,7 +41,7 @@ async def probe(uri: str, local_ip: str, timeout: float = 10.0) -> Probe:
             if response.status >= 400:
                 return Probe(error=f"HTTP {response.status}")
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if not content_type.startswith(AUDIO_TYPES):
+            if not content_type.startswith(content_types):
                 raise NotAudio(f"Content-Type {content_type or 'missing'}")
             body = await _read_body(response)
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:

@@ -32,8 +32,10 @@ class UpnpFault(Exception):
 
 TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator", "forgotten", "rejoined"})
 RENDERING_CAUSES = frozenset(
-    {"SetVolume", "SetRelativeVolume", "SetMute", "SetBass", "SetTreble", "SetLoudness", "ramp", "SetGroupVolume", "SetGroupMute"}
+    {"SetVolume", "SetRelativeVolume", "SetMute", "SetBass", "SetTreble", "SetLoudness", "ramp", "SetGroupVolume", "SetGroupMute",
+     "clip_start", "clip_end"}
 )
+DUCKED_SHARE = 0.25  # the music's reported volume while an audio clip plays over it
 
 
 def change_kind(cause: str) -> str:
@@ -185,6 +187,12 @@ class Player:
     boot_seq: int = 42
     requests_served: int = 0
     queue_update_id: int = 1
+    ducked: bool = False  # an audio clip plays over the music: what it reports is lowered
+
+    @property
+    def reported_volume(self) -> int:
+        """What GetVolume and events say: the music's volume, ducked under a clip."""
+        return round(self.volume * DUCKED_SHARE) if self.ducked else self.volume
 
     @property
     def name(self) -> str:
@@ -209,6 +217,11 @@ class Player:
     @property
     def is_bonded(self) -> bool:
         return self.spec.bonded_to is not None
+
+    @property
+    def plays_clips(self) -> bool:
+        """The AUDIO_CLIP capability of the local websocket API (newer S2 players)."""
+        return MODELS[self.spec.model][3]
 
 
 class Household:
@@ -652,7 +665,7 @@ class Household:
             uri=player.transport.uri if coordinator is not player else transport.uri,
             track=transport.track,
             position=round(self.position(transport), 3),
-            volume=player.volume,
+            volume=player.reported_volume,
             mute=player.mute,
             bass=player.bass,
             treble=player.treble,

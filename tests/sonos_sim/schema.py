@@ -39,21 +39,23 @@ FAULT_KINDS = ("latency", "upnp_error", "reset", "no_answer", "vanish", "regroup
 FAULT_MODES = ("once", "always", "after")
 VANISH_HOWS = ("refuse", "silent")
 
-# model name -> (modelNumber, has line-in, is a home-theatre soundbar)
-MODELS: dict[str, tuple[str, bool, bool]] = {
-    "Sonos One": ("S18", False, False),
-    "Sonos One SL": ("S38", False, False),
-    "Sonos Era 100": ("S39", False, False),
-    "Sonos Five": ("S24", True, False),
-    "Play:1": ("S12", False, False),
-    "Play:5": ("S6", True, False),
-    "Sonos Move": ("S17", False, False),
-    "Sonos Port": ("S23", True, False),
-    "Sonos Amp": ("S16", True, True),
-    "Sonos Beam": ("S14", False, True),
-    "Sonos Arc": ("S19", False, True),
-    "Sonos Sub": ("Sub", False, False),
-    "Connect": ("ZP90", True, False),
+# model name -> (modelNumber, has line-in, is a home-theatre soundbar, plays audio clips).
+# Audio clips (the local API's AUDIO_CLIP capability) are for newer S2 players; the first
+# Play:1, Play:5 and Connect, which S2 still runs, do not have it.
+MODELS: dict[str, tuple[str, bool, bool, bool]] = {
+    "Sonos One": ("S18", False, False, True),
+    "Sonos One SL": ("S38", False, False, True),
+    "Sonos Era 100": ("S39", False, False, True),
+    "Sonos Five": ("S24", True, False, True),
+    "Play:1": ("S12", False, False, False),
+    "Play:5": ("S6", True, False, False),
+    "Sonos Move": ("S17", False, False, True),
+    "Sonos Port": ("S23", True, False, True),
+    "Sonos Amp": ("S16", True, True, True),
+    "Sonos Beam": ("S14", False, True, True),
+    "Sonos Arc": ("S19", False, True, True),
+    "Sonos Sub": ("Sub", False, False, False),
+    "Connect": ("ZP90", True, False, False),
 }
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from . import content, minor_services, soap  # noqa: F401 - content and minor_services register handlers
 from .actions import COORDINATOR_ONLY, HANDLERS, Call
+from .clipapi import ClipServer, household_tls
 from .descriptions import device_description, player_services, scpd_xml
 from .eventlog import EventLog
 from .faults import Decision, FaultInjector
@@ -285,6 +286,11 @@ class HouseholdRuntime:
         self.servers = {
             name: PlayerServer(self.household, player, self.faults, self.gena) for name, player in self.household.players.items()
         }
+        tls = household_tls()
+        self.clip_servers = {
+            name: ClipServer(self.household, server.player, self.faults, tls, answering=lambda server=server: not server.vanished)
+            for name, server in self.servers.items()
+        }
         self.ssdp = SsdpResponder(self.household, self.servers, ssdp_scope) if ssdp else None
         self._timers: list[asyncio.TimerHandle] = []
 
@@ -293,6 +299,8 @@ class HouseholdRuntime:
         self.household.attach(loop)
         for server in self.servers.values():
             await server.start()
+        for clip_server in self.clip_servers.values():
+            await clip_server.start()
         if self.ssdp is not None:
             await self.ssdp.start()
         for fault in self.faults.regroups():
@@ -317,6 +325,7 @@ class HouseholdRuntime:
             for task in list(server.held):
                 task.cancel()
         await asyncio.gather(*(server.stop() for server in self.servers.values()))
+        await asyncio.gather(*(clip_server.stop() for clip_server in self.clip_servers.values()))
         await _cancel_other_tasks()
 
 

@@ -27,7 +27,7 @@ _FOLD = str.maketrans(
 )
 _SLUG_MAX = 60
 CHIME_KEYS = ("name", "sound", "schedule", "zones", "zones_exclude", "volume",
-              "zone_volumes", "enabled", "persistent", "sources", "description")
+              "zone_volumes", "enabled", "persistent", "sources", "mode", "description")
 
 
 # ---- the program's own rules
@@ -216,18 +216,18 @@ def schedule_problems(chimes: Any, forms: Any, lead: Any, program_src: str) -> l
 
 
 def config(chimes: Any, zones: Any, base_url: str, volume: int, sources: dict[str, str],
-           settings: dict[str, Any]) -> dict[str, Any]:
+           settings: dict[str, Any], mode: str = "interrupt") -> dict[str, Any]:
     """The document of /etc/sonos-chime/config.yml (docs/architecture.md, section 1)."""
     zones = _as_list(zones)
     return {
         "settings": settings,
         "zones": [{"name": z["name"], "uid": z["uid"], "host": z["host"]} for z in zones],
-        "chimes": [_config_chime(chime, names, base_url, volume, sources) for chime, names in deployed(chimes, zones)],
+        "chimes": [_config_chime(chime, names, base_url, volume, sources, mode) for chime, names in deployed(chimes, zones)],
     }
 
 
 def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume: int,
-                  sources: dict[str, str]) -> dict[str, Any]:
+                  sources: dict[str, str], mode: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "name": str(chime["name"]),
         "url": base_url.rstrip("/") + "/" + quote(str(chime["sound"])),
@@ -238,6 +238,7 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
     item["zones"] = names
     item["sources"] = {**(sources or {}), **(chime.get("sources") or {})}
     item["schedule"] = [str(s) for s in _as_list(chime.get("schedule"))]
+    item["mode"] = str(chime.get("mode", mode))
     return item
 
 
@@ -245,7 +246,7 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
 
 
 def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: Any, sources: Any,
-             sounds_src: str, settings: Any, program_src: str) -> list[str]:
+             sounds_src: str, settings: Any, program_src: str, mode: Any = "interrupt") -> list[str]:
     """Everything wrong with the inventory, each message naming variable, item and reason.
 
     Runs on the controller: sounds_src and program_src are controller folders.
@@ -254,12 +255,13 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
     errs: list[str] = []
     _check(errs, rules, "volume", volume, "sonos_chime_volume")
     _check(errs, rules, "source_policy", sources, "sonos_chime_sources")
+    _check(errs, rules, "chime_mode", mode, "sonos_chime_mode")
     errs += _settings_problems(rules, settings)
     errs += _zone_list_problems(rules, "sonos_chime_zones", manual)
     errs += _zone_list_problems(rules, "sonos_chime_discovered_zones", discovered)
     zones = effective_zones(discovered, manual, exclude)
     context = {"known": {z["name"] for z in zones}, "excluded": {str(n) for n in _as_list(exclude)},
-               "zones": zones, "volume": volume, "sounds_src": str(sounds_src)}
+               "zones": zones, "volume": volume, "sounds_src": str(sounds_src), "mode": mode}
     seen: dict[str, str] = {}
     for i, chime in enumerate(_as_list(chimes)):
         if not isinstance(chime, dict):
@@ -312,10 +314,21 @@ def _chime_problems(rules: ModuleType, chime: dict[str, Any], label: str, contex
     for zone, level in zone_volumes.items():
         _check(errs, rules, "volume", level, f"{label}: zone_volumes.{zone}")
     _check(errs, rules, "source_policy", chime.get("sources"), f"{label}: sources")
+    errs += _mode_problems(rules, chime, label, context["mode"])
     errs += _zone_name_problems(chime, label, context, list(zone_volumes))
     if chime.get("enabled", True) and not chime_zones(chime, context["zones"]):
         errs.append(f"{label}: plays on no zone (none known yet: run playbooks/discover.yml or set "
                     "sonos_chime_zones; or all are left out)")
+    return errs
+
+
+def _mode_problems(rules: ModuleType, chime: dict[str, Any], label: str, default: Any) -> list[str]:
+    """A mode the program knows, and for overlay or auto a sound the players' clips can play."""
+    errs: list[str] = []
+    mode = chime.get("mode", default)
+    _check(errs, rules, "chime_mode", mode, f"{label}: mode")
+    if not errs and isinstance(chime.get("sound"), str):
+        _check(errs, rules, "overlay_sound", chime["sound"], mode, f"{label}: sound")
     return errs
 
 

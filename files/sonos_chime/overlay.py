@@ -1,0 +1,256 @@
+"""Overlay: the chime as an audio clip on every player of a group, over the music.
+
+S2 players with the AUDIO_CLIP capability play a clip sent to their local websocket API
+(wss://<player>:1443, spoken by aiosonos) and duck their music under it: nothing is stopped,
+so nothing is put back. Every player gets its own command, both halves of a stereo pair
+included. A group is overlaid only if every player in it can take the clip; otherwise, under
+`auto`, zone.py interrupts it instead, and under `overlay` it is left as it was and reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiosonos.api.models import AudioClip, AudioClipStatusEvent, AudioClipType
+from aiosonos.api.websockets import SonosLocalWebSocketsApi
+from aiosonos.exceptions import SonosException
+from aiosonos.utils import get_discovery_info
+
+from .config import AUTO_MODE
+from .job import Outcome, RunShared, ZoneResult, ZoneTarget
+from .moment import wait_until
+from .plan import decide_source
+from .player import Player, describe_network_error
+from .sound import SoundCheck
+from .topology import Group, Member
+from .zonelog import ZoneLog
+
+APP_ID = "com.github.sonos-chime"
+CAPABILITY = "AUDIO_CLIP"
+ENDED = frozenset({"DONE", "DISMISSED", "INTERRUPTED", "ERROR", "INACTIVE"})
+END_POLL = 0.2  # between looks at a stop request while a clip plays
+
+
+@dataclass(frozen=True)
+class ClipPlayer:
+    """A player ready for the clip: connected, subscribed to its clip statuses."""
+
+    member: Member
+    player_id: str
+    api: SonosLocalWebSocketsApi
+    listener: asyncio.Task[None]
+    statuses: asyncio.Queue[AudioClip]
+
+
+@dataclass(frozen=True)
+class Unable:
+    """A player of the group that cannot take a clip, and why."""
+
+    member: Member
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClipSent:
+    player: ClipPlayer
+    sent: float
+    clip_id: str | None  # None: refused
+    refusal: str = ""
+
+
+@dataclass(frozen=True)
+class ClipEnd:
+    member: Member
+    status: str  # a clip status (DONE, ERROR, ...), or "NO-END" when none came in time
+    at: float
+    detail: str = ""
+
+
+class FallBack(Exception):
+    """Under auto: this group is to be interrupted instead; nothing was changed."""
+
+
+def overlay_group(zone: ZoneTarget, group: Group, shared: RunShared, log: ZoneLog) -> ZoneResult | None:
+    """The clip on every player of a locked group. None: interrupt it instead (auto only)."""
+    fallback = shared.job.mode == AUTO_MODE
+    coordinator = Player.of(group.coordinator, shared.timeout)
+    try:
+        uri = coordinator.media_info().get("CurrentURI", "")
+    except Exception as error:  # noqa: BLE001 - any failure to read leaves the zone alone
+        log("snapshot", f"could not read the source: {error}", logging.ERROR, outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, f"snapshot: {error}")
+    decision = decide_source(uri, shared.job.policy)
+    log = log.playing(decision.kind)
+    if not decision.interrupt:
+        log("decide", decision.reason, decision="skip", outcome="skipped")
+        return ZoneResult(zone.name, Outcome.SKIPPED, decision.reason)
+    sound = shared.sound.result()
+    problem = sound_problem(sound)
+    if problem is not None:
+        return cannot_overlay(zone, log, problem, fallback and sound.reachable is not False)
+    try:
+        return asyncio.run(overlay_async(zone, group, shared, log, fallback))
+    except FallBack as reason:
+        log("overlay", f"{reason}: interrupted instead", mode="interrupt")
+        return None
+
+
+def sound_problem(sound: SoundCheck) -> str | None:
+    if sound.reachable is not True:
+        return f"sound unreachable, nothing changed: {sound.detail}"
+    if not is_clip_format(sound.data):
+        return "the sound is neither MP3 nor WAV: audio clips play only those"
+    return None
+
+
+def is_clip_format(data: bytes) -> bool:
+    mp3 = data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+    wav = data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    return mp3 or wav
+
+
+def cannot_overlay(zone: ZoneTarget, log: ZoneLog, reason: str, fallback: bool) -> ZoneResult | None:
+    if fallback:
+        log("overlay", f"{reason}: interrupted instead", mode="interrupt")
+        return None
+    log("overlay", f"{reason}, nothing changed", logging.ERROR, decision="skip", outcome="failed")
+    return ZoneResult(zone.name, Outcome.FAILED, reason)
+
+
+async def overlay_async(zone: ZoneTarget, group: Group, shared: RunShared, log: ZoneLog, fallback: bool) -> ZoneResult:
+    connector = aiohttp.TCPConnector(ssl=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.monotonic()
+        ready = await asyncio.gather(*(connect(member, session, shared.timeout) for member in group.members))
+        players = [each for each in ready if isinstance(each, ClipPlayer)]
+        try:
+            unable = [each for each in ready if isinstance(each, Unable)]
+            if unable:
+                reason = "; ".join(f"{each.member.name} {each.reason}" for each in unable)
+                if fallback:
+                    raise FallBack(reason)
+                log("overlay", f"{reason}, nothing changed", logging.ERROR, decision="skip", outcome="failed")
+                return ZoneResult(zone.name, Outcome.FAILED, f"cannot overlay: {reason}")
+            log("overlay", "every player takes clips", decision="overlay", players=len(players),
+                ready_ms=round((time.monotonic() - started) * 1000))
+            return await play_clips(zone, players, shared, log, fallback)
+        finally:
+            await asyncio.gather(*(disconnect(player) for player in players))
+
+
+async def connect(member: Member, session: aiohttp.ClientSession, timeout: float) -> ClipPlayer | Unable:
+    """Discovery info (the capability), the websocket, and a subscription to clip statuses."""
+    try:
+        async with asyncio.timeout(timeout):
+            info = await get_discovery_info(session, member.host)
+    except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
+        return Unable(member, f"has no local API ({describe_network_error(error, timeout)})")
+    capabilities = info.get("device", {}).get("capabilities", [])
+    if CAPABILITY not in capabilities:
+        model = info.get("device", {}).get("modelDisplayName", "this model")
+        return Unable(member, f"cannot play clips ({model} lacks {CAPABILITY})")
+    statuses: asyncio.Queue[AudioClip] = asyncio.Queue()
+
+    def on_status(event: AudioClipStatusEvent) -> None:
+        for clip in event.get("audioClips", []):
+            statuses.put_nowait(clip)
+
+    api = SonosLocalWebSocketsApi(info["websocketUrl"], session)
+    try:
+        async with asyncio.timeout(timeout):
+            await api.connect()
+    except (SonosException, TimeoutError) as error:
+        return Unable(member, f"refused the websocket: {error}")
+    listener = asyncio.create_task(api.start_listening())
+    try:
+        async with asyncio.timeout(timeout):
+            await api.audio_clip.subscribe(info["playerId"], on_status)
+    except (SonosException, TimeoutError) as error:
+        await api.disconnect()
+        listener.cancel()
+        return Unable(member, f"refused the clip subscription: {error or type(error).__name__}")
+    return ClipPlayer(member, info["playerId"], api, listener, statuses)
+
+
+async def disconnect(player: ClipPlayer) -> None:
+    await player.api.disconnect()
+    player.listener.cancel()
+    await asyncio.gather(player.listener, return_exceptions=True)
+
+
+async def play_clips(zone: ZoneTarget, players: Sequence[ClipPlayer], shared: RunShared, log: ZoneLog, fallback: bool) -> ZoneResult:
+    if shared.moment is not None:
+        await asyncio.to_thread(wait_until, shared.moment.mono, shared.stop)
+    if shared.stop.is_set():
+        log("decide", "stop requested before the chime", decision="skip", outcome="skipped")
+        return ZoneResult(zone.name, Outcome.SKIPPED, "stopped before the chime")
+    sent = await asyncio.gather(*(send_clip(player, shared) for player in players))
+    accepted = [each for each in sent if each.clip_id is not None]
+    refused = [each for each in sent if each.clip_id is None]
+    if not accepted and fallback:
+        raise FallBack("; ".join(f"{each.player.member.name} refused the clip ({each.refusal})" for each in refused))
+    first = min(each.sent for each in sent)
+    lateness = {} if shared.moment is None else {"late_ms": shared.moment.ms_after(first)}
+    log("play", "clip started" if accepted else "clip refused", logging.INFO if accepted else logging.ERROR,
+        url=shared.job.url, start_latency_ms=round((first - shared.started) * 1000), players=len(accepted), **lateness)
+    for each in refused:
+        log("play", f"{each.player.member.name} refused the clip: {each.refusal}", logging.ERROR)
+    ends = await asyncio.gather(*(clip_end(each, shared) for each in accepted))
+    if fallback and ends and all(end.status == "ERROR" for end in ends):
+        raise FallBack("every player gave up on the clip (" + "; ".join(end.detail for end in ends) + ")")
+    return report(zone, sent, ends, log)
+
+
+async def send_clip(player: ClipPlayer, shared: RunShared) -> ClipSent:
+    sent = time.monotonic()
+    try:
+        async with asyncio.timeout(shared.timeout):
+            clip = await player.api.audio_clip.load_audio_clip(
+                player.player_id, shared.job.name, APP_ID, stream_url=shared.job.url,
+                volume=shared.job.volume_for(player.member), clip_type=AudioClipType.CUSTOM,
+            )
+    except SonosException as error:
+        return ClipSent(player, sent, None, str(getattr(error, "error_code", "") or error))
+    except TimeoutError:
+        return ClipSent(player, sent, None, f"no answer within {shared.timeout:g} s")
+    return ClipSent(player, sent, str(clip.get("id", "")))
+
+
+async def clip_end(sent: ClipSent, shared: RunShared) -> ClipEnd:
+    """The clip's last status, as the player's events report it; the run's deadline bounds the wait."""
+    length = shared.sound_length() or 0.0
+    deadline = sent.sent + length + shared.settings.margin
+    member = sent.player.member
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return ClipEnd(member, "NO-END", time.monotonic(), f"no end reported within {length + shared.settings.margin:.0f} s")
+        try:
+            clip = await asyncio.wait_for(sent.player.statuses.get(), min(remaining, END_POLL))
+        except TimeoutError:
+            continue
+        status = str(clip.get("status", ""))
+        if clip.get("id") == sent.clip_id and status in ENDED:
+            detail = str(clip.get("errorCode", "")) if status == "ERROR" else ""
+            return ClipEnd(member, status, time.monotonic(), f"{member.name}: {detail}" if detail else "")
+
+
+def report(zone: ZoneTarget, sent: Sequence[ClipSent], ends: Sequence[ClipEnd], log: ZoneLog) -> ZoneResult:
+    first = min(each.sent for each in sent)
+    failures = [f"{each.player.member.name} refused the clip ({each.refusal})" for each in sent if each.clip_id is None]
+    failures += [f"{end.member.name}: {end.status}{' ' + end.detail if end.detail else ''}" for end in ends if end.status != "DONE"]
+    statuses: dict[str, Any] = {"end": ",".join(sorted({end.status for end in ends})) or "none"}
+    last = max((end.at for end in ends), default=first)
+    log("end", "clip ended" if ends else "no clip played", logging.ERROR if failures else logging.INFO,
+        chime_ms=round((last - first) * 1000), **statuses)
+    if failures:
+        log("overlay", "; ".join(failures), logging.ERROR, outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, "; ".join(failures))
+    log("overlay", "nothing to put back: the music played on", outcome="ok")
+    return ZoneResult(zone.name, Outcome.OVERLAID, "clip ended")

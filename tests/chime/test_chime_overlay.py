@@ -1,0 +1,199 @@
+"""Overlay and auto: the proof matrix again, with the chime played as an audio clip.
+
+The households of test_chime_matrix (every source, in every position: a lone player, the
+coordinator of two, a member whose coordinator is not configured, a stereo pair) chimed as the
+role deploys it, with `mode: overlay` or `mode: auto`. Under overlay no player's music is
+touched: every speaker of every group gets its own clip at the chime's volume, and nothing
+needs putting back. Under auto, a group with a player that cannot play clips is interrupted
+and restored instead, in the same run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from chime_helpers import changing_requests, chime_sets, outcomes, requests, run_chime
+from test_chime_matrix import (
+    CONFIGURED,
+    GROUPS,
+    INTERRUPTED,
+    POSITIONED,
+    ROOM,
+    SKIPPED,
+    ZONE_VOLUMES,
+    matrix_household,
+)
+from test_chime_moment import moment_in
+
+ATTRIBUTES = ("uri", "track", "transport_state", "volume", "mute", "play_mode", "crossfade", "coordinator_uid")
+
+
+def clips(events: list[dict[str, Any]], player: str | None = None) -> list[dict[str, Any]]:
+    """Accepted loadAudioClip requests."""
+    return [e for e in requests(events, "loadAudioClip", player) if (e.get("result") or {}).get("success")]
+
+
+def clip_states(events: list[dict[str, Any]], player: str, action: str) -> list[dict[str, Any]]:
+    return [e for e in events if e["kind"] == "state" and e["player"] == player and e["action"] == action]
+
+
+def assert_played_over_the_music(home: Any, speakers: list[str], before: dict[str, Any], url: str,
+                                 elapsed: float) -> None:
+    events = home.events()
+    for speaker in speakers:
+        (clip,) = clips(events, speaker)
+        assert clip["args"]["streamUrl"] == url
+        assert clip["args"]["volume"] == ZONE_VOLUMES.get(ROOM.get(speaker, speaker), 30), speaker
+        (start,) = clip_states(events, speaker, "clip_start")
+        (end,) = clip_states(events, speaker, "clip_end")
+        assert end["args"]["status"] == "DONE", speaker
+        assert start["transport_state"] == before[speaker].transport_state, f"{speaker}: the music changed under the clip"
+        assert changing_requests(events, speaker) == [], f"{speaker}: its music was touched"
+        after = home.players[speaker].state()
+        for attribute in ATTRIBUTES:
+            assert getattr(after, attribute) == getattr(before[speaker], attribute), f"{speaker}: {attribute}"
+        if before[speaker].transport_state == "PLAYING":
+            # Never stopped: the position went on by the time that passed.
+            assert abs(after.position - (before[speaker].position + elapsed)) < 0.5, speaker
+        else:
+            assert after.position == before[speaker].position, speaker
+
+
+@dataclass(frozen=True)
+class Chimed:
+    home: Any
+    before: dict[str, Any]
+    elapsed: float
+    run: Any
+
+
+def chime_matrix(household: Any, chime_setup: Any, spec: dict[str, Any], mode: str) -> Chimed:
+    """The matrix household's configured zones chimed in `mode`, with its states before."""
+    home = household(spec)
+    setup = chime_setup(home, CONFIGURED, volume=30, zone_volumes=ZONE_VOLUMES, mode=mode)
+    before = {name: handle.state() for name, handle in home.players.items()}
+    started = time.monotonic()
+    run = setup.run("Test")
+    return Chimed(home, before, time.monotonic() - started, run)
+
+
+@pytest.mark.parametrize("source", INTERRUPTED)
+def test_overlay_plays_a_clip_on_every_speaker_and_never_touches_the_music(household: Any, chime_setup: Any, sounds: Any,
+                                                                          source: str) -> None:
+    chimed = chime_matrix(household, chime_setup, matrix_household(source, sounds.url("/song.mp3")), "overlay")
+    home, before, elapsed, run = chimed.home, chimed.before, chimed.elapsed, chimed.run
+    assert run.returncode == 0, run.stderr
+    assert "ERROR" not in run.stderr, run.stderr
+    assert outcomes(run.stderr) == dict.fromkeys(CONFIGURED, "ok"), run.stderr
+    speakers = [speaker for _, members in GROUPS.values() for speaker in members]
+    assert_played_over_the_music(home, speakers, before, sounds.url("/chime.mp3"), elapsed)
+    events = home.events()
+    assert chime_sets(events, sounds.url("/chime.mp3")) == []
+    assert clips(events, "Bystander") == [] and changing_requests(events, "Bystander") == []
+
+
+@pytest.mark.parametrize("source", SKIPPED)
+def test_overlay_keeps_to_the_source_policy(household: Any, chime_setup: Any, sounds: Any, source: str) -> None:
+    home = household(matrix_household(source, sounds.url("/song.mp3")))
+    setup = chime_setup(home, CONFIGURED, volume=30, mode="overlay")
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == dict.fromkeys(CONFIGURED, "skipped"), run.stderr
+    assert clips(home.events()) == [] and changing_requests(home.events()) == []
+
+
+def with_older_member(source: str, song_url: str) -> dict[str, Any]:
+    """The matrix household with the member of Coord's group an older player (no clips)."""
+    spec = matrix_household(source, song_url)
+    for player in spec["players"]:
+        if player["name"] == "Coord Member":
+            player["model"] = "Play:1"
+    return spec
+
+
+@pytest.mark.parametrize("source", INTERRUPTED)
+def test_auto_overlays_where_it_can_and_interrupts_the_group_that_cannot(household: Any, chime_setup: Any, sounds: Any,
+                                                                        source: str) -> None:
+    chimed = chime_matrix(household, chime_setup, with_older_member(source, sounds.url("/song.mp3")), "auto")
+    home, before, elapsed, run = chimed.home, chimed.before, chimed.elapsed, chimed.run
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == dict.fromkeys(CONFIGURED, "ok"), run.stderr
+    assert "Coord Member cannot play clips (Play:1 lacks AUDIO_CLIP): interrupted instead" in run.stderr
+    overlaid = [speaker for zone, (_, members) in GROUPS.items() if zone != "Coord" for speaker in members]
+    assert_played_over_the_music(home, overlaid, before, sounds.url("/chime.mp3"), elapsed)
+    events = home.events()
+    # Coord's group: snapshot and restore, on its coordinator, and no clip anywhere in it.
+    assert [e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))] == ["Coord"]
+    assert clips(events, "Coord") == [] and clips(events, "Coord Member") == []
+    for speaker in ("Coord", "Coord Member"):
+        after = home.players[speaker].state()
+        for attribute in ATTRIBUTES:
+            assert getattr(after, attribute) == getattr(before[speaker], attribute), f"{speaker}: {attribute}"
+    if source in POSITIONED and before["Coord"].transport_state != "PLAYING":
+        assert home.players["Coord"].state().position == before["Coord"].position
+
+
+def test_a_clip_is_sent_at_the_moment_to_every_speaker(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(matrix_household("queue_mid_track", sounds.url("/song.mp3")))
+    setup = chime_setup(home, CONFIGURED, volume=30, mode="overlay")
+    at, moment = moment_in(2.0)
+
+    run = setup.run("Test", None, "--at", at)
+
+    assert run.returncode == 0, run.stderr
+    received = [e["received"] for e in clips(home.events())]
+    assert len(received) == 7  # every speaker of the four groups, the pair's hidden half included
+    assert min(received) >= moment - 0.002, f"a clip {moment - min(received):.3f} s early"
+    assert run.stderr.count("late_ms=") == len(CONFIGURED), run.stderr
+
+
+def refusing(spec: dict[str, Any], player: str) -> dict[str, Any]:
+    return {**spec, "faults": [{"kind": "upnp_error", "player": player, "action": "loadAudioClip", "code": 701,
+                                "mode": "always"}]}
+
+
+def test_a_refused_clip_fails_the_zone_under_overlay_and_leaves_it_as_it_was(household: Any, chime_setup: Any,
+                                                                             sounds: Any) -> None:
+    home = household(refusing(matrix_household("radio", sounds.url("/song.mp3")), "Lone"))
+    setup = chime_setup(home, ["Lone"], volume=30, mode="overlay")
+    before = home.players["Lone"].state()
+
+    run = setup.run("Test")
+
+    assert run.returncode == 1, run.stderr
+    assert outcomes(run.stderr) == {"Lone": "failed"}, run.stderr
+    assert "Lone refused the clip" in run.stderr
+    after = home.players["Lone"].state()
+    assert (after.uri, after.transport_state, after.volume) == (before.uri, before.transport_state, before.volume)
+    assert changing_requests(home.events()) == [] and clip_states(home.events(), "Lone", "clip_start") == []
+
+
+def test_a_refused_clip_falls_back_to_interrupt_under_auto(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(refusing(matrix_household("radio", sounds.url("/song.mp3")), "Lone"))
+    setup = chime_setup(home, ["Lone"], volume=30, mode="auto")
+    before = home.players["Lone"].state()
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Lone": "ok"}, run.stderr
+    assert "interrupted instead" in run.stderr
+    assert [e["player"] for e in chime_sets(home.events(), sounds.url("/chime.mp3"))] == ["Lone"]
+    after = home.players["Lone"].state()
+    assert (after.uri, after.transport_state, after.volume) == (before.uri, before.transport_state, before.volume)
+
+
+def test_a_sound_clips_cannot_play_is_refused_before_any_player_is_touched(household: Any, sounds: Any, tmp_path: Any) -> None:
+    home = household(matrix_household("radio", sounds.url("/song.mp3")))
+
+    run = run_chime("play-uri", sounds.url("/page.html"), "--host", home.players["Lone"].ip, "--mode", "overlay",
+                    "--runtime-dir", str(tmp_path))
+
+    assert run.returncode != 0
+    assert "'page.html' cannot be overlaid (mode overlay): audio clips play MP3 and WAV only" in run.stderr
+    assert [e for e in home.events(kind="request") if e["player"] == "Lone"] == []

@@ -1,0 +1,171 @@
+"""The local websocket API on port 1443, spoken to by aiosonos (Music Assistant's client)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from typing import Any
+
+import aiohttp
+import pytest
+import soco
+from aiosonos.api import SonosLocalWebSocketsApi
+from aiosonos.api.models import AudioClipType
+from aiosonos.exceptions import FailedCommand
+from aiosonos.utils import get_discovery_info
+
+from .helpers import wait_for
+
+
+def mixed_home() -> dict[str, Any]:
+    return {
+        "transition_time": 0.05,
+        "players": [
+            {"name": "Den", "model": "Sonos One",
+             "state": {"source": "queue", "queue": [{"title": "Long", "duration": 600}], "position": 30.0,
+                       "transport_state": "PLAYING", "volume": 40}},
+            {"name": "Den R", "model": "Sonos One", "bonded_to": "Den", "channel": "RF", "state": {"volume": 40}},
+            {"name": "Attic", "model": "Play:1", "state": {"volume": 20}},
+        ],
+    }
+
+
+async def clip_session(ip: str, url: str, volume: int | None = 30) -> dict[str, Any]:
+    """Discovery info, subscribe, loadAudioClip; the clip's statuses as the events said them."""
+    statuses: list[str] = []
+    ended = asyncio.Event()
+
+    def on_event(body: dict[str, Any]) -> None:
+        for clip in body["audioClips"]:
+            statuses.append(clip["status"])
+            if clip["status"] != "ACTIVE":
+                ended.set()
+
+    async with aiohttp.ClientSession() as session:
+        info = await get_discovery_info(session, ip)
+        api = SonosLocalWebSocketsApi(info["websocketUrl"], session)
+        await api.connect()
+        listening = asyncio.create_task(api.start_listening())
+        try:
+            await api.audio_clip.subscribe(info["playerId"], on_event)
+            try:
+                reply = await api.audio_clip.load_audio_clip(
+                    info["playerId"], "test chime", "com.example.sonos-chime", stream_url=url, volume=volume,
+                    clip_type=AudioClipType.CUSTOM,
+                )
+            except FailedCommand as refusal:
+                return {"info": info, "refused": refusal.error_code}
+            await asyncio.wait_for(ended.wait(), 10)
+            return {"info": info, "reply": reply, "statuses": statuses}
+        finally:
+            await api.disconnect()
+            listening.cancel()
+
+
+def test_discovery_info_names_the_capability_per_model(household):
+    home = household(mixed_home())
+
+    async def infos() -> dict[str, list[str]]:
+        async with aiohttp.ClientSession() as session:
+            return {name: (await get_discovery_info(session, home.players[name].ip))["device"]["capabilities"]
+                    for name in ("Den", "Attic")}
+
+    capabilities = asyncio.run(infos())
+    assert "AUDIO_CLIP" in capabilities["Den"]
+    assert "AUDIO_CLIP" not in capabilities["Attic"]
+
+
+def test_a_clip_plays_over_the_music_ducks_it_and_ends_done(household, media_server):
+    home = household(mixed_home())
+    den = home.players["Den"]
+    result = asyncio.run(clip_session(den.ip, media_server.url("/chime.mp3")))
+    assert result["reply"]["status"] == "ACTIVE"
+    assert result["statuses"] == ["DONE"]
+    clip_events = home.events(player="Den", kind="state")
+    start = next(e for e in clip_events if e["action"] == "clip_start")
+    end = next(e for e in clip_events if e["action"] == "clip_end")
+    assert start["args"]["volume"] == 30 and start["args"]["duration"] == pytest.approx(2.0, abs=0.1)
+    assert end["args"]["status"] == "DONE"
+    assert end["mono"] - start["mono"] == pytest.approx(2.0, abs=0.3)
+    # The music never stopped: still playing, its position moved on by the clip's length.
+    assert start["transport_state"] == end["transport_state"] == "PLAYING"
+    assert end["position"] - start["position"] == pytest.approx(end["mono"] - start["mono"], abs=0.2)
+    assert start["volume"] == 10  # ducked to a quarter of 40 while the clip plays
+    assert den.state().volume == 40
+    assert not any(e["action"] in ("Pause", "Stop", "SetAVTransportURI") for e in home.requests(player="Den"))
+
+
+def test_the_ducked_volume_is_what_soco_reads_during_the_clip(household, media_server):
+    home = household(mixed_home())
+
+    async def read_during_clip() -> int:
+        session_task = asyncio.create_task(clip_session(home.players["Den"].ip, media_server.url("/chime.mp3")))
+        await asyncio.to_thread(wait_for, lambda: home.events(player="Den", action="clip_start"))
+        ducked = await asyncio.to_thread(lambda: soco.SoCo(home.players["Den"].ip).volume)
+        await session_task
+        return ducked
+
+    assert asyncio.run(read_during_clip()) == 10
+    assert soco.SoCo(home.players["Den"].ip).volume == 40
+
+
+def test_an_older_player_refuses_the_clip_and_keeps_its_state(household, media_server):
+    home = household(mixed_home())
+    before = home.players["Attic"].state()
+    result = asyncio.run(clip_session(home.players["Attic"].ip, media_server.url("/chime.mp3")))
+    assert result["refused"] == "ERROR_NOT_CAPABLE"
+    assert home.players["Attic"].state() == before
+    assert not home.events(player="Attic", action="clip_start")
+
+
+def test_each_half_of_a_stereo_pair_plays_only_what_it_is_sent(household, media_server):
+    home = household(mixed_home())
+    asyncio.run(clip_session(home.players["Den R"].ip, media_server.url("/chime.wav")))
+    assert home.events(player="Den R", action="clip_start")
+    assert not home.events(player="Den", action="clip_start")
+
+
+def test_a_sound_it_cannot_play_is_accepted_then_ends_in_error_and_plays_nothing(household, media_server):
+    home = household(mixed_home())
+    result = asyncio.run(clip_session(home.players["Den"].ip, media_server.url("/page.html")))
+    assert result["reply"]["status"] == "ACTIVE"
+    assert result["statuses"] == ["ERROR"]
+    assert not home.events(player="Den", action="clip_start")
+    assert home.players["Den"].state().volume == 40
+
+
+def test_without_the_api_key_the_websocket_is_refused(household):
+    home = household(mixed_home())
+
+    async def connect() -> int:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        async with aiohttp.ClientSession() as session:
+            try:
+                await session.ws_connect(f"wss://{home.players['Den'].ip}:1443/websocket/api", ssl=context)
+            except aiohttp.WSServerHandshakeError as error:
+                return error.status
+        return 101
+
+    assert asyncio.run(connect()) == 403
+
+
+def test_a_malformed_message_gets_a_global_error_with_the_household(household):
+    home = household(mixed_home())
+
+    async def send_raw(text: str) -> list[Any]:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        headers = {"X-Sonos-Api-Key": "123e4567-e89b-12d3-a456-426655440000"}
+        async with aiohttp.ClientSession() as session, session.ws_connect(
+            f"wss://{home.players['Den'].ip}:1443/websocket/api", ssl=context, headers=headers,
+            protocols=("v1.api.smartspeaker.audio",),
+        ) as socket:
+            await socket.send_str(text)
+            return json.loads((await socket.receive()).data)
+
+    header, body = asyncio.run(send_raw("[{}, {}]"))
+    assert header["success"] is False and header["type"] == "globalError"
+    assert header["householdId"] == home.model.spec.household_id
+    assert body["_objectType"] == "globalError" and body["errorCode"] == "ERROR_INVALID_SYNTAX"
