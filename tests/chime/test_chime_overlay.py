@@ -62,6 +62,15 @@ def assert_played_over_the_music(home: Any, speakers: list[str], before: dict[st
             assert after.position == before[speaker].position, speaker
 
 
+def with_older_member(source: str, song_url: str) -> dict[str, Any]:
+    """The matrix household with the member of Coord's group an older player (no clips)."""
+    spec = matrix_household(source, song_url)
+    for player in spec["players"]:
+        if player["name"] == "Coord Member":
+            player["model"] = "Play:1"
+    return spec
+
+
 @dataclass(frozen=True)
 class Chimed:
     home: Any
@@ -95,25 +104,17 @@ def test_overlay_plays_a_clip_on_every_speaker_and_never_touches_the_music(house
     assert clips(events, "Bystander") == [] and changing_requests(events, "Bystander") == []
 
 
+@pytest.mark.parametrize("mode", ["overlay", "auto"])
 @pytest.mark.parametrize("source", SKIPPED)
-def test_overlay_keeps_to_the_source_policy(household: Any, chime_setup: Any, sounds: Any, source: str) -> None:
-    home = household(matrix_household(source, sounds.url("/song.mp3")))
-    setup = chime_setup(home, CONFIGURED, volume=30, mode="overlay")
+def test_overlay_and_auto_keep_to_the_source_policy(household: Any, chime_setup: Any, sounds: Any, source: str, mode: str) -> None:
+    home = household(with_older_member(source, sounds.url("/song.mp3")))
+    setup = chime_setup(home, CONFIGURED, volume=30, mode=mode)
 
     run = setup.run("Test")
 
     assert run.returncode == 0, run.stderr
     assert outcomes(run.stderr) == dict.fromkeys(CONFIGURED, "skipped"), run.stderr
     assert clips(home.events()) == [] and changing_requests(home.events()) == []
-
-
-def with_older_member(source: str, song_url: str) -> dict[str, Any]:
-    """The matrix household with the member of Coord's group an older player (no clips)."""
-    spec = matrix_household(source, song_url)
-    for player in spec["players"]:
-        if player["name"] == "Coord Member":
-            player["model"] = "Play:1"
-    return spec
 
 
 @pytest.mark.parametrize("source", INTERRUPTED)
