@@ -171,6 +171,8 @@ def dry_run(zone: ZoneTarget, located: Located, shared: RunShared, log: ZoneLog)
         return ZoneResult(zone.name, Outcome.FAILED, str(error))
     decision = decide(transport, shared.job.policy)
     word, reason = decision.word, decision.reason
+    if decision.interrupt and shared.job.mode != INTERRUPT_MODE:
+        word = f"chime (mode {shared.job.mode}: a clip where every player can take one)"
     sound = shared.sound.result()
     if decision.interrupt and sound.reachable is False:
         word, reason = "skip", f"sound unreachable: {sound.detail}"

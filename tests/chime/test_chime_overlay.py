@@ -198,3 +198,14 @@ def test_a_sound_clips_cannot_play_is_refused_before_any_player_is_touched(house
     assert run.returncode != 0
     assert "'page.html' cannot be overlaid (mode overlay): audio clips play MP3 and WAV only" in run.stderr
     assert [e for e in home.events(kind="request") if e["player"] == "Lone"] == []
+
+
+def test_a_dry_run_under_overlay_says_so_and_sends_nothing(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(matrix_household("radio", sounds.url("/song.mp3")))
+    setup = chime_setup(home, ["Lone"], volume=30, mode="overlay")
+
+    run = setup.run("Test", None, "--dry-run")
+
+    assert run.returncode == 0, run.stderr
+    assert "would chime (mode overlay" in run.stderr, run.stderr
+    assert clips(home.events()) == [] and changing_requests(home.events()) == []
