@@ -23,6 +23,7 @@ from aiosonos.exceptions import SonosException
 from aiosonos.utils import get_discovery_info
 
 from .config import AUTO_MODE
+from .errors import PlayerError
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
 from .moment import wait_until
 from .plan import decide_source
@@ -34,7 +35,6 @@ from .zonelog import ZoneLog
 APP_ID = "com.github.sonos-chime"
 CAPABILITY = "AUDIO_CLIP"
 ENDED = frozenset({"DONE", "DISMISSED", "INTERRUPTED", "ERROR", "INACTIVE"})
-END_POLL = 0.2  # between looks at a stop request while a clip plays
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ class ClipEnd:
 
 
 class FallBack(Exception):
-    """Under auto: this group is to be interrupted instead; nothing was changed."""
+    """The group cannot be overlaid and nothing was changed: under auto it is interrupted
+    instead, under overlay it fails."""
 
 
 def overlay_group(zone: ZoneTarget, group: Group, shared: RunShared, log: ZoneLog) -> ZoneResult | None:
@@ -82,7 +83,7 @@ def overlay_group(zone: ZoneTarget, group: Group, shared: RunShared, log: ZoneLo
     coordinator = Player.of(group.coordinator, shared.timeout)
     try:
         uri = coordinator.media_info().get("CurrentURI", "")
-    except Exception as error:  # noqa: BLE001 - any failure to read leaves the zone alone
+    except PlayerError as error:
         log("snapshot", f"could not read the source: {error}", logging.ERROR, outcome="failed")
         return ZoneResult(zone.name, Outcome.FAILED, f"snapshot: {error}")
     decision = decide_source(uri, shared.job.policy)
@@ -97,25 +98,19 @@ def overlay_group(zone: ZoneTarget, group: Group, shared: RunShared, log: ZoneLo
     try:
         return asyncio.run(overlay_async(zone, group, shared, log, fallback))
     except FallBack as reason:
-        log("overlay", f"{reason}: interrupted instead", mode="interrupt")
-        return None
+        return cannot_overlay(zone, log, str(reason), fallback)
 
 
 def sound_problem(sound: SoundCheck) -> str | None:
     if sound.reachable is not True:
         return f"sound unreachable, nothing changed: {sound.detail}"
-    if not is_clip_format(sound.data):
+    if not sound.plays_as_clip:
         return "the sound is neither MP3 nor WAV: audio clips play only those"
     return None
 
 
-def is_clip_format(data: bytes) -> bool:
-    mp3 = data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
-    wav = data[:4] == b"RIFF" and data[8:12] == b"WAVE"
-    return mp3 or wav
-
-
 def cannot_overlay(zone: ZoneTarget, log: ZoneLog, reason: str, fallback: bool) -> ZoneResult | None:
+    """None under auto (the group is interrupted instead); under overlay the zone fails as it was."""
     if fallback:
         log("overlay", f"{reason}: interrupted instead", mode="interrupt")
         return None
@@ -132,11 +127,7 @@ async def overlay_async(zone: ZoneTarget, group: Group, shared: RunShared, log: 
         try:
             unable = [each for each in ready if isinstance(each, Unable)]
             if unable:
-                reason = "; ".join(f"{each.member.name} {each.reason}" for each in unable)
-                if fallback:
-                    raise FallBack(reason)
-                log("overlay", f"{reason}, nothing changed", logging.ERROR, decision="skip", outcome="failed")
-                return ZoneResult(zone.name, Outcome.FAILED, f"cannot overlay: {reason}")
+                raise FallBack("; ".join(f"{each.member.name} {each.reason}" for each in unable))
             log("overlay", "every player takes clips", decision="overlay", players=len(players),
                 ready_ms=round((time.monotonic() - started) * 1000))
             return await play_clips(zone, players, shared, log, fallback)
@@ -228,13 +219,10 @@ async def clip_end(sent: ClipSent, shared: RunShared) -> ClipEnd:
     deadline = sent.sent + length + shared.settings.margin
     member = sent.player.member
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return ClipEnd(member, "NO-END", time.monotonic(), f"no end reported within {length + shared.settings.margin:.0f} s")
         try:
-            clip = await asyncio.wait_for(sent.player.statuses.get(), min(remaining, END_POLL))
+            clip = await asyncio.wait_for(sent.player.statuses.get(), max(0.0, deadline - time.monotonic()))
         except TimeoutError:
-            continue
+            return ClipEnd(member, "NO-END", time.monotonic(), f"no end reported within {length + shared.settings.margin:.0f} s")
         status = str(clip.get("status", ""))
         if clip.get("id") == sent.clip_id and status in ENDED:
             detail = str(clip.get("errorCode", "")) if status == "ERROR" else ""

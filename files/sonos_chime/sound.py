@@ -20,6 +20,11 @@ class SoundCheck:
     detail: str
     data: bytes = b""
 
+    @property
+    def plays_as_clip(self) -> bool:
+        """MP3 or WAV: what the players' audio clips (overlay chimes) play."""
+        return is_mp3(self.data) or is_wav(self.data)
+
     @functools.cached_property
     def duration(self) -> float | None:
         """The sound's length from its header (parsed on first use: mutagen is not free)."""
@@ -43,7 +48,7 @@ def sound_duration(data: bytes) -> float | None:
     """The sound's length from its header. Imported here, not at start: it is needed after
     Play, and an MP3 (what chimes are) is read without loading every format mutagen knows."""
     try:
-        if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        if is_mp3(data):
             import mutagen.mp3
 
             audio: object = mutagen.mp3.MP3(io.BytesIO(data))  # type: ignore[no-untyped-call]
@@ -55,3 +60,12 @@ def sound_duration(data: bytes) -> float | None:
         return None
     length = getattr(getattr(audio, "info", None), "length", None)
     return float(length) if isinstance(length, (int, float)) and length > 0 else None
+
+
+def is_mp3(data: bytes) -> bool:
+    """An ID3 tag or an MPEG audio frame's sync bits at the start."""
+    return data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+
+
+def is_wav(data: bytes) -> bool:
+    return data[:4] == b"RIFF" and data[8:12] == b"WAVE"

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ class ClipServer:
     player: Player
     faults: FaultInjector
     tls: ssl.SSLContext
-    answering: Any  # () -> bool: False while the player has vanished
+    answering: Callable[[], bool]  # False while the player has vanished
     runner: web.AppRunner | None = None
     subscribers: set[web.WebSocketResponse] = field(default_factory=set)
     clips: list[Clip] = field(default_factory=list)
