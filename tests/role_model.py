@@ -10,6 +10,8 @@ write the config.yml chime.py reads, so every test runs on what the role really 
 from __future__ import annotations
 
 import functools
+import grp
+import pwd
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,8 +52,10 @@ def _role_file(*parts: str) -> Any:
 class RoleModel:
     """One host's inventory, as the role sees it."""
 
-    def __init__(self, inventory: Mapping[str, Any], playbook_dir: Path = ROOT) -> None:
-        self.inventory = dict(inventory)
+    def __init__(self, inventory: Mapping[str, Any], playbook_dir: Path = ROOT, data: Mapping[str, Any] | None = None) -> None:
+        """`data`: variables Ansible holds as data, never as templates (what an `!unsafe` tag
+        in a vars file gives: discovery's zones file)."""
+        self.inventory = {**inventory, **(data or {})}
         self.variables: dict[str, Any] = {
             **_trusted(_role_file("defaults", "main.yml")),
             **_trusted(_role_file("vars", "main.yml")),
@@ -60,7 +64,8 @@ class RoleModel:
             "ansible_managed": "Ansible managed",
             "ansible_check_mode": False,
             "ansible_facts": {"default_ipv4": {"address": HOST_ADDRESS}, "all_ipv4_addresses": [HOST_ADDRESS]},
-            **_trusted(self.inventory),
+            **_trusted(dict(inventory)),
+            **(data or {}),
         }
 
     def template(self, text: str) -> Any:
@@ -93,6 +98,35 @@ class RoleModel:
             done = subprocess.run(argv, capture_output=True, text=True, check=False)
             self.variables[task["register"]] = {"rc": done.returncode, "stdout": done.stdout, "stdout_lines": done.stdout.splitlines()}
 
+    def read_host(self) -> None:
+        """The preflight's reads of the account and the folders the role would own, from this
+        machine (it stands in for the host, as for systemd-analyze), registered as the role's
+        getent, stat and find tasks register them."""
+        user, group = str(self.template("{{ sonos_chime_user }}")), str(self.template("{{ sonos_chime_group }}"))
+        try:
+            account = pwd.getpwnam(user)
+            passwd = [account.pw_passwd, str(account.pw_uid), str(account.pw_gid), account.pw_gecos, account.pw_dir, account.pw_shell]
+        except KeyError:
+            passwd = None
+        try:
+            entry = grp.getgrnam(group)
+            members = [entry.gr_passwd, str(entry.gr_gid), ",".join(entry.gr_mem)]
+        except KeyError:
+            members = None
+        stats, finds = [], []
+        for item in self._value("{{ __sonos_chime_owned_folders }}"):
+            path = Path(str(item["path"]))
+            stat = {"exists": path.exists() or path.is_symlink(), "isdir": path.is_dir() and not path.is_symlink(),
+                    "islnk": path.is_symlink()}
+            stats.append({"item": item, "stat": stat})
+            if stat["isdir"]:
+                files = [{"path": str(e), "isreg": e.is_file() and not e.is_symlink(), "islnk": e.is_symlink()} for e in path.iterdir()]
+                finds.append({"item": item, "files": files})
+        self.variables["ansible_facts"] = {**self.variables["ansible_facts"], "getent_passwd": {user: passwd}, "getent_group": {group: members}}
+        self.variables["__sonos_chime_owned_stat"] = {"results": stats}
+        self.variables["__sonos_chime_owned_found"] = {"results": finds}
+        self.variables["__sonos_chime_state_raw"] = {"failed": True}
+
     def compute_model(self) -> None:
         """Run tasks/model.yml's set_fact tasks, in order, into the variables."""
         self.ask_host()
@@ -121,6 +155,7 @@ class RoleModel:
         if errors:
             return errors
         self.ask_host()
+        self.read_host()
         for task in _role_file("tasks", "preflight.yml"):
             if task.get("ansible.builtin.import_tasks") == "model.yml":
                 self.compute_model()

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 import requests
 
+from .audiofile import MAX_SOUND_BYTES, is_mp3, is_wav
 from .player import describe_network_error
-
-MAX_SOUND_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -61,11 +60,3 @@ def sound_duration(data: bytes) -> float | None:
     length = getattr(getattr(audio, "info", None), "length", None)
     return float(length) if isinstance(length, (int, float)) and length > 0 else None
 
-
-def is_mp3(data: bytes) -> bool:
-    """An ID3 tag or an MPEG audio frame's sync bits at the start."""
-    return data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
-
-
-def is_wav(data: bytes) -> bool:
-    return data[:4] == b"RIFF" and data[8:12] == b"WAVE"

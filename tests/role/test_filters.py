@@ -141,7 +141,7 @@ def test_discovery_doc_is_stable() -> None:
     doc = F.discovery_doc(found, "pi")
     assert doc == F.discovery_doc(list(reversed(found)), "pi")
     assert doc.startswith("# Written by playbooks/discover.yml for pi.")
-    assert doc.index("name: A") < doc.index("name: b")
+    assert doc.index('name: !unsafe "A"') < doc.index('name: !unsafe "b"')
 
 
 def test_pins_missing_from_the_venv() -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+import pytest
 import yaml
+
+from role.test_filters import F
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "sonos_chime"
@@ -14,6 +17,7 @@ ROLE = ROOT / "roles" / "sonos_chime"
 def render(**overrides: object) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROLE / "templates")), trim_blocks=True,
                              undefined=jinja2.StrictUndefined)
+    env.filters.update(F.FilterModule().filters())
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
     variables.update(yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8")))
     variables.update(ansible_managed="Ansible managed", **overrides)
@@ -38,3 +42,15 @@ def test_address_port_path_and_allow_list() -> None:
     assert "location /sounds/ {" in site
     allow = site.index("allow 192.168.1.0/24;")
     assert allow < site.index("allow 10.0.0.7;") < site.index("deny all;")
+
+
+def test_allow_entries_are_parsed_and_written_in_their_normal_form() -> None:
+    site = render(sonos_chime_http_allow=["192.168.1.77/24", " 10.0.0.7 ", "fd00::/8"])
+    assert "allow 192.168.1.0/24;" in site and "allow 10.0.0.7;" in site and "allow fd00::/8;" in site
+
+
+@pytest.mark.parametrize("entry", ["; } location /leak/ { alias /etc/; autoindex on; } location /x/ { allow all",
+                                   "all", "192.168.1.0/24; allow all", "192.168.1.0/33", "10.0.0.1\nallow all"])
+def test_an_allow_entry_that_is_not_an_address_never_reaches_nginx(entry: str) -> None:
+    with pytest.raises(Exception, match="is not an IP address or network"):
+        render(sonos_chime_http_allow=[entry])

@@ -56,7 +56,7 @@ def test_services_run_the_whole_chime_unprivileged_and_hardened() -> None:
     files = unit_files()
     service = parsed(files["sonos-chime-kid-s-100-bell.service"])["Service"]
     assert service["ExecStart"] == (
-        "/opt/sonos-chime/venv/bin/python /opt/sonos-chime/chime.py play \"Kid's 100%% bell\" --at next --config /etc/sonos-chime/config.yml"
+        "/opt/sonos-chime/venv/bin/python /opt/sonos-chime/chime.py play --at next --config /etc/sonos-chime/config.yml -- \"Kid's 100%% bell\""
     )
     assert "--zone" not in files["sonos-chime-fin-de-journee.service"]
     assert (service["Type"], service["User"], service["Group"]) == ("oneshot", "sonos-chime", "sonos-chime")

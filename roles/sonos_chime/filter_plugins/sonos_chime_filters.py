@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import ipaddress
 import os
+import posixpath
 import re
 import sys
 import unicodedata
 from types import ModuleType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
+
+from ansible.module_utils.parsing.convert_bool import boolean
 
 # Letters that Unicode decomposition does not fold to ASCII.
 _FOLD = str.maketrans(
@@ -41,6 +45,11 @@ def program_config(program_src: str) -> ModuleType:
 def program_schedule(program_src: str) -> ModuleType:
     """sonos_chime.schedule: how a timer starts a chime early (standard library only)."""
     return program_module(program_src, "schedule")
+
+
+def program_audio(program_src: str) -> ModuleType:
+    """sonos_chime.audiofile: what a sound may be, by its bytes (standard library only)."""
+    return program_module(program_src, "audiofile")
 
 
 def program_module(program_src: str, name: str) -> ModuleType:
@@ -79,6 +88,35 @@ def _settings_problems(rules: ModuleType, settings: Any) -> list[str]:
 
 
 # ---- names
+
+
+def control_characters(text: Any) -> list[str]:
+    """The characters of a text that would end or rewrite a line where it is written (unit
+    files, nginx, the journal): controls such as line breaks, NUL and escape, and Unicode's
+    line and paragraph separators. Each as its escape, e.g. '\\n'."""
+    found = [char for char in str(text) if unicodedata.category(char) in ("Cc", "Zl", "Zp")]
+    return [repr(char)[1:-1] for char in dict.fromkeys(found)]
+
+
+def _controls_problem(label: str, what: str, value: Any) -> list[str]:
+    found = control_characters(value)
+    if not found:
+        return []
+    return [f"{label}: {what} {str(value)!r} holds control characters ({' '.join(found)}); a name is one line of text"]
+
+
+def flag(value: Any) -> bool:
+    """A boolean as Ansible reads one (true/false, yes/no, on/off, 1/0): the string "false"
+    is false. Anything else raises TypeError (preflight names it first)."""
+    return bool(boolean(value, strict=True))
+
+
+def _is_flag(value: Any) -> bool:
+    try:
+        flag(value)
+    except TypeError:
+        return False
+    return True
 
 
 def slug(name: Any) -> str:
@@ -154,7 +192,7 @@ def deployed(chimes: Any, zones: Any) -> list[tuple[dict[str, Any], list[str]]]:
     out = []
     for chime in _as_list(chimes):
         names = chime_zones(chime, _as_list(zones))
-        if chime.get("enabled", True) and names:
+        if flag(chime.get("enabled", True)) and names:
             out.append((chime, names))
     return out
 
@@ -175,7 +213,7 @@ def units(chimes: Any, zones: Any, prefix: str = "sonos-chime-", forms: Any = No
             "zones": names,
             "schedules": schedules,
             "lead_schedules": _lead_schedules(schedules, forms or {}, lead, program_src),
-            "persistent": bool(chime.get("persistent", False)),
+            "persistent": flag(chime.get("persistent", False)),
         })
     return out
 
@@ -249,7 +287,10 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
              sounds_src: str, settings: Any, program_src: str, mode: Any = "interrupt") -> list[str]:
     """Everything wrong with the inventory, each message naming variable, item and reason.
 
-    Runs on the controller: sounds_src and program_src are controller folders.
+    Runs on the controller: sounds_src and program_src are controller folders. Names the
+    inventory's author writes (chimes, schedules, sounds, zones by hand) are one line of
+    text; discovered names are whatever the players say, data that only ever reaches
+    config.yml (YAML-escaped) and the journal (escaped by chime.py).
     """
     rules = program_config(program_src)
     errs: list[str] = []
@@ -257,11 +298,12 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
     _check(errs, rules, "source_policy", sources, "sonos_chime_sources")
     _check(errs, rules, "chime_mode", mode, "sonos_chime_mode")
     errs += _settings_problems(rules, settings)
-    errs += _zone_list_problems(rules, "sonos_chime_zones", manual)
-    errs += _zone_list_problems(rules, "sonos_chime_discovered_zones", discovered)
+    errs += _zone_list_problems(rules, "sonos_chime_zones", manual, by_hand=True)
+    errs += _zone_list_problems(rules, "sonos_chime_discovered_zones", discovered, by_hand=False)
     zones = effective_zones(discovered, manual, exclude)
     context = {"known": {z["name"] for z in zones}, "excluded": {str(n) for n in _as_list(exclude)},
-               "zones": zones, "volume": volume, "sounds_src": str(sounds_src), "mode": mode}
+               "zones": zones, "volume": volume, "sounds_src": str(sounds_src), "mode": mode,
+               "audio": program_audio(program_src)}
     seen: dict[str, str] = {}
     for i, chime in enumerate(_as_list(chimes)):
         if not isinstance(chime, dict):
@@ -273,7 +315,7 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
     return errs
 
 
-def _zone_list_problems(rules: ModuleType, var: str, zone_list: Any) -> list[str]:
+def _zone_list_problems(rules: ModuleType, var: str, zone_list: Any, by_hand: bool) -> list[str]:
     errs: list[str] = []
     entries = []
     for i, zone in enumerate(_as_list(zone_list)):
@@ -281,6 +323,9 @@ def _zone_list_problems(rules: ModuleType, var: str, zone_list: Any) -> list[str
             errs.append(f"{var}[{i}]: {zone!r} is not a mapping with name, uid and host")
             continue
         entries.append({key: zone.get(key) for key in ("name", "uid", "host")})
+        if by_hand:
+            errs += _controls_problem(f"{var}[{i}]", "name", zone.get("name"))
+            errs += _controls_problem(f"{var}[{i}]", "uid", zone.get("uid"))
     if not errs:
         _check(errs, rules, "parse_zones", entries, var)
     return errs
@@ -291,6 +336,7 @@ def _name_problems(chime: dict[str, Any], label: str, seen: dict[str, str]) -> l
     name = chime.get("name")
     if not isinstance(name, str) or not name.strip():
         return errs + [f"{label}: name is missing or empty"]
+    errs += _controls_problem(label, "name", name)
     unit = slug(name)
     if unit in seen:
         other = seen[unit]
@@ -301,11 +347,16 @@ def _name_problems(chime: dict[str, Any], label: str, seen: dict[str, str]) -> l
 
 
 def _chime_problems(rules: ModuleType, chime: dict[str, Any], label: str, context: dict[str, Any]) -> list[str]:
-    errs = _sound_problems(chime.get("sound"), label, context["sounds_src"])
+    errs = _sound_problems(chime.get("sound"), label, context["sounds_src"], context["audio"])
     schedules = _as_list(chime.get("schedule"))
     if not schedules:
         errs.append(f"{label}: schedule is missing or empty")
     errs += [f"{label}: schedule {s!r} is not a non-empty string" for s in schedules if not isinstance(s, str) or not s.strip()]
+    for schedule in schedules:
+        errs += _controls_problem(label, "schedule", schedule)
+    for key in ("enabled", "persistent"):
+        if key in chime and not _is_flag(chime[key]):
+            errs.append(f"{label}: {key}: {chime[key]!r} is not a boolean (true or false)")
     _check(errs, rules, "volume", chime.get("volume", context["volume"]), f"{label}: volume")
     zone_volumes = chime.get("zone_volumes") or {}
     if not isinstance(zone_volumes, dict):
@@ -316,7 +367,8 @@ def _chime_problems(rules: ModuleType, chime: dict[str, Any], label: str, contex
     _check(errs, rules, "source_policy", chime.get("sources"), f"{label}: sources")
     errs += _mode_problems(rules, chime, label, context["mode"])
     errs += _zone_name_problems(chime, label, context, list(zone_volumes))
-    if chime.get("enabled", True) and not chime_zones(chime, context["zones"]):
+    enabled = chime.get("enabled", True)
+    if _is_flag(enabled) and flag(enabled) and not chime_zones(chime, context["zones"]):
         errs.append(f"{label}: plays on no zone (none known yet: run playbooks/discover.yml or set "
                     "sonos_chime_zones; or all are left out)")
     return errs
@@ -332,13 +384,29 @@ def _mode_problems(rules: ModuleType, chime: dict[str, Any], label: str, default
     return errs
 
 
-def _sound_problems(sound: Any, label: str, sounds_src: str) -> list[str]:
+def _sound_problems(sound: Any, label: str, sounds_src: str, audio: ModuleType) -> list[str]:
+    """A plain file name in the sounds folder; a file inside it (a link may point only within
+    the folder); MP3 or WAV by its bytes; no larger than chime.py reads."""
     if not sound or not isinstance(sound, str):
         return [f"{label}: sound is missing or empty"]
+    controls = _controls_problem(label, "sound", sound)
+    if controls:
+        return controls
     if "/" in sound or sound.startswith("."):
         return [f"{label}: sound {sound!r} must be a file name inside the sounds folder"]
-    if not os.path.isfile(os.path.join(sounds_src, sound)):
+    path = os.path.join(sounds_src, sound)
+    if not os.path.isfile(path):
         return [f"{label}: sound {sound!r} is not a file in sonos_chime_sounds_src ({sounds_src})"]
+    folder = os.path.realpath(sounds_src)
+    if os.path.commonpath([folder, os.path.realpath(path)]) != folder:
+        return [f"{label}: sound {sound!r} is a link to {os.path.realpath(path)}, outside sonos_chime_sounds_src ({sounds_src})"]
+    size = os.path.getsize(path)
+    if size > audio.MAX_SOUND_BYTES:
+        return [f"{label}: sound {sound!r} is {size} bytes, more than the {audio.MAX_SOUND_BYTES} a chime may be"]
+    with open(path, "rb") as sound_file:
+        header = sound_file.read(audio.HEADER_BYTES)
+    if not (audio.is_mp3(header) or audio.is_wav(header)):
+        return [f"{label}: sound {sound!r} is neither MP3 nor WAV by its bytes (first bytes {header[:4]!r})"]
     return []
 
 
@@ -354,6 +422,159 @@ def _zone_name_problems(chime: dict[str, Any], label: str, context: dict[str, An
             errs.append(f"{label}: {key} names zone {zone!r}, which is not a known zone "
                         "(run playbooks/discover.yml or add it to sonos_chime_zones)")
     return errs
+
+
+# ---- the role's variables: folders, the service account, the web server
+
+# Folders the role owns hold only what it puts there; these are never one of them.
+SYSTEM_TREES = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/dev",
+                "/proc", "/sys", "/run", "/tmp", "/var/tmp", "/var/run", "/var/lock", "/root", "/snap", "/lost+found")
+SYSTEM_FOLDERS = ("/var/lib", "/var/cache", "/var/log", "/var/spool", "/var/mail", "/var/backups", "/var/local",
+                  "/var/opt", "/var/www", "/var/www/html", "/srv/www", "/opt/local")
+SAFE_PATH = re.compile(r"(/[A-Za-z0-9._+-]+)+")
+# What the role puts in each folder it owns (a folder holding anything else is someone else's).
+SOUND_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".flac", ".m4a", ".aac")
+INSTALL_ENTRIES = ("venv", "src", "chime.py", "requirements.txt")
+ACCOUNT_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+ACCOUNT_COMMENT = "sonos-chime"  # the role's mark on the account it creates (tasks/install.yml)
+
+
+def owned_folder_problems(var: str, path: Any) -> list[str]:
+    """A folder the role creates, fills and cleans: absolute, normalized, of plain characters,
+    and not a system folder, a home or a top-level one."""
+    text = str(path)
+    if not SAFE_PATH.fullmatch(text) or posixpath.normpath(text) != text or "/./" in text + "/" or "/../" in text + "/":
+        return [(f"{var}: {text!r} must be an absolute, normalized path of letters, digits and . _ + - "
+                 "(no '..', no trailing '/', no spaces)")]
+    depth = text.count("/")
+    if (depth < 2 or text in SYSTEM_FOLDERS or any(text == tree or text.startswith(tree + "/") for tree in SYSTEM_TREES)
+            or (depth == 2 and text.startswith("/home/"))):
+        return [(f"{var}: {text!r} is a system folder, a home or a top-level folder; the role needs a folder of its "
+                 "own (such as /var/lib/sonos-chime/sounds or /opt/sonos-chime)")]
+    return []
+
+
+def variable_problems(variables: Any) -> list[str]:
+    """The role's public variables, each checked for what it becomes: a folder the role owns,
+    a path it runs, an account, an nginx directive, a URL, a boolean."""
+    v = dict(variables)
+    errs: list[str] = []
+    folders = {name: v[name] for name in ("sonos_chime_sounds_dir", "sonos_chime_install_dir") if name in v}
+    for name, path in folders.items():
+        errs += owned_folder_problems(name, path)
+    if len(folders) == 2 and not errs:
+        a, b = (str(p) + "/" for p in folders.values())
+        if a.startswith(b) or b.startswith(a):
+            errs.append(f"sonos_chime_sounds_dir and sonos_chime_install_dir: {a[:-1]!r} and {b[:-1]!r} overlap; "
+                        "nginx would serve the program")
+    if "sonos_chime_python" in v:
+        python = str(v["sonos_chime_python"])
+        if not SAFE_PATH.fullmatch(python) or posixpath.normpath(python) != python:
+            errs.append(f"sonos_chime_python: {python!r} must be an absolute, normalized path of plain characters")
+    for name in ("sonos_chime_user", "sonos_chime_group"):
+        if name in v and (not ACCOUNT_NAME.fullmatch(str(v[name])) or str(v[name]) == "root"):
+            errs.append(f"{name}: {str(v[name])!r} must be a system account name (lower case letters, digits, _ and -, "
+                        "at most 32, not root)")
+    errs += _web_problems(v)
+    for name in ("sonos_chime_verbose",):
+        if name in v and not _is_flag(v[name]):
+            errs.append(f"{name}: {v[name]!r} is not a boolean (true or false)")
+    for name in ("sonos_chime_discover_dest", "sonos_chime_discover_scan", "sonos_chime_interface"):
+        if name in v:
+            errs += _controls_problem(name, "value", v[name])
+    return errs
+
+
+def _web_problems(v: dict[str, Any]) -> list[str]:
+    errs: list[str] = []
+    if "sonos_chime_http_address" in v:
+        address = str(v["sonos_chime_http_address"])
+        try:
+            ipaddress.IPv4Address(address)
+        except ValueError:
+            errs.append(f"sonos_chime_http_address: {address!r} is not an IPv4 address (0.0.0.0 listens on all)")
+    for i, client in enumerate(_as_list(v.get("sonos_chime_http_allow"))):
+        try:
+            network(client)
+        except ValueError as error:
+            errs.append(f"sonos_chime_http_allow[{i}]: {error}")
+    path = str(v.get("sonos_chime_http_path", "/"))
+    if not re.fullmatch(r"/([A-Za-z0-9_~-][A-Za-z0-9._~-]*/)*", path) or "/../" in path or "/./" in path:
+        errs.append(f"sonos_chime_http_path: {path!r} must start and end with '/' and hold only URL-safe "
+                    "characters (letters, digits, . _ ~ -), no '.' or '..' segment")
+    base_url = str(v.get("sonos_chime_base_url", ""))
+    if base_url:
+        parsed = urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or re.search(r"\s", base_url) or control_characters(base_url):
+            errs.append(f"sonos_chime_base_url: {base_url!r} is not an http(s) URL without spaces")
+    return errs
+
+
+def network(value: Any) -> str:
+    """An address or network for nginx's allow, parsed and written in its normal form."""
+    text = str(value).strip()
+    try:
+        parsed = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"{str(value)!r} is not an IP address or network (CIDR such as 192.168.1.0/24)") from None
+    return str(parsed.network_address) if parsed.num_addresses == 1 and "/" not in text else str(parsed)
+
+
+def host_problems(user: str, group: str, passwd: Any, groups: Any, folders: Any, state: Any) -> list[str]:
+    """What the host says of the account and folders the role would take over.
+
+    `passwd`/`groups`: getent's entries ({name: [fields]} or {name: None}); `folders`: per
+    variable, {path, exists, isdir, islnk, entries: [{name, isreg, islnk}]}; `state`: the
+    role's state file of the last run (which folders it owned), {} when there is none.
+    """
+    errs: list[str] = []
+    account = (passwd or {}).get(user)
+    if account:
+        uid, comment, home, shell = account[1], account[3], account[4], account[5]
+        if comment != ACCOUNT_COMMENT or not str(shell).endswith("nologin") or int(uid) >= 1000:
+            errs.append(f"sonos_chime_user: {user!r} is an account this role did not create (uid {uid}, home {home}, "
+                        f"shell {shell}); choose another name, the role creates it")
+    entry = (groups or {}).get(group)
+    if entry and not (account and not errs and str(entry[1]) == str(account[2])):
+        errs.append(f"sonos_chime_group: {group!r} is a group this role did not create (gid {entry[1]}, members "
+                    f"{entry[2] or 'none'}); choose another name, the role creates it")
+    state = state if isinstance(state, dict) else {}
+    for var, folder in (folders or {}).items():
+        errs += _folder_problems(var, folder, state)
+    return errs
+
+
+def _folder_problems(var: str, folder: dict[str, Any], state: dict[str, Any]) -> list[str]:
+    path = folder["path"]
+    if not folder.get("exists"):
+        return []
+    if folder.get("islnk") or not folder.get("isdir"):
+        return [f"{var}: {path!r} exists and is not a folder (a link or a file); the role needs a folder of its own"]
+    if state.get(var) == path:
+        return []
+    allowed = ((lambda e: e["isreg"] and not e["islnk"] and e["name"].lower().endswith(SOUND_SUFFIXES))
+               if var == "sonos_chime_sounds_dir" else (lambda e: e["name"] in INSTALL_ENTRIES))
+    foreign = sorted(e["name"] for e in folder.get("entries", []) if not allowed(e))
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        return [f"{var}: {path!r} holds files this role did not put there ({shown}); the role needs a folder of its own"]
+    return []
+
+
+def folder_facts(stats: Any, found: Any) -> dict[str, Any]:
+    """host_problems' `folders`, from the preflight's stat and find results (each looped over
+    {var, path} items)."""
+    listed = {r["item"]["var"]: r.get("files", []) for r in (found or {}).get("results", []) if isinstance(r, dict)}
+    out: dict[str, Any] = {}
+    for result in (stats or {}).get("results", []):
+        var, stat = result["item"]["var"], result.get("stat", {})
+        out[var] = {
+            "path": result["item"]["path"],
+            "exists": bool(stat.get("exists")), "isdir": bool(stat.get("isdir")), "islnk": bool(stat.get("islnk")),
+            "entries": [{"name": os.path.basename(f["path"]), "isreg": bool(f.get("isreg")), "islnk": bool(f.get("islnk"))}
+                        for f in listed.get(var, [])],
+        }
+    return out
 
 
 def config_problems(document: Any, program_src: str) -> list[str]:
@@ -414,17 +635,39 @@ DISCOVERY_HEADER = """\
 
 
 def discovery_doc(found: Any, host: str) -> str:
-    """The zones file: a header, then the zones sorted by name, keys in a fixed order."""
+    """The zones file: a header, then the zones sorted by name, keys in a fixed order.
+
+    Every string is written `!unsafe`: whatever a player calls itself is data to Ansible,
+    never a template (a room named "{{ lookup('pipe', 'id') }}" stays that text).
+    """
     import yaml
 
     keys = ("name", "uid", "host", "model", "coordinator")
     zones = sorted(
-        ({k: (str(z[k]) if z.get(k) is not None else None) for k in keys} for z in _as_list(found)),
+        ({k: (_Unsafe(z[k]) if z.get(k) is not None else None) for k in keys} for z in _as_list(found)),
         key=lambda z: (str(z["name"]).casefold(), str(z["uid"])),
     )
-    body = yaml.safe_dump({"sonos_chime_discovered_zones": zones}, sort_keys=False,
-                          allow_unicode=True, default_flow_style=False, width=1000, indent=2)
+    body = yaml.dump({"sonos_chime_discovered_zones": zones}, Dumper=_unsafe_dumper(), sort_keys=False,
+                     allow_unicode=True, default_flow_style=False, width=1000, indent=2)
     return DISCOVERY_HEADER.format(host=host) + "---\n" + body
+
+
+class _Unsafe(str):
+    """A string Ansible must never template: written with the `!unsafe` tag."""
+
+
+def _represent_unsafe(dumper: Any, value: _Unsafe) -> Any:
+    return dumper.represent_scalar("!unsafe", str(value), style='"')
+
+
+def _unsafe_dumper() -> Any:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(_Unsafe, _represent_unsafe)
+    return Dumper
 
 
 def discovery_summary(found: Any, exclude: Any, chimes: Any, manual: Any) -> list[str]:
@@ -453,6 +696,11 @@ class FilterModule:
             "sonos_chime_schedule_forms": schedule_forms,
             "sonos_chime_schedule_problems": schedule_problems,
             "sonos_chime_problems": problems,
+            "sonos_chime_variable_problems": variable_problems,
+            "sonos_chime_host_problems": host_problems,
+            "sonos_chime_folder_facts": folder_facts,
+            "sonos_chime_network": network,
+            "sonos_chime_control_characters": control_characters,
             "sonos_chime_config": config,
             "sonos_chime_config_problems": config_problems,
             "sonos_chime_program_version": program_version,
