@@ -18,7 +18,11 @@ chime as an audio clip over its music: its clip ended DONE, nothing changed its 
 music played on through the clip) and it ended as it was. With --moment (the chime's scheduled moment, seconds
 since the epoch), it prints each group's lateness: when the coordinator received the chime's
 Play, minus the moment; --check with --late-ms also fails on a Play before the moment or more
-than MS late. Uses only the standard library.
+than MS late. A speaker is one uid: a room renamed while the log ran is reported under the last
+name the log gives it, its history under the names before included. A name that holds a line
+break, a control or bidi character, a quote or a backslash (anyone with the Sonos app can name
+a room so) is printed in double quotes with those characters escaped (\\n, \\xNN, \\uNNNN), so
+one line of the report is always one line. Uses only the standard library.
 """
 
 from __future__ import annotations
@@ -38,8 +42,33 @@ def is_read(ev: dict[str, Any]) -> bool:
 
 
 def load(path: str) -> list[dict[str, Any]]:
+    """The events, every speaker's under its last name (a room renamed keeps its history)."""
     with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        events = [json.loads(line) for line in handle if line.strip()]
+    last_name = {ev["uid"]: ev["player"] for ev in events if ev.get("uid") and ev.get("player")}
+    return [{**ev, "player": last_name[ev["uid"]]} if ev.get("uid") in last_name and ev.get("player") else ev for ev in events]
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if char.isprintable():
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def shown(text: Any) -> str:
+    """A name (or URI) as the report prints it: as it is when that cannot mislead, else in
+    double quotes with every character that could (a line break, a control or bidi character,
+    a quote, a backslash) escaped: printed, it is always one line, and always itself."""
+    text = str(text)
+    if text and text.isprintable() and text == text.strip() and '"' not in text and "\\" not in text:
+        return text
+    return '"' + "".join(_escaped(char) for char in text) + '"'
 
 
 def is_seekable(uri: str | None) -> bool:
@@ -58,6 +87,7 @@ def describe(state: dict[str, Any] | None) -> str:
     uri = state.get("uri") or "(nothing)"
     if len(uri) > 48:
         uri = uri[:45] + "..."
+    uri = shown(uri) if state.get("uri") else uri
     pos = state.get("position")
     text = f"{state.get('transport_state')} {uri}"
     if is_seekable(state.get("uri")) and pos is not None:
@@ -134,20 +164,20 @@ def overlay_problems(events: list[dict[str, Any]], url: str, zone: str) -> list[
     starts = [ev for ev in mine if ev["action"] == "clip_start"]
     ends = [ev for ev in mine if ev["action"] == "clip_end"]
     if not requests or not starts or not ends:
-        return [f"{zone}: played no clip of the chime"]
-    problems = [f"{zone}: the clip ended {ends[-1]['args'].get('status')}"] if ends[-1]["args"].get("status") != "DONE" else []
+        return [f"{shown(zone)}: played no clip of the chime"]
+    problems = [f"{shown(zone)}: the clip ended {shown(ends[-1]['args'].get('status'))}"] if ends[-1]["args"].get("status") != "DONE" else []
     before = requests[-1]
     theirs = [ev for ev in events if ev.get("player") == zone and ev.get("transport_state") is not None]
     during = [ev for ev in theirs if starts[-1]["mono"] <= ev["mono"] <= ends[-1]["mono"]]
     if any(ev.get("transport_state") != before.get("transport_state") or ev.get("uri") != before.get("uri") for ev in during):
-        problems.append(f"{zone}: its music changed under the clip")
+        problems.append(f"{shown(zone)}: its music changed under the clip")
     changing = [ev for ev in theirs if ev["mono"] > before["mono"] and ev.get("kind") == "request" and not is_read(ev)
                 and ev.get("action") not in ("loadAudioClip", "subscribe", "unsubscribe")]
-    problems += [f"{zone}: {ev['action']} sent during an overlay" for ev in changing[:1]]
+    problems += [f"{shown(zone)}: {shown(ev['action'])} sent during an overlay" for ev in changing[:1]]
     after = theirs[-1]
     for key in ("uri", "track", "transport_state", "volume", "mute"):
         if before.get(key) != after.get(key):
-            problems.append(f"{zone}: {key} was {before.get(key)!r} before the clip, {after.get(key)!r} after")
+            problems.append(f"{shown(zone)}: {key} was {before.get(key)!r} before the clip, {after.get(key)!r} after")
     return problems
 
 
@@ -176,48 +206,48 @@ def main(argv: list[str] | None = None) -> int:
 
     events = load(opts.events)
     players = analyse(events, opts.url)
-    width = max([len(n) for n in players] + [7])
+    width = max([len(shown(n)) for n in players] + [7])
     for name in sorted(players):
         p = players[name]
         overlay = [ev for ev in clips(events, opts.url, name) if ev["action"] == "clip_start"]
         if overlay and not p["chimed"]:
             p["before"] = next(ev for ev in clips(events, opts.url, name) if ev["action"] == "loadAudioClip")
-        print(f"{name:<{width}}  before: {describe(p['before'])}")
+        print(f"{shown(name):<{width}}  before: {describe(p['before'])}")
         during = describe(p["during"]) if p["chimed"] else f"clip over the music: {describe(overlay[-1])}" if overlay else "(no chime)"
         if p.get("member_of"):
-            during += f" (grouped with {p['member_of']}, which played the chime)"
+            during += f" (grouped with {shown(p['member_of'])}, which played the chime)"
         print(f"{'':<{width}}  during: {during}")
         print(f"{'':<{width}}  after:  {describe(p['after'])}")
     problems: list[str] = []
     for zone in opts.expect:
         p = players.get(zone)
         if not p or not p["chimed"]:
-            problems.append(f"{zone}: never played the chime")
+            problems.append(f"{shown(zone)}: never played the chime")
             continue
         before, after = p["before"], p["after"]
         for key in ("uri", "track", "transport_state", "volume", "mute"):
             if before.get(key) != after.get(key):
-                problems.append(f"{zone}: {key} was {before.get(key)!r} before, {after.get(key)!r} after")
+                problems.append(f"{shown(zone)}: {key} was {before.get(key)!r} before, {after.get(key)!r} after")
         # Position is only meaningful for a queue or a file; a radio stream is live.
         if is_seekable(before.get("uri")) and not p.get("member_of"):
             if before.get("transport_state") == "PLAYING":
                 paused, restored = p["paused_at"], p["restored_at"]
                 if paused is not None and restored is not None and abs(restored - paused) > 1.0:
-                    problems.append(f"{zone}: paused at {paused:.2f}s, resumed at {restored:.2f}s")
+                    problems.append(f"{shown(zone)}: paused at {paused:.2f}s, resumed at {restored:.2f}s")
             elif abs((after.get("position") or 0.0) - (before.get("position") or 0.0)) > 1.0:
-                problems.append(f"{zone}: left {before.get('transport_state')} at {before.get('position')}s, "
+                problems.append(f"{shown(zone)}: left {before.get('transport_state')} at {before.get('position')}s, "
                                 f"found at {after.get('position')}s")
     for zone in opts.overlaid:
         problems += overlay_problems(events, opts.url, zone)
     for zone in opts.untouched:
         if players.get(zone, {}).get("chimed") or clips(events, opts.url, zone):
-            problems.append(f"{zone}: played the chime but should not have")
+            problems.append(f"{shown(zone)}: played the chime but should not have")
     if opts.moment:
         late = lateness(events, opts.url, float(opts.moment.removeprefix("@")))
         print("lateness (Play received minus the moment): "
-              + (", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in sorted(late.items())) or "no Play"))
+              + (", ".join(f"{shown(name)} {seconds * 1000:.0f} ms" for name, seconds in sorted(late.items())) or "no Play"))
         if opts.late_ms is not None:
-            problems += [f"{name}: Play {seconds * 1000:.0f} ms after the moment (at most {opts.late_ms:g})"
+            problems += [f"{shown(name)}: Play {seconds * 1000:.0f} ms after the moment (at most {opts.late_ms:g})"
                          for name, seconds in late.items() if not 0.0 <= seconds * 1000 <= opts.late_ms]
             if not late:
                 problems.append("no Play of the chime to time")

@@ -132,3 +132,71 @@ def test_an_overlaid_zone_whose_music_stopped_under_the_clip_fails(
 
     assert checked.returncode == 1
     assert "FAIL Bureau d'été: its music changed under the clip" in checked.stdout
+
+
+def renamed_at_the_end(events: list[dict[str, Any]], renames: dict[str, str]) -> list[dict[str, Any]]:
+    """The log as if each room of `renames` had been given its new name after the chime (a
+    `renamed` event of the simulator, its state as it was)."""
+    after = events[-1]["mono"]
+    for i, (old, new) in enumerate(renames.items(), start=1):
+        last = next(event for event in reversed(events) if event.get("player") == old and event.get("transport_state"))
+        events = [*events, {**last, "player": new, "kind": "state", "action": "renamed", "args": {"from": old, "to": new},
+                            "mono": after + i * 0.001}]
+    return events
+
+
+HOSTILE_RENAMES = {
+    "Living Room": "Den\nFAIL Kitchen: forged\nOK: all fine",
+    "Kitchen": "{{ lookup('pipe', 'touch /tmp/pwned') }}",
+    "Bathroom": '\u200fBath \u202e"tub" \\ \x1b[2J\u2028%n',
+}
+
+
+def test_renamed_rooms_are_reported_under_their_names_one_line_each(
+    household: Any, chime_setup: Any, sounds: Any, tmp_path: Path
+) -> None:
+    events = renamed_at_the_end(chimed_demo_home(household, chime_setup, sounds), HOSTILE_RENAMES)
+    log = tmp_path / "events.jsonl"
+    log.write_text("".join(json.dumps(event, ensure_ascii=False) + "\n" for event in events), encoding="utf-8")
+    zones = [HOSTILE_RENAMES.get(zone, zone) for zone in ZONES]
+    argv = [sys.executable, str(REPORT), str(log), "--url", sounds.url("/chime.mp3"), "--untouched", "Chicken Coop", "--check"]
+    for zone in zones:
+        argv += ["--expect", zone]
+
+    checked = subprocess.run(argv, capture_output=True, text=True, check=False)
+
+    assert checked.returncode == 0, checked.stdout
+    lines = checked.stdout.split("\n")
+    assert lines[-1] == "" and all(line.isprintable() for line in lines), lines
+    assert not [line for line in lines if line.startswith(("FAIL", "OK: all fine"))]
+    assert lines[-2].startswith("OK: 4 zone(s) chimed")
+    shown = {
+        "Living Room": '"Den\\nFAIL Kitchen: forged\\nOK: all fine"',
+        "Kitchen": "{{ lookup('pipe', 'touch /tmp/pwned') }}",
+        "Bathroom": '"\\u200fBath \\u202e\\"tub\\" \\\\ \\x1b[2J\\u2028%n"',
+    }
+    for old, printed in shown.items():
+        rows = [line for line in lines if line.startswith(printed + " ")]
+        assert len(rows) == 1 and "before:" in rows[0], (old, lines)
+    assert "(grouped with " + shown["Living Room"] + ", which played the chime)" in checked.stdout
+    assert not [line for line in lines if line.startswith(("Living Room", "Bathroom"))], "a renamed room is one speaker"
+
+
+def test_a_renamed_room_that_did_not_come_back_fails_on_one_line(
+    household: Any, chime_setup: Any, sounds: Any, tmp_path: Path
+) -> None:
+    events = with_bathroom_left(chimed_demo_home(household, chime_setup, sounds), transport_state="PLAYING")
+    events = renamed_at_the_end(events, {"Bathroom": HOSTILE_RENAMES["Bathroom"]})
+    log = tmp_path / "events.jsonl"
+    log.write_text("".join(json.dumps(event) + "\n" for event in events), encoding="utf-8")
+    argv = [sys.executable, str(REPORT), str(log), "--url", sounds.url("/chime.mp3"), "--expect", HOSTILE_RENAMES["Bathroom"],
+            "--expect", "Nowhere\nOK", "--check"]
+
+    checked = subprocess.run(argv, capture_output=True, text=True, check=False)
+
+    assert checked.returncode == 1
+    fails = [line for line in checked.stdout.split("\n") if line.startswith("FAIL")]
+    assert fails == [
+        'FAIL "\\u200fBath \\u202e\\"tub\\" \\\\ \\x1b[2J\\u2028%n": transport_state was \'PAUSED_PLAYBACK\' before, \'PLAYING\' after',
+        'FAIL "Nowhere\\nOK": never played the chime',
+    ], checked.stdout

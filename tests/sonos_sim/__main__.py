@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import json
 import signal
 import sys
 
@@ -31,11 +32,17 @@ async def serve(household_path: str, events_path: str | None, ssdp: bool, answer
     try:
         await runtime.start()
         for player in runtime.household.players.values():
-            print(f"{player.name}\t{player.ip}:1400\t{player.uid}", flush=True)
+            print(f"{shown(player.name)}\t{player.ip}:1400\t{player.uid}", flush=True)
         await stop.wait()
     finally:
         await runtime.stop()
         events.close()
+
+
+def shown(name: str) -> str:
+    """A name as it is, or, if it holds a character str.isprintable refuses (a tab, a line
+    break, a bidi control, any other control or separator), as a JSON string: one player a line."""
+    return name if name.isprintable() else json.dumps(name)
 
 
 def _network(text: str) -> str:

@@ -628,12 +628,33 @@ async def get_household_id(call: Call) -> Result:
 
 @handles("DeviceProperties", "GetZoneAttributes")
 async def get_zone_attributes(call: Call) -> Result:
+    room = _room(call)
     return {
-        "CurrentZoneName": room_name(call.household, call.player),
-        "CurrentIcon": "x-rincon-roomicon:living",
-        "CurrentConfiguration": "1",
-        "CurrentTargetRoomName": room_name(call.household, call.player),
+        "CurrentZoneName": room.name,
+        "CurrentIcon": room.icon,
+        "CurrentConfiguration": room.configuration,
+        "CurrentTargetRoomName": room.name,
     }
+
+
+@handles("DeviceProperties", "SetZoneAttributes")
+async def set_zone_attributes(call: Call) -> Result:
+    """Rename the room (what the Sonos app and SoCo's player_name setter send). SoCo sends
+    DesiredZoneName, DesiredIcon and DesiredConfiguration, the latter two empty; an argument
+    left out keeps what the room has (an empty icon or configuration too); an empty name is 402.
+    The name is taken exactly as it arrives."""
+    room = _room(call)
+    if "DesiredZoneName" in call.args:
+        call.household.rename(call.player, call.args["DesiredZoneName"])  # 402 for "" and what XML cannot carry
+    room.icon = call.args.get("DesiredIcon") or room.icon
+    room.configuration = call.args.get("DesiredConfiguration") or room.configuration
+    return {}
+
+
+def _room(call: Call) -> Player:
+    """The player that holds the room's name: a bonded speaker's primary, else itself."""
+    bonded_to = call.player.spec.bonded_to
+    return call.household.players[bonded_to] if bonded_to is not None else call.player
 
 
 @handles("DeviceProperties", "GetZoneInfo")

@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 
 from aiohttp import WSMsgType, web
 
+from .descriptions import room_name
 from .faults import FaultInjector
 from .media import NotAudio, probe
 from .model import Household, Player
@@ -148,7 +149,7 @@ class ClipServer:
                 "_objectType": "deviceInfo", "id": self.player.uid, "primaryDeviceId": "",
                 "serialNumber": f"00-0E-58-{self.player.uid[-6:]}:0", "model": self.player.model_number,
                 "modelDisplayName": self.player.spec.model, "color": "Black", "capabilities": capabilities,
-                "apiVersion": "1.41.0", "minApiVersion": "1.1.0", "name": self.player.name,
+                "apiVersion": "1.41.0", "minApiVersion": "1.1.0", "name": room_name(self.household, self.player),
                 "websocketUrl": self.websocket_url, "softwareVersion": "85.0-64200", "hwVersion": "1.8.1.2-2.0",
                 "swGen": 2,
             },
@@ -185,7 +186,7 @@ class ClipServer:
             return
         received = time.monotonic()
         command = header.get("command", "")
-        decision = self.faults.decide(self.player.name, command)
+        decision = self.faults.decide(self.player.key, command)
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.reset:

@@ -15,6 +15,7 @@ from .services import (
     Service,
     root_services,
 )
+from .soap import xml_attr, xml_text
 
 _DATA_TYPES = {
     "InstanceID": "ui4", "DesiredVolume": "ui2", "CurrentVolume": "ui2", "NewVolume": "ui2",
@@ -135,7 +136,7 @@ def _embedded_device(player: Player, kind: str, friendly_name: str, services: tu
     suffix = "Media Server" if kind == "MediaServer" else "Media Renderer"
     return (
         f"<device><deviceType>urn:schemas-upnp-org:device:{kind}:1</deviceType>"
-        f"<friendlyName>{escape(friendly_name)} - {model} {suffix}</friendlyName><manufacturer>Sonos, Inc.</manufacturer>"
+        f"<friendlyName>{xml_text(friendly_name)} - {model} {suffix}</friendlyName><manufacturer>Sonos, Inc.</manufacturer>"
         "<manufacturerURL>http://www.sonos.com</manufacturerURL>"
         f"<modelNumber>{player.model_number}</modelNumber><modelDescription>{model} {suffix}</modelDescription>"
         f"<modelName>{model}</modelName><modelURL>http://www.sonos.com/products/zoneplayers/{player.model_number}</modelURL>"
@@ -173,7 +174,7 @@ def device_description(household: Household, player: Player) -> str:
         + "<minCompatibleVersion>84.0-00000</minCompatibleVersion><legacyCompatibleVersion>58.0-00000</legacyCompatibleVersion>"
         f"<apiVersion>{API_VERSION}</apiVersion><minApiVersion>{MIN_API_VERSION}</minApiVersion>"
         f"<displayVersion>{DISPLAY_VERSION}</displayVersion><extraVersion></extraVersion>"
-        f"<roomName>{escape(room)}</roomName><displayName>{model}</displayName><zoneType>11</zoneType>"
+        f"<roomName>{xml_text(room)}</roomName><displayName>{model}</displayName><zoneType>11</zoneType>"
         "<feature1>0x00000000</feature1><feature2>0x00403332</feature2><feature3>0x0001100e</feature3>"
         f"<seriesid>{_SERIES.get(player.model_number, 'A100')}</seriesid><variant>2</variant>"
         "<internalSpeakerSize>5</internalSpeakerSize><memory>1024</memory><flash>3072</flash>"
@@ -200,7 +201,7 @@ def zone_group_state(household: Household) -> str:
             f"<ZoneGroup Coordinator={quoteattr(coordinator.uid)} ID={quoteattr(household.group_id(coordinator))}>{member_xml}</ZoneGroup>"
         )
     vanished = "".join(
-        f"<Device UUID={quoteattr(p.uid)} ZoneName={quoteattr(room_name(household, p))} Reason=\"powered off\" Retries=\"3\" />"
+        f"<Device UUID={quoteattr(p.uid)} ZoneName={xml_attr(room_name(household, p))} Reason=\"powered off\" Retries=\"3\" />"
         for p in household.players.values()
         if p.uid in household.forgotten
     )
@@ -213,13 +214,13 @@ def zone_group_state(household: Household) -> str:
 def _member_xml(household: Household, player: Player, group: list[Player]) -> str:
     """A ZoneGroupMember: both halves of a stereo pair carry ChannelMapSet; a home-theatre
     primary carries the full HTSatChanMapSet and each Satellite its own pair of entries."""
-    pair = [p for p in group if p.spec.bonded_to == player.name and p.spec.channel == "RF"]
+    pair = [p for p in group if p.spec.bonded_to == player.key and p.spec.channel == "RF"]
     primary = household.players[player.spec.bonded_to] if player.spec.bonded_to else player
     channel_map = ""
     if player.spec.channel == "RF" or pair:
         slave = player if player.spec.channel == "RF" else pair[0]
         channel_map = f' ChannelMapSet="{primary.uid}:LF,LF;{slave.uid}:RF,RF"'
-    satellites = [p for p in group if p.spec.bonded_to == player.name and p.spec.channel not in (None, "RF")]
+    satellites = [p for p in group if p.spec.bonded_to == player.key and p.spec.channel not in (None, "RF")]
     if satellites:
         ht_map = f"{player.uid}:LF,RF;" + ";".join(f"{s.uid}:{s.spec.channel}" for s in satellites)
         channel_map = f' HTSatChanMapSet="{ht_map}"'
@@ -241,7 +242,7 @@ def _member_attributes(household: Household, player: Player, channel_map: str) -
     virtual_line_in = ' VirtualLineInSource="spotify"' if transport.kind == "cloud" and player.transport.kind != "member" else ""
     return (
         f'UUID="{player.uid}" Location="http://{player.ip}:1400/xml/device_description.xml" '
-        f'ZoneName={quoteattr(room_name(household, player))} Icon="" Configuration="1"{invisible} '
+        f'ZoneName={xml_attr(room_name(household, player))} Icon="" Configuration="1"{invisible} '
         f'SoftwareVersion="{SOFTWARE_VERSION}" SWGen="2" MinCompatibleVersion="84.0-00000" '
         f'LegacyCompatibleVersion="58.0-00000"{channel_map} ActiveZoneID="{household.active_zone_id}" '
         f'BootSeq="{player.boot_seq}" TVConfigurationError="0" HdmiCecAvailable="{int(player.is_soundbar)}" '

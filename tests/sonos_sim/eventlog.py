@@ -8,6 +8,10 @@ import time
 from datetime import UTC, datetime
 from typing import IO, Any
 
+# Line breaks to str.splitlines() and some editors, which json.dumps(ensure_ascii=False) leaves
+# raw (it escapes only the C0 controls): escaped too, so that one event is always one line.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
 
 class EventLog:
     """Thread-safe append-only list of events, optionally mirrored to a JSON-lines file."""
@@ -22,7 +26,7 @@ class EventLog:
 
     def write(self, event: dict[str, Any]) -> None:
         stamped = {"mono": time.monotonic(), "wall": datetime.now(UTC).isoformat(), **event}
-        line = json.dumps(stamped, ensure_ascii=False)
+        line = json.dumps(stamped, ensure_ascii=False).translate(_LINE_BREAKS)
         with self._lock:
             if self._keep:
                 # What the file holds, parsed back: tests see exactly what readers of the file see.

@@ -18,6 +18,7 @@ import aiohttp
 from . import didl
 from .descriptions import zone_group_state
 from .model import Household, Player
+from .soap import xml_text
 
 EVENTED = {
     "/MediaRenderer/AVTransport/Event": "AVTransport",
@@ -148,7 +149,7 @@ class Gena:
             properties = {"LastChange": self._av_last_change(subscription.player)}
         else:
             properties = {"LastChange": self._rc_last_change(subscription.player)}
-        inner = "".join(f"<e:property><{name}>{escape(value)}</{name}></e:property>" for name, value in properties.items())
+        inner = "".join(f"<e:property><{name}>{xml_text(value)}</{name}></e:property>" for name, value in properties.items())
         return f'<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">{inner}</e:propertyset>'
 
     def _av_last_change(self, player: Player) -> str:

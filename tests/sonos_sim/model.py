@@ -18,7 +18,14 @@ from typing import Any
 from urllib.parse import quote
 
 from .eventlog import EventLog
-from .schema import MODELS, GroupSpec, HouseholdSpec, PlayerSpec, TrackSpec
+from .schema import (
+    MODELS,
+    GroupSpec,
+    HouseholdSpec,
+    PlayerSpec,
+    TrackSpec,
+    room_name_problem,
+)
 
 
 class UpnpFault(Exception):
@@ -30,7 +37,7 @@ class UpnpFault(Exception):
         self.description = description
 
 
-TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator", "forgotten", "rejoined"})
+TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator", "forgotten", "rejoined", "renamed"})
 RENDERING_CAUSES = frozenset(
     {"SetVolume", "SetRelativeVolume", "SetMute", "SetBass", "SetTreble", "SetLoudness", "ramp", "SetGroupVolume", "SetGroupMute",
      "clip_start", "clip_end"}
@@ -188,6 +195,9 @@ class Player:
     requests_served: int = 0
     queue_update_id: int = 1
     ducked: bool = False  # an audio clip plays over the music: what it reports is lowered
+    room: str = ""  # the room name it reports now (SetZoneAttributes renames it); spec.name at start
+    icon: str = "x-rincon-roomicon:living"
+    configuration: str = "1"
 
     @property
     def reported_volume(self) -> int:
@@ -196,6 +206,13 @@ class Player:
 
     @property
     def name(self) -> str:
+        """The name the player reports now: the household file's, or what it was renamed to."""
+        return self.room or self.spec.name
+
+    @property
+    def key(self) -> str:
+        """The household file's name: never changes, names the player in the file's groups,
+        bonds and faults, and in the household's tables."""
         return self.spec.name
 
     @property
@@ -253,7 +270,7 @@ class Household:
         for player_spec in spec.players:
             ip = (ip_overrides or {}).get(player_spec.name, player_spec.ip)
             player = _player_from_spec(player_spec, ip)
-            self.players[player.name] = player
+            self.players[player.key] = player
             self.by_uid[player.uid] = player
             for track in player.queue:
                 self.known_tracks[track.uri] = track
@@ -315,7 +332,7 @@ class Household:
     def group_members(self, coordinator: Player) -> list[Player]:
         """Every player following `coordinator`, coordinator first, bonded ones included."""
         members = [p for p in self.players.values() if self.coordinator(p) is coordinator and p.uid not in self.forgotten]
-        return sorted(members, key=lambda p: (p is not coordinator, list(self.players).index(p.name)))
+        return sorted(members, key=lambda p: (p is not coordinator, list(self.players).index(p.key)))
 
     def visible_members(self, coordinator: Player) -> list[Player]:
         return [p for p in self.group_members(coordinator) if not p.is_bonded]
@@ -430,6 +447,24 @@ class Household:
 
     def _topology_changed(self) -> None:
         self._group_serial += 1
+
+    def rename(self, player: Player, name: str) -> None:
+        """SetZoneAttributes: the room gets a new name, as in the Sonos app. A bonded speaker
+        (stereo pair half, satellite) renames its room, its primary. Any string XML 1.0 can
+        carry is taken exactly as sent (402 otherwise, as for any invalid argument)."""
+        problem = room_name_problem(name)
+        if problem is not None:
+            raise UpnpFault(402, f"DesiredZoneName {problem}")
+        room = self.players[player.spec.bonded_to] if player.spec.bonded_to is not None else player
+        old = room.name
+        if old == name:
+            return
+        room.room = name
+        self._topology_changed()
+        self.events.write({"player": room.name, "uid": room.uid, "kind": "state", "service": None, "action": "renamed",
+                           "args": {"from": old, "to": name}, "result": None, "fault": None, **self.snapshot_fields(room)})
+        for listener in self.listeners:
+            listener(room, change_kind("renamed"))
 
     # ---- transport --------------------------------------------------------------
 
@@ -737,4 +772,5 @@ def _player_from_spec(spec: PlayerSpec, ip: str) -> Player:
         treble=state.treble,
         loudness=state.loudness,
         output_fixed=state.output_fixed,
+        room=spec.name,
     )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,22 @@ def require_addresses(spec: HouseholdSpec) -> None:
             raise HouseholdError(f"players[{i}].ip: required to serve the household")
 
 
+# What XML 1.0 can carry (its Char production): every name a player reports travels in XML.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def room_name_problem(name: str) -> str | None:
+    """Why a room name cannot be a player's (None: it can). Any string XML 1.0 can carry is a
+    name, template markers, quotes, line breaks, bidi controls and emoji included; not the
+    empty string, and not NUL, ESC and the other controls XML 1.0 has no character for."""
+    if not name:
+        return "must not be empty"
+    bad = _NOT_XML_CHAR.search(name)
+    if bad is not None:
+        return f"holds {bad.group()!r} (U+{ord(bad.group()):04X}), which XML 1.0 cannot carry"
+    return None
+
+
 def derive_uid(name: str) -> str:
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest().upper()
     return f"RINCON_000E58{digest[:6]}01400"
@@ -209,8 +226,9 @@ def _parse_player(raw: Any, path: str) -> PlayerSpec:
     mapping = _mapping(raw, path)
     _only_keys(mapping, path, {"name", "ip", "uid", "model", "bonded_to", "channel", "state"})
     name = _str(mapping.get("name"), f"{path}.name")
-    if not name:
-        raise HouseholdError(f"{path}.name: must not be empty")
+    problem = room_name_problem(name)
+    if problem is not None:
+        raise HouseholdError(f"{path}.name: {problem}")
     ip = _str(mapping.get("ip", ""), f"{path}.ip")
     if ip:
         try:

@@ -113,7 +113,7 @@ class PlayerServer:
         request[RECEIVED] = time.monotonic()
         if not self.vanished:
             self.player.requests_served += 1
-            vanish = self.faults.vanish(self.player.name)
+            vanish = self.faults.vanish(self.player.key)
             if vanish is not None and not self.vanish_spent and self.player.requests_served > vanish.after:
                 await self.vanish(vanish)
         if self.vanished:
@@ -127,7 +127,7 @@ class PlayerServer:
         return await self._plain(request)
 
     async def _plain(self, request: web.Request) -> web.StreamResponse:
-        decision = self.faults.decide(self.player.name, f"{request.method} {request.path}")
+        decision = self.faults.decide(self.player.key, f"{request.method} {request.path}")
         if decision.delay:
             await asyncio.sleep(decision.delay)
         path = request.path
@@ -174,10 +174,13 @@ class PlayerServer:
             return web.Response(status=404)
         try:
             action, args = soap.parse_request(request.headers.get("SOAPACTION", ""), body)
+        except soap.InvalidArguments as invalid:
+            self._log_request(service.name, invalid.action, invalid.arguments, None, 402, Decision(), request)
+            return web.Response(status=500, body=soap.fault_body(402), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
         except soap.BadRequest as exc:
             self._log_request(service.name, "?", {}, {"status": 400, "reason": str(exc)}, None, Decision())
             return web.Response(status=400, text=str(exc))
-        decision = self.faults.decide(self.player.name, action)
+        decision = self.faults.decide(self.player.key, action)
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.reset or decision.no_answer:

@@ -130,6 +130,7 @@ GetZoneGroupAttributes: -> CurrentZoneGroupName, CurrentZoneGroupID, CurrentZone
 DEVICE_PROPERTIES = Service("DeviceProperties", "/DeviceProperties/Control", "/DeviceProperties/Event", _actions("""
 GetHouseholdID: -> CurrentHouseholdID
 GetZoneAttributes: -> CurrentZoneName, CurrentIcon, CurrentConfiguration, CurrentTargetRoomName
+SetZoneAttributes: DesiredZoneName, DesiredIcon, DesiredConfiguration, DesiredTargetRoomName ->
 GetZoneInfo: -> SerialNumber, SoftwareVersion, DisplaySoftwareVersion, HardwareVersion, IPAddress, MACAddress, CopyrightInfo, ExtraInfo, HTAudioIn, Flags
 GetInvisible: -> CurrentInvisible
 GetLEDState: -> CurrentLEDState

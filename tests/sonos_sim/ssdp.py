@@ -136,7 +136,7 @@ class SsdpResponder:
             sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sender.bind((player.ip, 0))
             sender.setblocking(False)
-            self._senders[player.name] = sender
+            self._senders[player.key] = sender
 
     def stop(self) -> None:
         if self._listener is not None:
@@ -166,7 +166,7 @@ class SsdpResponder:
                 self._send(name, reply(self.household, player, target), addr)
             if search_targets(player, search_target):
                 self.household.events.write(
-                    {"player": name, "uid": player.uid, "kind": "request", "service": "SSDP", "action": "M-SEARCH",
+                    {"player": player.name, "uid": player.uid, "kind": "request", "service": "SSDP", "action": "M-SEARCH",
                      "args": {"ST": search_target, "from": f"{addr[0]}:{addr[1]}"}, "result": {"replies": len(search_targets(player, search_target))},
                      "fault": None, **self.household.snapshot_fields(player)}
                 )
