@@ -283,3 +283,44 @@ def test_the_same_room_written_without_unsafe_would_run(tmp_path: Path) -> None:
     plain = yaml.safe_dump({"sonos_chime_discovered_zones": hostile_household(marker)}, allow_unicode=True)
     run_playbook(tmp_path, plain)
     assert marker.exists()
+
+
+# ---- generated files are checked before they replace the old ones
+
+
+def validate(command: str, path: Path, *extra: str) -> int:
+    """Run a template's `validate` as Ansible runs it: `%s` is the new file, split like a shell."""
+    import subprocess
+
+    argv = shlex.split(command % str(path)) + list(extra)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "files")}
+    return subprocess.run(argv, capture_output=True, text=True, check=False, env=env).returncode
+
+
+def test_a_unit_file_systemd_cannot_load_is_not_written(tmp_path: Path) -> None:
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": [GOOD]})
+    command = str(model.template("{{ __sonos_chime_validate_unit }}"))
+    good, bad = tmp_path / "good.tmp", tmp_path / "bad.tmp"
+    good.write_text("[Unit]\nDescription=x\n[Service]\nType=oneshot\nExecStart=/bin/true\n")
+    bad.write_text("[Unit]\nDescription=x\n[Service]\nType=oneshot\nExecStart=bin/true\n")
+    assert validate(command, good, "sonos-chime-bell.service") == 0
+    assert validate(command, bad, "sonos-chime-bell.service") != 0
+
+
+def test_a_config_yml_chime_py_cannot_read_is_not_written(tmp_path: Path) -> None:
+    import sys
+
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": [GOOD],
+                       "sonos_chime_install_dir": str(tmp_path / "install")})
+    command = str(model.template("{{ __sonos_chime_validate_config }}"))
+    (tmp_path / "install" / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "install" / "venv" / "bin" / "python").symlink_to(sys.executable)
+    good = tmp_path / "config.yml"
+    good.write_text(model.config_text(), encoding="utf-8")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(model.config_text().replace("volume: 30", "volume: 300"), encoding="utf-8")
+    # On the host the package is installed in the venv; here it comes from PYTHONPATH, which -I ignores.
+    assert " -I -m sonos_chime.checkconfig " in command
+    plain = command.replace(" -I ", " ")
+    assert validate(plain, good) == 0
+    assert validate(plain, bad) != 0
