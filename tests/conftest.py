@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,20 @@ from sonos_sim.mediaserver import MediaServer, silent_mp3, silent_wav
 from sonos_sim.testing import LoopbackAddresses, RunningHousehold, start_household
 
 HOUSEHOLDS = Path(__file__).parent / "households"
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """chime.py's main() puts its stderr handler on the root logger and sets levels: a test
+    that runs it in-process leaves none of that to the next (whose stderr is another)."""
+    root, program, soco = logging.getLogger(), logging.getLogger("sonos-chime"), logging.getLogger("soco")
+    handlers, levels = list(root.handlers), (program.level, soco.level)
+    yield
+    for handler in [handler for handler in root.handlers if handler not in handlers]:
+        if type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)
+    program.setLevel(levels[0])
+    soco.setLevel(levels[1])
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,15 @@
 """The command line of chime.py (docs/architecture.md, section 2).
 
-    chime.py play CHIME [--zone NAME]... [--config PATH] [--at MOMENT] [--dry-run] [-v]
+    chime.py play [--zone NAME]... [--config PATH] [--at MOMENT] [--dry-run] [-v] [--] CHIME
     chime.py play-uri URL --host ADDRESS [--host ADDRESS]... [--volume N] [--at MOMENT]
     chime.py discover [--timeout S] [--interface ADDRESS] [--scan CIDR]
 
 Exit codes: 0 every zone chimed and was restored, or was skipped on purpose; 1 some zone
 failed (reported after every other zone was done); 2 usage or configuration error.
 Logs go to stderr, one line per zone and step (the systemd journal keeps them).
+
+The chime's service passes its name after `--`: whatever the name (`-h`, `--zone x`, `--`),
+it is taken as the chime's name, never as an option.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -45,7 +47,7 @@ from .moment import Moment, MomentError, parse_moment
 from .run import run_job
 from .schedule import scheduled_start
 from .sources import DEFAULT_POLICY
-from .zonelog import LOG, setup_logging
+from .zonelog import LOG, quote, setup_logging
 
 NEXT = "next"  # --at next: the chime's next scheduled moment, if its timer started the run early
 
@@ -58,11 +60,12 @@ def play_command(args: argparse.Namespace, started: float) -> int:
     config = load_config(Path(args.config))
     chime = config.chime(args.chime)
     if chime is None:
-        known = ", ".join(repr(c.name) for c in config.chimes)
-        raise ConfigError(f"CHIME: no chime named {args.chime!r} in {args.config} (known: {known})")
+        known = ", ".join(quote(c.name) for c in config.chimes)
+        raise ConfigError(f"CHIME: no chime named {quote(args.chime)} in {args.config} (known: {known})")
     for name in args.zone or []:
         if name not in chime.zones:
-            raise ConfigError(f"--zone: {name!r} is not a zone of chime {chime.name!r} (its zones: {', '.join(chime.zones)})")
+            zones = ", ".join(quote(zone) for zone in chime.zones)
+            raise ConfigError(f"--zone: {quote(name)} is not a zone of chime {quote(chime.name)} (its zones: {zones})")
     job = chime_job(config, chime)
     requested = set(args.zone or chime.zones)
     targets = [zone for zone in job.zones if zone.name in requested]
@@ -165,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
     play = commands.add_parser("play", help="play a chime from the config on its zones")
-    play.add_argument("chime", metavar="CHIME", help="name of a chime in the config")
+    play.add_argument("chime", metavar="CHIME", help="name of a chime in the config (after --, any name is taken as given)")
     play.add_argument("--zone", action="append", metavar="NAME", help="only this zone of the chime (repeatable; default: all)")
     play.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="PATH", help="default: %(default)s")
     add_common_options(play)
@@ -205,13 +208,17 @@ COMMANDS = {"play": play_command, "play-uri": play_uri_command}
 
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
-    arguments = list(argv) if argv is not None else None
-    setup_logging(bool({"-v", "--verbose"} & set(arguments if arguments is not None else sys.argv[1:])))
+    setup_logging(verbose=False)
     try:
-        args = build_parser().parse_args(arguments)
+        args = build_parser().parse_args(list(argv) if argv is not None else None)
+        # -v as the parser read it: a chime named "-v" (after `--`) is a name, not the option.
+        setup_logging(args.verbose)
         if args.command == "discover":
             return discover_command(args)
         return COMMANDS[args.command](args, started)
     except (UsageError, ConfigError) as error:
         LOG.error("%s", error)
         return 2
+    except Exception:  # noqa: BLE001 - its traceback goes to the journal escaped, like every other line
+        LOG.exception("unexpected error")
+        return 1

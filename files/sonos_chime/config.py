@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .sources import DEFAULT_POLICY, POLICIES, SOURCE_KINDS
+from .zonelog import quote
 
 LOG = logging.getLogger("sonos-chime")
 
@@ -287,7 +288,7 @@ def zone_name(value: object, key: str, zone_names: Sequence[str]) -> str:
 def warn_unknown_keys(raw: Mapping[str, Any], known: Sequence[str], parent: str) -> None:
     for name in raw:
         if name not in known:
-            LOG.warning("config: %s%s: unknown key, ignored", parent + "." if parent else "", name)
+            LOG.warning("config: %sunknown key %s, ignored", parent + ": " if parent else "", quote(name))
 
 
 def type_name(value: object) -> str:

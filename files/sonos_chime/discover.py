@@ -17,6 +17,7 @@ from soco.exceptions import SoCoException  # type: ignore[import-untyped]
 
 from .config import ConfigError, ipv4
 from .tasks import gather
+from .zonelog import UNSAFE
 
 LOG = logging.getLogger("sonos-chime")
 
@@ -53,8 +54,26 @@ def discover(timeout: float, interface: str | None, scan: str | None) -> int:
         LOG.error("discover: a player answered the search but not the questions after it: %s", error)
         return 1
     entries.sort(key=lambda entry: (entry["name"].casefold(), entry["name"], entry["uid"]))
-    sys.stdout.write(yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, default_flow_style=False))
+    sys.stdout.write(zones_yaml(entries))
     return 0
+
+
+class ListingDumper(yaml.SafeDumper):
+    """Text with a control, separator or bidi character is written double-quoted, where YAML
+    escapes line breaks: plain or single-quoted, PyYAML writes U+0085 as it is, and reading
+    it back turns it into a line break or a space."""
+
+
+def represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"' if UNSAFE.search(text) else None)
+
+
+ListingDumper.add_representer(str, represent_text)
+
+
+def zones_yaml(entries: list[dict[str, str]]) -> str:
+    """The listing as YAML: data, so any name (line breaks, quotes, `{{ }}`) reads back exactly."""
+    return yaml.dump(entries, Dumper=ListingDumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
 def scan_network(text: str) -> ipaddress.IPv4Network:

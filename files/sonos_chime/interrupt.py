@@ -28,7 +28,7 @@ from .snapshot import (
 )
 from .topology import Group
 from .watch import ChimeWatcher, Ending, EndKind, Watched, deadline_before_play
-from .zonelog import ZoneLog
+from .zonelog import ZoneLog, quote
 
 
 def interrupt_group(
@@ -121,7 +121,7 @@ def finish(
     present = tuple(level for level in snapshot.levels if watched.members is None or level.member.uid in watched.members)
     gone = [level for level in snapshot.levels if level not in present]
     for level in gone:
-        log("restore", f"{level.member.name} left the group during the chime: only its volume goes back")
+        log("restore", f"{quote(level.member.name)} left the group during the chime: only its volume goes back")
     for problem in restore_untouched_levels(gone, started.changed, shared.job, shared.timeout, shared.timing):
         log("restore", f"volume not put back on {problem}", logging.WARNING)
     if ending.kind == EndKind.TAKEN_OVER:

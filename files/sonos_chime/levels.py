@@ -12,6 +12,7 @@ from .retry import lost_answer_once, retry
 from .tasks import spawn
 from .timing import Timing
 from .topology import Member
+from .zonelog import quote
 
 VOLUME = "volume"
 MUTE = "mute"
@@ -64,7 +65,7 @@ class LevelResults:
 
     @property
     def failures(self) -> list[str]:
-        return [f"{step.speaker}: {error}" for step, error in self.refused + self.lost]
+        return [f"{quote(step.speaker)}: {error}" for step, error in self.refused + self.lost]
 
 
 def apply_changes(changes: Sequence[LevelChange], timeout: float, timing: Timing) -> LevelResults:

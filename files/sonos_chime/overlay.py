@@ -30,7 +30,7 @@ from .plan import decide_source
 from .player import Player, describe_network_error
 from .sound import SoundCheck
 from .topology import Group, Member
-from .zonelog import ZoneLog
+from .zonelog import ZoneLog, quote
 
 APP_ID = "com.github.sonos-chime"
 CAPABILITY = "AUDIO_CLIP"
@@ -127,7 +127,7 @@ async def overlay_async(zone: ZoneTarget, group: Group, shared: RunShared, log: 
         try:
             unable = [each for each in ready if isinstance(each, Unable)]
             if unable:
-                raise FallBack("; ".join(f"{each.member.name} {each.reason}" for each in unable))
+                raise FallBack("; ".join(f"{quote(each.member.name)} {each.reason}" for each in unable))
             log("overlay", "every player takes clips", decision="overlay", players=len(players),
                 ready_ms=round((time.monotonic() - started) * 1000))
             return await play_clips(zone, players, shared, log, fallback)
@@ -185,13 +185,13 @@ async def play_clips(zone: ZoneTarget, players: Sequence[ClipPlayer], shared: Ru
     accepted = [each for each in sent if each.clip_id is not None]
     refused = [each for each in sent if each.clip_id is None]
     if not accepted and fallback:
-        raise FallBack("; ".join(f"{each.player.member.name} refused the clip ({each.refusal})" for each in refused))
+        raise FallBack("; ".join(f"{quote(each.player.member.name)} refused the clip ({each.refusal})" for each in refused))
     first = min(each.sent for each in sent)
     lateness = {} if shared.moment is None else {"late_ms": shared.moment.ms_after(first)}
     log("play", "clip started" if accepted else "clip refused", logging.INFO if accepted else logging.ERROR,
         url=shared.job.url, start_latency_ms=round((first - shared.started) * 1000), players=len(accepted), **lateness)
     for each in refused:
-        log("play", f"{each.player.member.name} refused the clip: {each.refusal}", logging.ERROR)
+        log("play", f"{quote(each.player.member.name)} refused the clip: {each.refusal}", logging.ERROR)
     ends = await asyncio.gather(*(clip_end(each, shared) for each in accepted))
     if fallback and ends and all(end.status == "ERROR" for end in ends):
         raise FallBack("every player gave up on the clip (" + "; ".join(end.detail for end in ends) + ")")
@@ -226,13 +226,13 @@ async def clip_end(sent: ClipSent, shared: RunShared) -> ClipEnd:
         status = str(clip.get("status", ""))
         if clip.get("id") == sent.clip_id and status in ENDED:
             detail = str(clip.get("errorCode", "")) if status == "ERROR" else ""
-            return ClipEnd(member, status, time.monotonic(), f"{member.name}: {detail}" if detail else "")
+            return ClipEnd(member, status, time.monotonic(), f"{quote(member.name)}: {detail}" if detail else "")
 
 
 def report(zone: ZoneTarget, sent: Sequence[ClipSent], ends: Sequence[ClipEnd], log: ZoneLog) -> ZoneResult:
     first = min(each.sent for each in sent)
-    failures = [f"{each.player.member.name} refused the clip ({each.refusal})" for each in sent if each.clip_id is None]
-    failures += [f"{end.member.name}: {end.status}{' ' + end.detail if end.detail else ''}" for end in ends if end.status != "DONE"]
+    failures = [f"{quote(each.player.member.name)} refused the clip ({each.refusal})" for each in sent if each.clip_id is None]
+    failures += [f"{quote(end.member.name)}: {end.status}{' ' + end.detail if end.detail else ''}" for end in ends if end.status != "DONE"]
     statuses: dict[str, Any] = {"end": ",".join(sorted({end.status for end in ends})) or "none"}
     last = max((end.at for end in ends), default=first)
     log("end", "clip ended" if ends else "no clip played", logging.ERROR if failures else logging.INFO,

@@ -19,7 +19,7 @@ from .retry import retry, transient_once
 from .snapshot import MemberLevel, Transport
 from .tasks import spawn
 from .wire import chime_metadata
-from .zonelog import ZoneLog
+from .zonelog import ZoneLog, quote
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def set_levels(changes: Sequence[LevelChange], shared: RunShared, log: ZoneLog) 
     keeps its level and is not put back; one that does not answer will be."""
     results = apply_changes(changes, shared.timeout, shared.timing)
     for step, error in results.refused:
-        log("play", f"{step.speaker} kept its {step.key[1]}: {error}", logging.WARNING)
+        log("play", f"{quote(step.speaker)} kept its {step.key[1]}: {error}", logging.WARNING)
     for step, error in results.lost:
-        log("play", f"{step.speaker} did not answer: {error}", logging.WARNING)
+        log("play", f"{quote(step.speaker)} did not answer: {error}", logging.WARNING)
     return results.maybe_changed

@@ -61,7 +61,7 @@ def run_zones(targets: Sequence[ZoneTarget], shared: RunShared) -> list[ZoneResu
         with results_lock:
             results.append(result)
 
-    workers = [threading.Thread(target=run, args=(zone,), name=f"zone {zone.name}") for zone in targets]
+    workers = [threading.Thread(target=run, args=(zone,), name=f"zone {quote(zone.name)}") for zone in targets]
     for worker in workers:
         worker.start()
     for worker in workers:

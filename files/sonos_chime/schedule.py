@@ -22,6 +22,7 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from .config import LONGEST_LEAD
+from .zonelog import quote
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
@@ -316,17 +317,17 @@ def early_start_for(elapse: Elapse | None, now: datetime, lead: float, slack: fl
 def scheduled_start(chime: str, schedule: Sequence[str], lead: int) -> Start:
     """`--at next`: how this run of the chime goes, from its schedule and systemd's calendar."""
     if not schedule:
-        LOG.warning("chime=%r --at next: the config gives no schedule: playing at once", chime)
+        LOG.warning("chime=%s --at next: the config gives no schedule: playing at once", quote(chime))
         return Start(None)
     now = datetime.now(UTC)
     try:
         elapse = next_moment(schedule)
     except (ScheduleError, OSError, ValueError) as error:
-        LOG.warning("chime=%r --at next: no next moment from systemd (%s): playing at once", chime, error)
+        LOG.warning("chime=%s --at next: no next moment from systemd (%s): playing at once", quote(chime), error)
         return Start(None)
     start = early_start_for(elapse, now, lead, EARLY_START_SLACK)
     if start.not_yet:
-        LOG.warning("chime=%r started an hour early: the clocks go back before its moment; not played tonight", chime)
+        LOG.warning("chime=%s started an hour early: the clocks go back before its moment; not played tonight", quote(chime))
     elif start.moment is None:
-        LOG.info("chime=%r not started early for a moment (by hand, or a catch-up): playing at once", chime)
+        LOG.info("chime=%s not started early for a moment (by hand, or a catch-up): playing at once", quote(chime))
     return start

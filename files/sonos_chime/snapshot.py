@@ -21,7 +21,7 @@ from .tasks import spawn
 from .timing import Timing
 from .topology import Group, Member
 from .wire import format_duration, parse_duration, parse_track
-from .zonelog import ZoneLog
+from .zonelog import ZoneLog, quote
 
 PLAYING = "PLAYING"
 TRANSITIONING = "TRANSITIONING"
@@ -198,9 +198,9 @@ def read_levels(pending: PendingLevels, timeout: float, log: ZoneLog) -> tuple[M
         try:
             levels.append(_level(member, reading, timeout))
         except PlayerError as error:
-            log("levels", f"{member.name} left as it is, its volume cannot be read: {error}", logging.WARNING)
-    text = ",".join(f"{level.member.name}:{level.volume}{'(muted)' if level.mute else ''}" for level in levels)
-    log("levels", volumes=text or "-")
+            log("levels", f"{quote(member.name)} left as it is, its volume cannot be read: {error}", logging.WARNING)
+    text = ", ".join(f"{quote(level.member.name)} {level.volume}{' muted' if level.mute else ''}" for level in levels)
+    log("levels", f"volumes {text or 'none read'}")
     return tuple(levels)
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
+
+# What XML 1.0 cannot carry (NUL, ESC and most other controls): a title holding one would
+# make the player refuse the whole request.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -48,7 +53,7 @@ def chime_metadata(title: str) -> str:
         'xmlns:r="urn:schemas-rinconnetworks-com:metadata-1-0/" '
         'xmlns="urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/">'
         '<item id="sonos-chime" parentID="sonos-chime" restricted="true">'
-        f"<dc:title>{escape(title)}</dc:title>"
+        f"<dc:title>{escape(NOT_XML.sub('', title))}</dc:title>"
         "<upnp:class>object.item.audioItem.musicTrack</upnp:class>"
         "</item></DIDL-Lite>"
     )

@@ -27,7 +27,7 @@ from .snapshot import (
     rehearse,
 )
 from .topology import Group
-from .zonelog import ZoneLog
+from .zonelog import ZoneLog, quote
 
 LOCK_TRIES = 3  # a group that changes this often while we wait for it is reported
 
@@ -73,7 +73,7 @@ def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: 
     playing_for = zone_playing_for(located, shared.job, zone)
     if playing_for.name != zone.name:
         let_go(speculation, shared)
-        message = f"{playing_for.name!r} comes first in this chime and plays for this group"
+        message = f"{quote(playing_for.name)} comes first in this chime and plays for this group"
         log("stand-aside", message, decision="stand-aside", outcome="skipped")
         return ZoneResult(zone.name, Outcome.SKIPPED, message)
     if shared.settings.dry_run:

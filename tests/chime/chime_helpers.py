@@ -215,10 +215,11 @@ class ChimeSetup:
         return self.path
 
     def play_args(self, chime: str, zone: str | None = None, *extra: str) -> list[str]:
-        args = ["play", chime, "--config", str(self.path)]
+        """As the chime's service passes them: options first, the name after `--`."""
+        args = ["play", "--config", str(self.path)]
         if zone is not None:
             args += ["--zone", zone]
-        return args + list(extra)
+        return [*args, *extra, "--", chime]
 
     def run(self, chime: str, zone: str | None = None, *extra: str, timeout: float = 60.0) -> Run:
         self.write()
@@ -230,12 +231,13 @@ class ChimeSetup:
         return start_chime(*self.play_args(chime, None, *extra))
 
 
-ZONE_OUTCOME = re.compile(r'^\w+ zone=("[^"]*"|\S+) .*\boutcome=(\S+)', re.MULTILINE)
+ZONE_OUTCOME = re.compile(r'^\w+ zone="((?:[^"\\]|\\.)*)" .*\boutcome=(\S+)', re.MULTILINE)
 
 
 def outcomes(stderr: str) -> dict[str, str]:
-    """zone -> the outcome its last journal line says (ok, restored, skipped, failed, ...)."""
-    return {zone.strip('"'): outcome for zone, outcome in ZONE_OUTCOME.findall(stderr)}
+    """zone -> the outcome its last journal line says (ok, restored, skipped, failed, ...);
+    zone names as written (escaped, without their quotes)."""
+    return dict(ZONE_OUTCOME.findall(stderr))
 
 
 def zones_of(household: Any) -> list[dict[str, Any]]:

@@ -100,8 +100,8 @@ def test_the_good_config_loads_with_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["play", "Lunch"], "CHIME: no chime named 'Lunch'"),
-        (["play", "End of workday", "--zone", "Garage"], "--zone: 'Garage' is not a zone of chime 'End of workday'"),
+        (["play", "Lunch"], 'CHIME: no chime named "Lunch"'),
+        (["play", "End of workday", "--zone", "Garage"], '--zone: "Garage" is not a zone of chime "End of workday"'),
         (["play", "End of workday", "--config", "/nonexistent/config.yml"], "--config: /nonexistent/config.yml: no such file"),
     ],
 )

@@ -124,7 +124,7 @@ def test_auto_overlays_where_it_can_and_interrupts_the_group_that_cannot(househo
     home, before, elapsed, run = chimed.home, chimed.before, chimed.elapsed, chimed.run
     assert run.returncode == 0, run.stderr
     assert outcomes(run.stderr) == dict.fromkeys(CONFIGURED, "ok"), run.stderr
-    assert "Coord Member cannot play clips (Play:1 lacks AUDIO_CLIP): interrupted instead" in run.stderr
+    assert '"Coord Member" cannot play clips (Play:1 lacks AUDIO_CLIP): interrupted instead' in run.stderr
     overlaid = [speaker for zone, (_, members) in GROUPS.items() if zone != "Coord" for speaker in members]
     assert_played_over_the_music(home, overlaid, before, sounds.url("/chime.mp3"), elapsed)
     events = home.events()
@@ -168,7 +168,7 @@ def test_a_refused_clip_fails_the_zone_under_overlay_and_leaves_it_as_it_was(hou
 
     assert run.returncode == 1, run.stderr
     assert outcomes(run.stderr) == {"Lone": "failed"}, run.stderr
-    assert "Lone refused the clip" in run.stderr
+    assert '"Lone" refused the clip' in run.stderr
     after = home.players["Lone"].state()
     assert (after.uri, after.transport_state, after.volume) == (before.uri, before.transport_state, before.volume)
     assert changing_requests(home.events()) == [] and clip_states(home.events(), "Lone", "clip_start") == []
