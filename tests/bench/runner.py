@@ -132,10 +132,10 @@ def commands(
         return [[sys.executable, str(BASELINE), sound.url, str(sound.duration), str(CHIME_VOLUME), *hosts]]
     config_path = workdir / "config.yml"
     config_path.write_text(chime_config(home, groups, sound, workdir / "run", schedule, mode), encoding="utf-8")
-    play = [sys.executable, str(chime), "play", "Bench", "--config", str(config_path)]
+    play = [sys.executable, str(chime), "play", "--config", str(config_path)]
     if tool == "chime.py":
-        return [play]
-    return [[*play, "--zone", name] for group in groups for name in group]
+        return [[*play, "--", "Bench"]]
+    return [[*play, "--zone", name, "--", "Bench"] for group in groups for name in group]
 
 
 def run_processes(argvs: list[list[str]], log_path: Path, start_at: float | None = None) -> tuple[float, list[int], int, float]:
@@ -183,7 +183,7 @@ def run_once(
             schedule = due.strftime("*-*-* %H:%M:%S")
             argvs = commands(tool, home, groups, sound, workdir, chime, schedule, on_schedule.mode)
             if on_schedule.give_moment:
-                argvs = [[*argv, "--at", "next"] for argv in argvs]
+                argvs = [[*argv[:-2], "--at", "next", *argv[-2:]] for argv in argvs]  # before the "--" NAME, as the service
         before = states(home)
         before_at = time.monotonic()
         started, codes, peak, wall = run_processes(argvs, workdir / "stderr.log", start_at)

@@ -108,12 +108,13 @@ class SoundServer:
         return self.url(path)
 
     def write_to(self, folder: Path, names: Iterable[str]) -> None:
-        """The controller's sounds folder: each named sound, as served (or empty, when the
-        server does not have it: a file preflight sees that the speakers cannot fetch)."""
+        """The controller's sounds folder: each named sound, as served. Where the server has
+        no sound by that name (none, or a page), the controller has a good one all the same:
+        preflight passes, and only the speakers meet what the server gives them."""
         folder.mkdir(parents=True, exist_ok=True)
         for name in names:
-            content = self.files.get(f"/{name}", ("", b""))[1]
-            (folder / name).write_bytes(content)
+            kind, content = self.files.get(f"/{name}", ("", b""))
+            (folder / name).write_bytes(content if kind.startswith("audio/") else silent_mp3(0.5))
 
     def url(self, path: str) -> str:
         host, port = self._server.server_address[:2]
