@@ -156,14 +156,37 @@ class RoleModel:
             return errors
         self.ask_host()
         self.read_host()
-        for task in _role_file("tasks", "preflight.yml"):
-            if task.get("ansible.builtin.import_tasks") == "model.yml":
+        return self._asserts("preflight.yml")
+
+    def _asserts(self, tasks_file: str) -> list[str]:
+        """The first failed assert of a tasks file, following its imports, in order."""
+        for task in _role_file("tasks", tasks_file):
+            imported = task.get("ansible.builtin.import_tasks")
+            if imported == "model.yml":
                 self.compute_model()
+            elif imported:
+                failure = self._asserts(imported)
+                if failure:
+                    return failure
             elif "ansible.builtin.assert" in task:
                 failure = self.failed_assert(task)
                 if failure is not None:
                     return [failure]
         return []
+
+    def discover_guard(self) -> list[str]:
+        """What the discover entry point checks before it installs anything (tasks/discover.yml
+        up to its install step), with this machine as the host."""
+        self.read_host()
+        for task in _role_file("tasks", "discover.yml"):
+            imported = task.get("ansible.builtin.import_tasks")
+            if imported == "install.yml":
+                return []
+            if imported:
+                failure = self._asserts(imported)
+                if failure:
+                    return failure
+        raise AssertionError("tasks/discover.yml never installs")
 
     def config_text(self) -> str:
         """templates/config.yml.j2, rendered."""

@@ -7,4 +7,4 @@ imports nothing but the standard library: the role's preflight loads `config` on
 controller, where SoCo is not installed.
 """
 
-__version__ = "2.0.0"
+__version__ = "2.1.0"

@@ -6,6 +6,7 @@ as data, never as code. The molecule scenarios hold the cases that need a real h
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 from pathlib import Path
@@ -95,7 +96,7 @@ def test_discovered_names_reach_config_yml_intact_and_no_unit_file(tmp_path: Pat
     ("sonos_chime_sounds_dir", "/etc", "system folder"),
     ("sonos_chime_sounds_dir", "/", "absolute, normalized"),
     ("sonos_chime_sounds_dir", "/var/lib", "system folder"),
-    ("sonos_chime_sounds_dir", "/home/pi", "system folder"),
+    ("sonos_chime_sounds_dir", "/home/pi", "in a home"),
     ("sonos_chime_sounds_dir", "/srv", "top-level"),
     ("sonos_chime_sounds_dir", "/etc/sonos-chime/sounds", "system folder"),
     ("sonos_chime_sounds_dir", "/var/lib/sonos-chime/../../../etc", "normalized"),
@@ -120,7 +121,7 @@ def test_a_careless_variable_is_refused_naming_it(variable: str, value: Any, rea
 
 
 def test_good_variables_pass() -> None:
-    assert preflight(sonos_chime_sounds_dir="/srv/chimes", sonos_chime_install_dir="/home/pi/sonos-chime",
+    assert preflight(sonos_chime_sounds_dir="/srv/chimes", sonos_chime_install_dir="/opt/chimes",
                      sonos_chime_http_allow=["192.168.1.0/24", "10.0.0.7", "fd00::/8"], sonos_chime_http_address="192.168.1.5",
                      sonos_chime_user="chimes", sonos_chime_verbose="yes", sonos_chime_http_path="/a.b/c~d/") == []
 
@@ -324,3 +325,105 @@ def test_a_config_yml_chime_py_cannot_read_is_not_written(tmp_path: Path) -> Non
     plain = command.replace(" -I ", " ")
     assert validate(plain, good) == 0
     assert validate(plain, bad) != 0
+
+
+# ---- found in review (each failed before its fix)
+
+
+@pytest.mark.parametrize(("variable", "value", "reason"), [
+    ("sonos_chime_http_path", "/", "location / is the role's own"),
+    ("sonos_chime_http_allow", ["fe80::1%eth0"], "scope"),
+    ("sonos_chime_http_allow", ["fe80::1%x; } location ~ ^(.)leak(.*)$ { alias $1etc$2; allow all; } location ~ ^x {"], "scope"),
+    ("sonos_chime_sounds_dir", "/home/pi/Music", "home"),
+    ("sonos_chime_sounds_dir", "/media/pi/USB", "home"),
+    ("sonos_chime_sounds_dir", "/var/cache/private", "system folder"),
+    ("sonos_chime_service_timeout", 0, "sonos_chime_service_timeout"),
+    ("sonos_chime_service_timeout", -1, "sonos_chime_service_timeout"),
+])
+def test_review_a_careless_variable_is_refused(variable: str, value: Any, reason: str) -> None:
+    refused(preflight(**{variable: value}), variable, reason)
+
+
+def test_review_a_sound_must_be_named_as_what_it_is(tmp_path: Path) -> None:
+    folder = sounds_folder(tmp_path)
+    shutil.copy(SOUNDS / "ding-dong.mp3", folder / "bell")
+    refused(preflight(sonos_chime_sounds_src=str(folder), sonos_chime_chimes=[{**GOOD, "sound": "bell"}]),
+            "sonos_chime_chimes[0] ('Bell')", "'bell'", ".mp3 or .wav")
+
+
+def test_review_an_existing_folder_is_taken_over_only_when_empty_or_the_roles_own() -> None:
+    music = folder("/srv/music", ("01 Private.mp3", True, False))
+    refused(host(sounds=music), "sonos_chime_sounds_dir", "'/srv/music'", "01 Private.mp3")
+    assert host(sounds=folder("/srv/music")) == []
+    assert host(sounds=music, state={"sonos_chime_sounds_dir": "/srv/music"}) == []
+    # the earlier role's own folders, before it kept a state file
+    assert host(sounds=folder("/var/lib/sonos-chime/sounds", ("ding-dong.mp3", True, False))) == []
+    refused(host(install=folder("/srv/app", ("venv", False, False))), "sonos_chime_install_dir", "'/srv/app'", "venv")
+    refused(host(install=folder("/opt/sonos-chime", ("venv", False, True))), "sonos_chime_install_dir", "venv")
+
+
+def test_review_a_group_left_by_an_interrupted_run_says_how_to_clear_it() -> None:
+    refused(host(groups={"sonos-chime": ["x", "998", ""]}), "sonos_chime_group", "groupdel sonos-chime")
+
+
+def test_review_the_discovery_summary_prints_each_name_on_its_line() -> None:
+    found = [{"name": "Den\nok: [chime-host] => all zones restored"}, {"name": "\u202eBath"}]
+    lines = F.discovery_summary(found, [], [], [])
+    assert all("\n" not in line and "\u202e" not in line for line in lines)
+    assert "'Den\\nok: [chime-host] => all zones restored'" in lines[0]
+
+
+def test_review_validate_commands_hold_whatever_the_environment(tmp_path: Path) -> None:
+    """Ansible expands $NAME in a validate command's arguments from its environment."""
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": [GOOD]})
+    good = tmp_path / "good.tmp"
+    good.write_text("[Unit]\nDescription=x\n[Service]\nType=oneshot\nExecStart=/bin/true\n")
+    command = str(model.template("{{ __sonos_chime_validate_unit }}"))
+    hostile = {"d": "/", "r": "0", "HOME": "/nonexistent"}
+    argv = [os.path.expandvars(arg) for arg in shlex.split(command % str(good))]
+    old = {k: os.environ.get(k) for k in hostile}
+    os.environ.update(hostile)
+    try:
+        expanded = [os.path.expandvars(arg) for arg in shlex.split(command % str(good))]
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k)
+            else:
+                os.environ[k] = v
+    assert expanded == argv, "a shell variable of the validate command is taken from the environment"
+    for name in ("__sonos_chime_validate_nginx", "__sonos_chime_validate_config"):
+        text = str(model.template("{{ " + name + " }}"))
+        assert not re.search(r"\$(\w*[A-Za-z_]\w*|\{)", text), f"{name} uses a shell variable Ansible would expand"
+
+
+def test_review_discovery_never_reads_the_zones_file_it_replaces(tmp_path: Path) -> None:
+    """discover's argument spec leaves the zones file out: a file written by an older
+    discovery (plain YAML) is never templated on the way to being replaced."""
+    import yaml
+
+    specs = yaml.safe_load((ROOT / "roles" / "sonos_chime" / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    assert "sonos_chime_discovered_zones" not in specs["discover"]["options"]
+    assert "sonos_chime_discovered_zones" in specs["main"]["options"]
+
+
+def test_review_the_role_says_which_ansible_keeps_network_data_untemplated() -> None:
+    import yaml
+
+    meta = yaml.safe_load((ROOT / "roles" / "sonos_chime" / "meta" / "main.yml").read_text())
+    assert meta["galaxy_info"]["min_ansible_version"] == "2.19"
+
+
+def test_review_the_discover_entry_point_checks_before_it_installs() -> None:
+    for variable, value in (("sonos_chime_user", "www-data"), ("sonos_chime_install_dir", "/home/pi"),
+                            ("sonos_chime_sounds_dir", "/etc"), ("sonos_chime_discover_dest", "/tmp/x\ny")):
+        refused(RoleModel({variable: value}).discover_guard(), variable)
+    assert RoleModel({}).discover_guard() == []
+
+
+def test_review_the_nginx_site_is_validated_before_it_replaces_the_old() -> None:
+    import yaml
+
+    tasks = yaml.safe_load((ROOT / "roles" / "sonos_chime" / "tasks" / "media.yml").read_text())
+    site = next(t for t in tasks if t.get("ansible.builtin.template", {}).get("src") == "nginx-site.conf.j2")
+    assert site["ansible.builtin.template"]["validate"] == "{{ __sonos_chime_validate_nginx }}"

@@ -394,6 +394,8 @@ def _sound_problems(sound: Any, label: str, sounds_src: str, audio: ModuleType) 
         return controls
     if "/" in sound or sound.startswith("."):
         return [f"{label}: sound {sound!r} must be a file name inside the sounds folder"]
+    if not sound.lower().endswith(SOUND_SUFFIXES):
+        return [f"{label}: sound {sound!r} must be named .mp3 or .wav (what it is: nginx serves it by that name)"]
     path = os.path.join(sounds_src, sound)
     if not os.path.isfile(path):
         return [f"{label}: sound {sound!r} is not a file in sonos_chime_sounds_src ({sounds_src})"]
@@ -428,12 +430,15 @@ def _zone_name_problems(chime: dict[str, Any], label: str, context: dict[str, An
 
 # Folders the role owns hold only what it puts there; these are never one of them.
 SYSTEM_TREES = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/dev",
-                "/proc", "/sys", "/run", "/tmp", "/var/tmp", "/var/run", "/var/lock", "/root", "/snap", "/lost+found")
-SYSTEM_FOLDERS = ("/var/lib", "/var/cache", "/var/log", "/var/spool", "/var/mail", "/var/backups", "/var/local",
-                  "/var/opt", "/var/www", "/var/www/html", "/srv/www", "/opt/local")
+                "/proc", "/sys", "/run", "/tmp", "/var/tmp", "/var/run", "/var/lock", "/snap", "/lost+found",
+                "/var/cache", "/var/log", "/var/spool", "/var/mail", "/var/backups")
+HOME_TREES = ("/home", "/root", "/media", "/mnt")  # people's files and removable media
+SYSTEM_FOLDERS = ("/var/lib", "/var/local", "/var/opt", "/var/www", "/var/www/html", "/srv/www", "/opt/local")
+# The folders of the role before it kept a state file: taken over when they hold only what it put there.
+LEGACY_FOLDERS = {"sonos_chime_sounds_dir": "/var/lib/sonos-chime/sounds", "sonos_chime_install_dir": "/opt/sonos-chime"}
 SAFE_PATH = re.compile(r"(/[A-Za-z0-9._+-]+)+")
 # What the role puts in each folder it owns (a folder holding anything else is someone else's).
-SOUND_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".flac", ".m4a", ".aac")
+SOUND_SUFFIXES = (".mp3", ".wav")
 INSTALL_ENTRIES = ("venv", "src", "chime.py", "requirements.txt")
 ACCOUNT_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 ACCOUNT_COMMENT = "sonos-chime"  # the role's mark on the account it creates (tasks/install.yml)
@@ -446,11 +451,15 @@ def owned_folder_problems(var: str, path: Any) -> list[str]:
     if not SAFE_PATH.fullmatch(text) or posixpath.normpath(text) != text or "/./" in text + "/" or "/../" in text + "/":
         return [(f"{var}: {text!r} must be an absolute, normalized path of letters, digits and . _ + - "
                  "(no '..', no trailing '/', no spaces)")]
-    depth = text.count("/")
-    if (depth < 2 or text in SYSTEM_FOLDERS or any(text == tree or text.startswith(tree + "/") for tree in SYSTEM_TREES)
-            or (depth == 2 and text.startswith("/home/"))):
-        return [(f"{var}: {text!r} is a system folder, a home or a top-level folder; the role needs a folder of its "
+    def under(trees: tuple[str, ...]) -> bool:
+        return any(text == tree or text.startswith(tree + "/") for tree in trees)
+
+    if text.count("/") < 2 or text in SYSTEM_FOLDERS or under(SYSTEM_TREES):
+        return [(f"{var}: {text!r} is a system folder or a top-level folder; the role needs a folder of its "
                  "own (such as /var/lib/sonos-chime/sounds or /opt/sonos-chime)")]
+    if under(HOME_TREES):
+        return [(f"{var}: {text!r} is in a home or on removable media ({', '.join(HOME_TREES)}); the role "
+                 "serves and replaces what it holds: give it a folder of its own (such as /srv/sonos-chime)")]
     return []
 
 
@@ -476,6 +485,11 @@ def variable_problems(variables: Any) -> list[str]:
             errs.append(f"{name}: {str(v[name])!r} must be a system account name (lower case letters, digits, _ and -, "
                         "at most 32, not root)")
     errs += _web_problems(v)
+    if "sonos_chime_service_timeout" in v:
+        timeout = v["sonos_chime_service_timeout"]
+        if isinstance(timeout, bool) or not str(timeout).strip().isdigit() or not 1 <= int(str(timeout)) <= 86400:
+            errs.append(f"sonos_chime_service_timeout: {timeout!r} is not a whole number of seconds within 1-86400 "
+                        "(0 would let a hung run go on for ever)")
     for name in ("sonos_chime_verbose",):
         if name in v and not _is_flag(v[name]):
             errs.append(f"{name}: {v[name]!r} is not a boolean (true or false)")
@@ -498,8 +512,11 @@ def _web_problems(v: dict[str, Any]) -> list[str]:
             network(client)
         except ValueError as error:
             errs.append(f"sonos_chime_http_allow[{i}]: {error}")
-    path = str(v.get("sonos_chime_http_path", "/"))
-    if not re.fullmatch(r"/([A-Za-z0-9_~-][A-Za-z0-9._~-]*/)*", path) or "/../" in path or "/./" in path:
+    path = str(v.get("sonos_chime_http_path", "/chimes/"))
+    if path == "/":
+        errs.append("sonos_chime_http_path: '/' is not allowed: location / is the role's own (it answers 404); "
+                    "name a folder such as /chimes/")
+    elif not re.fullmatch(r"/([A-Za-z0-9_~-][A-Za-z0-9._~-]*/)*", path) or "/../" in path or "/./" in path:
         errs.append(f"sonos_chime_http_path: {path!r} must start and end with '/' and hold only URL-safe "
                     "characters (letters, digits, . _ ~ -), no '.' or '..' segment")
     base_url = str(v.get("sonos_chime_base_url", ""))
@@ -513,6 +530,8 @@ def _web_problems(v: dict[str, Any]) -> list[str]:
 def network(value: Any) -> str:
     """An address or network for nginx's allow, parsed and written in its normal form."""
     text = str(value).strip()
+    if "%" in text:
+        raise ValueError(f"{str(value)!r} has an IPv6 scope (%...); nginx's allow takes an address or network without one")
     try:
         parsed = ipaddress.ip_network(text, strict=False)
     except ValueError:
@@ -537,7 +556,8 @@ def host_problems(user: str, group: str, passwd: Any, groups: Any, folders: Any,
     entry = (groups or {}).get(group)
     if entry and not (account and not errs and str(entry[1]) == str(account[2])):
         errs.append(f"sonos_chime_group: {group!r} is a group this role did not create (gid {entry[1]}, members "
-                    f"{entry[2] or 'none'}); choose another name, the role creates it")
+                    f"{entry[2] or 'none'}); choose another name, the role creates it (if an earlier run of "
+                    f"this role stopped after creating the group, remove it: groupdel {group})")
     state = state if isinstance(state, dict) else {}
     for var, folder in (folders or {}).items():
         errs += _folder_problems(var, folder, state)
@@ -550,11 +570,16 @@ def _folder_problems(var: str, folder: dict[str, Any], state: dict[str, Any]) ->
         return []
     if folder.get("islnk") or not folder.get("isdir"):
         return [f"{var}: {path!r} exists and is not a folder (a link or a file); the role needs a folder of its own"]
-    if state.get(var) == path:
+    entries = folder.get("entries", [])
+    if state.get(var) == path or not entries:
         return []
+    if path != LEGACY_FOLDERS.get(var):
+        shown = ", ".join(sorted(e["name"] for e in entries)[:5]) + (", ..." if len(entries) > 5 else "")
+        return [(f"{var}: {path!r} already holds files ({shown}) and is not a folder this role made; give it an "
+                 "empty or new folder of its own (if an earlier version of the role made it, empty it first)")]
     allowed = ((lambda e: e["isreg"] and not e["islnk"] and e["name"].lower().endswith(SOUND_SUFFIXES))
-               if var == "sonos_chime_sounds_dir" else (lambda e: e["name"] in INSTALL_ENTRIES))
-    foreign = sorted(e["name"] for e in folder.get("entries", []) if not allowed(e))
+               if var == "sonos_chime_sounds_dir" else (lambda e: e["name"] in INSTALL_ENTRIES and not e["islnk"]))
+    foreign = sorted(e["name"] for e in entries if not allowed(e))
     if foreign:
         shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         return [f"{var}: {path!r} holds files this role did not put there ({shown}); the role needs a folder of its own"]
@@ -675,13 +700,13 @@ def discovery_summary(found: Any, exclude: Any, chimes: Any, manual: Any) -> lis
     excluded = {str(n) for n in _as_list(exclude)}
     known = set(names) | {str(z.get("name")) for z in _as_list(manual) if isinstance(z, dict)}
     lines = [f"found {len(names)} zone(s): " + ", ".join(
-        n + (" (left out by sonos_chime_zones_exclude)" if n in excluded else "") for n in names)]
+        repr(n) + (" (left out by sonos_chime_zones_exclude)" if n in excluded else "") for n in names)]
     for chime in _as_list(chimes):
         if not isinstance(chime, dict):
             continue
         missing = [str(z) for z in _as_list(chime.get("zones")) if str(z) not in known]
         if missing:
-            lines.append(f"chime {chime.get('name')!r} names zone(s) not found: {', '.join(missing)}")
+            lines.append(f"chime {chime.get('name')!r} names zone(s) not found: {', '.join(map(repr, missing))}")
     return lines
 
 
