@@ -14,13 +14,15 @@ CHIME_SECONDS = 1.2
 
 @pytest.fixture(scope="session")
 def sounds() -> Iterator[SoundServer]:
-    """/chime.mp3 (1.2 s), /chime2.mp3 (1 s), /long.mp3 (30 s), /song.mp3 (300 s), /page.html; else 404."""
+    """/chime.mp3 (1.2 s), /chime2.mp3 (1 s), /long.mp3 (30 s), /song.mp3 (300 s), /page.html and
+    /page.mp3 (a web page, not audio: a server that answers 200 with an error page); else 404."""
     server = SoundServer()
     server.add("/chime.mp3", CHIME_SECONDS)
     server.add("/chime2.mp3", 1.0)
     server.add("/long.mp3", 30.0)
     server.add("/song.mp3", 300.0)
     server.add_page("/page.html")
+    server.add_page("/page.mp3")
     yield server
     server.stop()
 

@@ -292,6 +292,29 @@ def test_zone_picks_zones_by_hand(household: Any, chime_setup: Any, sounds: Any)
         assert_restored(before[name], handle.state())
 
 
+def test_zone_plays_the_named_zones_group_though_another_zone_of_it_comes_first(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    """Kitchen comes first in the chime and shares Bedroom's group, but is not in this run:
+    it plays for no one, so Bedroom chimes the group (issue #19)."""
+    spec = lone_players("Kitchen", "Bedroom", "Office")
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Bedroom"]}]
+    home = household(spec)
+    setup = chime_setup(home, ["Kitchen", "Bedroom", "Office"])
+    before = {name: handle.state() for name, handle in home.players.items()}
+
+    run = setup.run("Test", "Bedroom")
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Bedroom": "ok"}, run.stderr
+    events = home.events()
+    assert [e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))] == ["Kitchen"]
+    first_state(events, "Kitchen", "playing", uri=sounds.url("/chime.mp3"))
+    assert changing_requests(events, "Office") == []
+    for name, handle in home.players.items():
+        assert_restored(before[name], handle.state())
+
+
 def test_dry_run_decides_and_changes_nothing(household: Any, chime_setup: Any, sounds: Any) -> None:
     home = household(lone_players("Kitchen"))
     setup = chime_setup(home, ["Kitchen"])
@@ -323,7 +346,7 @@ def test_play_uri_by_hand(household: Any, sounds: Any, tmp_path: Any) -> None:
 
 def test_a_sound_the_player_refuses_changes_nothing(household: Any, chime_setup: Any, sounds: Any) -> None:
     home = household(lone_players("Kitchen"))
-    setup = chime_setup(home, ["Kitchen"], sound="page.html")
+    setup = chime_setup(home, ["Kitchen"], sound="page.mp3")
     before = home.players["Kitchen"].state()
 
     run = setup.run("Test")
@@ -338,7 +361,7 @@ def test_a_sound_the_player_refuses_changes_nothing(household: Any, chime_setup:
 def test_a_refused_sound_on_an_idle_player_puts_the_volume_back(household: Any, chime_setup: Any, sounds: Any) -> None:
     # Nothing plays, so the chime volume is set together with the sound, which is refused.
     home = household({"players": [{"name": "Kitchen", "state": {"volume": 12, "mute": True}}]})
-    setup = chime_setup(home, ["Kitchen"], sound="page.html")
+    setup = chime_setup(home, ["Kitchen"], sound="page.mp3")
     before = home.players["Kitchen"].state()
 
     run = setup.run("Test")
@@ -374,7 +397,7 @@ def test_a_member_that_vanishes_mid_chime_does_not_keep_the_music_off(household:
     run = setup.run("Test")
 
     assert run.returncode == 1
-    assert "Dining" in run.stderr and "not put back" in run.stderr
+    assert '"Dining" volume left at 30 (was 21)' in run.stderr, run.stderr
     after = home.players["Kitchen"].state()
     assert (after.uri, after.track, after.volume) == (before.uri, before.track, before.volume)
     assert after.transport_state in ("PLAYING", "TRANSITIONING")
