@@ -19,8 +19,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -43,7 +42,7 @@ from .config import (
 )
 from .discover import discover
 from .job import ChimeJob, RunSettings, ZoneTarget
-from .moment import Moment, MomentError, parse_moment
+from .moment import Moment, MomentError, host_now, parse_moment
 from .run import run_job
 from .schedule import scheduled_start
 from .sources import DEFAULT_POLICY
@@ -66,9 +65,7 @@ def play_command(args: argparse.Namespace, started: float) -> int:
         if name not in chime.zones:
             zones = ", ".join(quote(zone) for zone in chime.zones)
             raise ConfigError(f"--zone: {quote(name)} is not a zone of chime {quote(chime.name)} (its zones: {zones})")
-    job = chime_job(config, chime)
-    requested = set(args.zone or chime.zones)
-    targets = [zone for zone in job.zones if zone.name in requested]
+    job = chime_job(config, chime, args.zone or chime.zones)
     if args.at == NEXT:
         start = scheduled_start(chime.name, chime.schedule, config.settings.lead)
         if start.not_yet:
@@ -83,11 +80,13 @@ def play_command(args: argparse.Namespace, started: float) -> int:
         dry_run=args.dry_run,
         moment=moment,
     )
-    return run_job(job, targets, settings, started)
+    return run_job(job, job.zones, settings, started)
 
 
-def chime_job(config: Config, chime: ChimeConfig) -> ChimeJob:
-    zones = tuple(config.zone(name) for name in chime.zones)
+def chime_job(config: Config, chime: ChimeConfig, names: Collection[str]) -> ChimeJob:
+    """The chime as this run plays it: the zones named, in the chime's order. A zone left
+    out of the run (`--zone`) must not stand in for a group it shares with one in it."""
+    zones = tuple(config.zone(name) for name in chime.zones if name in names)
     return ChimeJob(
         name=chime.name,
         url=chime.url,
@@ -136,7 +135,7 @@ def moment_of(text: str | None) -> Moment | None:
     if text == NEXT:
         raise UsageError(f"--at {NEXT}: only `play` knows a chime's schedule")
     try:
-        return Moment.of(parse_moment(text, datetime.now().astimezone()))
+        return Moment.of(parse_moment(text, host_now()))
     except MomentError as error:
         raise UsageError(f"--at: {error}") from None
 
@@ -195,7 +194,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--at",
         metavar="MOMENT",
-        help="send Play at this moment: HH:MM[:SS[.fff]] today, an ISO 8601 date and time, @SECONDS "
+        help="send Play at this moment: HH:MM[:SS[.fff]] on the host's clock (the nearest one: "
+        "00:00 at 23:59 is the coming midnight), an ISO 8601 date and time, @SECONDS "
         "since the epoch, or `next` (play only): the chime's next scheduled moment when its timer started "
         "this run early, else at once; everything that changes nothing is done before it (default: at once)",
     )

@@ -37,7 +37,7 @@ class ChimeJob:
     volume: int | None  # None: leave volumes as they are
     room_volumes: Mapping[str, int]  # by the uid of a zone (a room): zone_volumes
     policy: Mapping[str, str]
-    zones: tuple[ZoneTarget, ...]  # every zone of the chime, in config order
+    zones: tuple[ZoneTarget, ...]  # the zones this run chimes, in config order: the first of a group plays for it
     known_hosts: tuple[str, ...]  # every configured host, to find a zone DHCP moved
     mode: str = INTERRUPT_MODE  # interrupt | overlay | auto (config.MODES)
 

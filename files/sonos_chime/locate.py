@@ -93,7 +93,8 @@ def _log_location(located: Located, zone: ZoneTarget, log: ZoneLog, started: flo
 
 
 def zone_playing_for(located: Located, job: ChimeJob, zone: ZoneTarget) -> ZoneTarget:
-    """The first zone of this chime, in config order, that is in this zone's group."""
+    """The first zone of this run, in the chime's order, that is in this zone's group
+    (job.zones holds only the zones of the run: one left out never plays for a group)."""
     for candidate in job.zones:
         uid = candidate.uid or located.topology.uid_at(candidate.host)
         if uid is not None and uid in located.group.uids:
