@@ -13,10 +13,17 @@ from concurrent.futures import wait
 from .errors import PlayerError
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
 from .levels import LevelKey, apply_changes
-from .plan import chime_levels, decide, restore_levels
+from .plan import LevelLeft, chime_levels, decide, levels_left, restore_levels
 from .play import Started, SwitchFailed, start_switch, switch_in
 from .player import Player
-from .restore import Mismatch, Restored, RestoreTask, restore, restore_untouched_levels
+from .restore import (
+    Mismatch,
+    Restored,
+    RestoreFailed,
+    RestoreTask,
+    restore,
+    restore_untouched_levels,
+)
 from .snapshot import (
     GroupSnapshot,
     MemberLevel,
@@ -129,10 +136,27 @@ def finish(
     task = RestoreTask(coordinator, snapshot.transport, present, started.changed, shared.timing, shared.timeout)
     try:
         restored = restore(task, watched.deadline, log)
-    except (PlayerError, Mismatch) as error:
-        log("restore", f"restore failed: {error}", logging.ERROR, outcome="failed")
-        return ZoneResult(zone.name, Outcome.FAILED, f"restore failed: {error}")
-    return report(zone, snapshot.transport, ending, restored, log)
+    except RestoreFailed as failure:
+        return restore_failed(zone, present, failure, shared, log)
+    return report(zone, snapshot.transport, ending, restored, present, shared, log)
+
+
+def restore_failed(
+    zone: ZoneTarget, present: tuple[MemberLevel, ...], failure: RestoreFailed, shared: RunShared, log: ZoneLog
+) -> ZoneResult:
+    """The source could not be put back: say so, and which levels could not either."""
+    if not isinstance(failure.cause, (PlayerError, Mismatch)):
+        log.exception("unexpected error restoring the group")
+    left = levels_left(present, dict(failure.levels.left), shared.job)
+    log_levels_left(left, log)
+    levels = "left-changed" if left else "restored"
+    log("restore", f"restore failed: {failure}", logging.ERROR, levels=levels, outcome="failed")
+    return ZoneResult(zone.name, Outcome.FAILED, "; ".join([f"restore failed: {failure}", *(item.describe() for item in left)]))
+
+
+def log_levels_left(left: list[LevelLeft], log: ZoneLog) -> None:
+    for item in left:
+        log("restore", item.describe(), logging.ERROR, levels=item.settings)
 
 
 def left_to_user(
@@ -146,14 +170,22 @@ def left_to_user(
     return ZoneResult(zone.name, Outcome.LEFT_TO_USER, ending.detail)
 
 
-def report(zone: ZoneTarget, transport: Transport, ending: Ending, restored: Restored, log: ZoneLog) -> ZoneResult:
+def report(
+    zone: ZoneTarget,
+    transport: Transport,
+    ending: Ending,
+    restored: Restored,
+    present: tuple[MemberLevel, ...],
+    shared: RunShared,
+    log: ZoneLog,
+) -> ZoneResult:
     """The coordinator is back as it was: say how the zone did."""
-    for problem in restored.speaker_problems:
-        log("restore", f"volume or mute not put back on {problem}", logging.ERROR)
-    failures = ([] if ending.kind.heard else [f"{ending.kind.value}: {ending.detail}"]) + list(restored.speaker_problems)
+    left = levels_left(present, dict(restored.levels.left), shared.job)
+    log_levels_left(left, log)
+    failures = ([] if ending.kind.heard else [f"{ending.kind.value}: {ending.detail}"]) + [item.describe() for item in left]
     log(
         "restore",
-        "restored the source; some speakers were not" if restored.speaker_problems else "restored",
+        "restored the source; some speakers were not" if left else "restored",
         logging.ERROR if failures else logging.INFO,
         attempt=restored.attempts,
         state=transport.transport_state,

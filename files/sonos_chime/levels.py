@@ -67,6 +67,11 @@ class LevelResults:
     def failures(self) -> list[str]:
         return [f"{quote(step.speaker)}: {error}" for step, error in self.refused + self.lost]
 
+    @property
+    def failed(self) -> dict[LevelKey, PlayerError]:
+        """The levels whose change was refused or not answered, with why."""
+        return {step.key: error for step, error in self.refused + self.lost}
+
 
 def apply_changes(changes: Sequence[LevelChange], timeout: float, timing: Timing) -> LevelResults:
     return apply_steps([LevelStep.of(change, timeout) for change in changes], timing)

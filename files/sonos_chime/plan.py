@@ -9,6 +9,7 @@ from .job import ChimeJob
 from .levels import MUTE, VOLUME, LevelChange, LevelKey
 from .snapshot import PAUSED, MemberLevel, Transport
 from .sources import INTERRUPT, SKIP, UNKNOWN, classify_source
+from .zonelog import quote
 
 
 @dataclass(frozen=True)
@@ -78,3 +79,42 @@ def unmute_after_pause(levels: Sequence[MemberLevel]) -> list[LevelChange]:
 def hold_muted(transport: Transport) -> bool:
     """A paused group is brought back by Play then Pause: muted meanwhile, never heard."""
     return transport.transport_state == PAUSED
+
+
+@dataclass(frozen=True)
+class LevelLeft:
+    """A speaker the restore could not put back: what it was, what it is left at, and why."""
+
+    level: MemberLevel  # as it was before the chime
+    volume: int | None  # the volume it is left at (the chime's), when known
+    volume_changed: bool
+    mute_changed: bool
+    errors: tuple[str, ...]
+
+    @property
+    def settings(self) -> str:
+        return ",".join(name for name, changed in ((VOLUME, self.volume_changed), (MUTE, self.mute_changed)) if changed)
+
+    def describe(self) -> str:
+        was = self.level
+        parts = []
+        if self.volume_changed:
+            at = f"left at {self.volume}" if self.volume is not None else "not put back"
+            parts.append(f"volume {at} (was {was.volume})")
+        if self.mute_changed:
+            parts.append("unmuted (was muted)" if was.mute else "muted (was not)")
+        return f"{quote(was.member.name)} {', '.join(parts)}: {'; '.join(self.errors)}"
+
+
+def levels_left(levels: Sequence[MemberLevel], left: Mapping[LevelKey, str], job: ChimeJob) -> list[LevelLeft]:
+    """The speakers with a level left changed (`left`: why each level could not go back), one
+    each: a volume is left at the chime's, a mute the other way round."""
+    found: list[LevelLeft] = []
+    for level in levels:
+        volume_error, mute_error = left.get((level.member.uid, VOLUME)), left.get((level.member.uid, MUTE))
+        if volume_error is None and mute_error is None:
+            continue
+        errors = tuple(error for error in (volume_error, mute_error) if error is not None)
+        volume = job.volume_for(level.member) if volume_error is not None else None
+        found.append(LevelLeft(level, volume, volume_error is not None, mute_error is not None, errors))
+    return found

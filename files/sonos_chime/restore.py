@@ -5,6 +5,9 @@ and position, and always before Play: nothing is ever heard at the chime's volum
 chime. Then the state: PLAYING plays, PAUSED_PLAYBACK is paused again silently, STOPPED and
 idle stay. A refusal or a mismatch is tried once more; a player that does not answer is
 tried again until the zone's deadline (it may be back by then).
+
+Whatever the source does, the levels go back: a restore that fails leaves no speaker muted,
+or at the chime's volume, that was not before, or says which it could not put back.
 """
 
 from __future__ import annotations
@@ -13,12 +16,21 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 
 from .errors import PlayerError
 from .job import ChimeJob
-from .levels import MUTE, VOLUME, LevelKey, LevelStep, apply_changes, apply_steps
+from .levels import (
+    MUTE,
+    VOLUME,
+    LevelKey,
+    LevelResults,
+    LevelStep,
+    apply_changes,
+    apply_steps,
+)
 from .plan import hold_muted, restore_levels, unmute_after_pause
 from .player import Player
 from .retry import RetryPolicy, retry, while_busy
@@ -56,27 +68,46 @@ class Mismatch(Exception):
 
 
 @dataclass(frozen=True)
+class LevelsBack:
+    """How the levels went back: those left changed, each with why it could not go back."""
+
+    left: tuple[tuple[LevelKey, str], ...] = ()
+
+
+class RestoreFailed(Exception):
+    """The group is not back as it was; `levels` says how its levels went back all the same."""
+
+    def __init__(self, cause: Exception, levels: LevelsBack) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.levels = levels
+
+
+@dataclass(frozen=True)
 class Restored:
     attempts: int
-    speaker_problems: tuple[str, ...]  # speakers whose volume or mute could not be put back
+    levels: LevelsBack
     restore_ms: int
     resumed_at: float  # when the source was back, before the read-back
 
 
 def restore(task: RestoreTask, deadline: float, log: ZoneLog) -> Restored:
-    """Put the group back and read it back; raises PlayerError or Mismatch when it cannot."""
+    """Put the group back and read it back; raises RestoreFailed when it cannot."""
     attempts = 0
 
     def attempt() -> Restored:
         nonlocal attempts
         attempts += 1
         started = time.monotonic()
-        problems = restore_once(task, log)
+        levels = restore_once(task, log)
         resumed_at = time.monotonic()
-        mismatch = read_back(task)
+        try:
+            mismatch = read_back(task)
+        except PlayerError as error:
+            raise RestoreFailed(error, levels) from error
         if mismatch:
-            raise Mismatch(mismatch)
-        return Restored(attempts, tuple(problems), round((time.monotonic() - started) * 1000), resumed_at)
+            raise RestoreFailed(Mismatch(mismatch), levels)
+        return Restored(attempts, levels, round((time.monotonic() - started) * 1000), resumed_at)
 
     def again(error: Exception, number: int) -> None:
         log("restore", str(error), logging.WARNING, attempt=number)
@@ -89,39 +120,70 @@ def restore_policy(task: RestoreTask, deadline: float) -> RetryPolicy:
     timing = task.timing
 
     def worth_another(error: Exception, attempt: int) -> bool:
+        cause = error.cause if isinstance(error, RestoreFailed) else error
         if deadline - time.monotonic() <= 2 * task.timeout + timing.refusal_pause:
             return False
-        if isinstance(error, PlayerError):
-            return error.lost or (error.transient and attempt < 2)
-        return isinstance(error, Mismatch) and attempt < 2
+        if isinstance(cause, PlayerError):
+            return cause.lost or (cause.transient and attempt < 2)
+        return isinstance(cause, Mismatch) and attempt < 2
 
     return RetryPolicy(retry_if=worth_another, pause=lambda _error: timing.refusal_pause, attempts=None)
 
 
-def restore_once(task: RestoreTask, log: ZoneLog) -> list[str]:
-    """Put the group back once; returns the speakers whose volume or mute could not be."""
-    transport, coordinator = task.transport, task.coordinator
-    paused = hold_muted(transport)
+def restore_once(task: RestoreTask, log: ZoneLog) -> LevelsBack:
+    """Put the group back once; the levels go back whatever the source does (RestoreFailed
+    when the source cannot)."""
+    paused = hold_muted(task.transport)
     source = spawn(lambda: restore_source(task, log))
-    changes = restore_levels(task.levels, task.changed, hold_muted=paused)
-    problems = apply_changes(changes, task.timeout, task.timing).failures
-    source.result()
-    if transport.was_playing:
+    held = apply_changes(restore_levels(task.levels, task.changed, hold_muted=paused), task.timeout, task.timing)
+    try:
+        bring_back(task, source, paused)
+    except Exception as error:
+        raise RestoreFailed(error, levels_back(task, held, paused)) from error
+    return levels_back(task, held, paused)
+
+
+def bring_back(task: RestoreTask, source: Future[None], paused: bool) -> None:
+    """The source, then its state. When either fails, the coordinator is stopped first if it
+    might play what the levels going back would let be heard."""
+    try:
+        source.result()
+        resume(task, paused)
+    except Exception as error:
+        if must_stop(task.transport, error):
+            with contextlib.suppress(PlayerError):
+                task.coordinator.stop()
+        raise
+
+
+def must_stop(transport: Transport, error: Exception) -> bool:
+    """A group that was silent must stay so (a paused one must never come back playing); a
+    playing one is stopped only by a player that answered: one that did not may have
+    resumed, or may not hear a Stop either."""
+    lost = isinstance(error, PlayerError) and error.lost
+    return not transport.was_playing or not lost
+
+
+def resume(task: RestoreTask, paused: bool) -> None:
+    coordinator = task.coordinator
+    if task.transport.was_playing:
         coordinator.play()
     elif paused:
-        try:
-            # A player only pauses what plays: Play then Pause at once, every speaker muted
-            # meanwhile, brings PAUSED_PLAYBACK back at the position without a sound.
-            coordinator.play()
-            retry(coordinator.pause, while_busy(task.timing))
-        except PlayerError:
-            # Paused music must never come back playing: stop it before unmuting.
-            with contextlib.suppress(PlayerError):
-                coordinator.stop()
-            raise
-        finally:
-            problems += apply_changes(unmute_after_pause(task.levels), task.timeout, task.timing).failures
-    return problems
+        # A player only pauses what plays: Play then Pause at once, every speaker muted
+        # meanwhile, brings PAUSED_PLAYBACK back at the position without a sound.
+        coordinator.play()
+        retry(coordinator.pause, while_busy(task.timing))
+
+
+def levels_back(task: RestoreTask, held: LevelResults, paused: bool) -> LevelsBack:
+    """Unmute the speakers muted to bring a pause back; what is left changed: a level the chime
+    changed that did not go back, or a speaker muted for the pause that was not unmuted."""
+    unmuted = LevelResults()
+    if paused:
+        unmutes = [change for change in unmute_after_pause(task.levels) if change.key in held.maybe_changed]
+        unmuted = apply_changes(unmutes, task.timeout, task.timing)
+    left = {key: error for key, error in held.failed.items() if key in task.changed} | unmuted.failed
+    return LevelsBack(tuple((key, str(error)) for key, error in left.items()))
 
 
 def restore_source(task: RestoreTask, log: ZoneLog) -> None:
