@@ -7,12 +7,13 @@ idle stay. A refusal or a mismatch is tried once more; a player that does not an
 tried again until the zone's deadline (it may be back by then).
 
 Whatever the source does, the levels go back: a restore that fails leaves no speaker muted,
-or at the chime's volume, that was not before, or says which it could not put back.
+or at the chime's volume, that was not before, or says which it could not put back. One
+exception: a paused group whose music could not be stopped stays muted (never heard), and
+each speaker so left is named.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -94,12 +95,13 @@ class Restored:
 def restore(task: RestoreTask, deadline: float, log: ZoneLog) -> Restored:
     """Put the group back and read it back; raises RestoreFailed when it cannot."""
     attempts = 0
+    muted: set[LevelKey] = set()  # speakers muted for the pause that may still be: across attempts
 
     def attempt() -> Restored:
         nonlocal attempts
         attempts += 1
         started = time.monotonic()
-        levels = restore_once(task, log)
+        levels = restore_once(task, log, muted)
         resumed_at = time.monotonic()
         try:
             mismatch = read_back(task)
@@ -130,30 +132,45 @@ def restore_policy(task: RestoreTask, deadline: float) -> RetryPolicy:
     return RetryPolicy(retry_if=worth_another, pause=lambda _error: timing.refusal_pause, attempts=None)
 
 
-def restore_once(task: RestoreTask, log: ZoneLog) -> LevelsBack:
+def restore_once(task: RestoreTask, log: ZoneLog, muted: set[LevelKey] | None = None) -> LevelsBack:
     """Put the group back once; the levels go back whatever the source does (RestoreFailed
-    when the source cannot)."""
+    when the source cannot). `muted`: the speakers an attempt muted for the pause that may
+    still be, kept from one attempt to the next."""
+    muted = set() if muted is None else muted
     paused = hold_muted(task.transport)
     source = spawn(lambda: restore_source(task, log))
     held = apply_changes(restore_levels(task.levels, task.changed, hold_muted=paused), task.timeout, task.timing)
+    if paused:
+        muted |= held.maybe_changed & {change.key for change in unmute_after_pause(task.levels)}
     try:
         bring_back(task, source, paused)
     except Exception as error:
-        raise RestoreFailed(error, levels_back(task, held, paused)) from error
-    return levels_back(task, held, paused)
+        silent = silence(task, error)
+        raise RestoreFailed(error, levels_back(task, held, muted, silent)) from error
+    return levels_back(task, held, muted, silent=True)
 
 
 def bring_back(task: RestoreTask, source: Future[None], paused: bool) -> None:
-    """The source, then its state. When either fails, the coordinator is stopped first if it
-    might play what the levels going back would let be heard."""
+    """The source, then its state."""
+    source.result()
+    resume(task, paused)
+
+
+def silence(task: RestoreTask, error: Exception) -> bool:
+    """After the source or its state failed: stop the coordinator first if it might play what
+    the levels going back would let be heard. Whether it is known not to play: Stop answered,
+    or the transport reads back as not playing."""
+    if not must_stop(task.transport, error):
+        return False
     try:
-        source.result()
-        resume(task, paused)
-    except Exception as error:
-        if must_stop(task.transport, error):
-            with contextlib.suppress(PlayerError):
-                task.coordinator.stop()
-        raise
+        task.coordinator.stop()
+        return True
+    except PlayerError:
+        pass
+    try:
+        return task.coordinator.transport_state() not in PLAYING_STATES
+    except PlayerError:
+        return False
 
 
 def must_stop(transport: Transport, error: Exception) -> bool:
@@ -175,15 +192,22 @@ def resume(task: RestoreTask, paused: bool) -> None:
         retry(coordinator.pause, while_busy(task.timing))
 
 
-def levels_back(task: RestoreTask, held: LevelResults, paused: bool) -> LevelsBack:
-    """Unmute the speakers muted to bring a pause back; what is left changed: a level the chime
-    changed that did not go back, or a speaker muted for the pause that was not unmuted."""
-    unmuted = LevelResults()
-    if paused:
-        unmutes = [change for change in unmute_after_pause(task.levels) if change.key in held.maybe_changed]
-        unmuted = apply_changes(unmutes, task.timeout, task.timing)
-    left = {key: error for key, error in held.failed.items() if key in task.changed} | unmuted.failed
-    return LevelsBack(tuple((key, str(error)) for key, error in left.items()))
+COULD_NOT_STOP = "could not stop the music"
+
+
+def levels_back(task: RestoreTask, held: LevelResults, muted: set[LevelKey], silent: bool) -> LevelsBack:
+    """Unmute the speakers muted to bring a pause back (by this attempt or an earlier one), but
+    only when the coordinator is known not to play: a paused group never comes back playing
+    audibly. What is left changed: a level the chime changed that did not go back, or a
+    speaker muted for the pause that was not unmuted."""
+    left: dict[LevelKey, str] = {key: str(error) for key, error in held.failed.items() if key in task.changed}
+    unmutes = [change for change in unmute_after_pause(task.levels) if change.key in muted]
+    if not silent:
+        return LevelsBack(tuple((left | dict.fromkeys(sorted(change.key for change in unmutes), COULD_NOT_STOP)).items()))
+    unmuted = apply_changes(unmutes, task.timeout, task.timing)
+    muted.difference_update(step.key for step in unmuted.applied)
+    left |= {key: str(error) for key, error in unmuted.failed.items()}
+    return LevelsBack(tuple(left.items()))
 
 
 def restore_source(task: RestoreTask, log: ZoneLog) -> None:

@@ -205,3 +205,71 @@ def test_a_level_that_cannot_be_put_back_is_named_with_what_it_was(household: An
         r"muted \(was not\): SetVolume on .*UPnP error 800.*SetMute on .*UPnP error 800",
         left[0],
     ), left[0]
+
+
+def no_answer(action: str, player: str = "Kitchen") -> dict[str, Any]:
+    return {"kind": "no_answer", "player": player, "action": action}
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [[refused("Pause", 800), refused("Stop", 800)], [no_answer("Pause"), no_answer("Stop")]],
+    ids=["refused", "no_answer"],
+)
+def test_a_paused_queue_that_cannot_be_paused_or_stopped_is_left_muted_and_says_so(
+    household: Any, chime_setup: Any, sounds: Any, faults: list[dict[str, Any]]
+) -> None:
+    # Play is answered, Pause and Stop never are: the old queue plays again, so every
+    # speaker that was not muted stays muted (silent, at its own volume) and is named.
+    home = household(grouped(PAUSED_QUEUE, faults))
+    setup = chime_setup(home, ["Kitchen"], settings={"request_timeout": 1.0})
+    before_uri = home.players["Kitchen"].state().uri
+    before = levels(home)
+
+    run = setup.run("Test")
+
+    assert run.returncode == 1, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "failed"}, run.stderr
+    kitchen = home.players["Kitchen"].state()
+    # It plays (TRANSITIONING for the simulator's first moments of it): only the mutes keep it silent.
+    assert kitchen.uri == before_uri
+    assert kitchen.transport_state in ("PLAYING", "TRANSITIONING"), kitchen.transport_state
+    assert levels(home) == {**before, "Kitchen": (20, True), "Dining": (21, True)}, run.stderr
+    assert_never_heard_after_the_chime(home, "Kitchen", sounds.url("/chime.mp3"), before_uri)
+    assert "levels=left-changed" in restore_failed_line(run.stderr, "Kitchen")
+    assert "levels=restored" not in run.stderr
+    left = sorted(line for line in run.stderr.splitlines() if "step=restore" in line and "(was not)" in line)
+    assert len(left) == 2, run.stderr  # one line per speaker that was not muted: not Den
+    for line, name in zip(left, ["Dining", "Kitchen"]):
+        assert re.search(
+            rf'^ERROR zone="Kitchen" .*step=restore .*levels=mute - "{name}" muted \(was not\): could not stop the music$', line
+        ), line
+
+
+def test_a_mute_left_by_an_earlier_restore_attempt_is_undone_or_named(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # The restore's first SetAVTransportURI is refused (714: tried once more). Attempt 1 mutes
+    # Dining for the pause (its first SetMute) and Dining refuses the unmute; attempt 2 Dining
+    # refuses the mute again, and the unmute: it is still muted from attempt 1, and named.
+    faults = [
+        {**refused("SetAVTransportURI", 714), "mode": "once", "after": 1},
+        refused("SetMute", 800, player="Dining", after=1),
+    ]
+    home = household(grouped(PAUSED_QUEUE, faults))
+    setup = chime_setup(home, ["Kitchen"])
+    before_uri = home.players["Kitchen"].state().uri
+    before = levels(home)
+
+    run = setup.run("Test")
+
+    assert run.returncode == 1, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "failed"}, run.stderr
+    assert "attempt=1" in run.stderr  # the first attempt did fail
+    kitchen = home.players["Kitchen"].state()
+    assert (kitchen.uri, kitchen.track, kitchen.transport_state) == (before_uri, 2, "PAUSED_PLAYBACK")
+    assert levels(home) == {**before, "Dining": (21, True)}, run.stderr
+    left = [line for line in run.stderr.splitlines() if "step=restore" in line and '"Dining"' in line]
+    assert len(left) == 1, run.stderr
+    assert re.search(
+        r'^ERROR zone="Kitchen" .*step=restore .*levels=mute - "Dining" muted \(was not\): SetMute on .*UPnP error 800', left[0]
+    ), left[0]
+    assert "outcome=ok" not in run.stderr
