@@ -198,11 +198,17 @@ class RoleModel:
         return list(self.variables["__sonos_chime_units"])
 
     def unit_files(self) -> dict[str, str]:
-        """Each unit file the role writes (templates/chime.service.j2 and chime.timer.j2), by name."""
+        """Each unit file the role writes (templates/chime.service.j2 and chime.timer.j2, and
+        recover.service.j2), by name."""
         files: dict[str, str] = {}
         for unit in self.units():
             self.variables["item"] = unit
             for kind in ("service", "timer"):
-                template = (ROLE / "templates" / f"chime.{kind}.j2").read_text(encoding="utf-8")
-                files[f"{unit['unit']}.{kind}"] = str(self.template(template))
+                files[f"{unit['unit']}.{kind}"] = self.render(f"chime.{kind}.j2")
+        files[str(self.variables["__sonos_chime_recover_unit"])] = self.render("recover.service.j2")
         return files
+
+    def render(self, template: str) -> str:
+        """A template of the role as the template module renders it (includes found beside it)."""
+        path = ROLE / "templates" / template
+        return str(self.template(f"{{{{ lookup('ansible.builtin.template', {str(path)!r}) }}}}"))

@@ -2,10 +2,13 @@
 
     chime.py play [--zone NAME]... [--config PATH] [--at MOMENT] [--dry-run] [-v] [--] CHIME
     chime.py play-uri URL --host ADDRESS [--host ADDRESS]... [--volume N] [--at MOMENT]
+    chime.py recover [--config PATH] [--wait S] [--every S]
     chime.py discover [--timeout S] [--interface ADDRESS] [--scan CIDR]
 
 Exit codes: 0 every zone chimed and was restored, or was skipped on purpose; 1 some zone
 failed (reported after every other zone was done); 2 usage or configuration error.
+`recover`: 0 when no group is left to put back, 1 when a player has not answered by the end
+of --wait (its snapshot is kept: the next chime or recovery puts it back).
 Logs go to stderr, one line per zone and step (the systemd journal keeps them).
 
 The chime's service passes its name after `--`: whatever the name (`-h`, `--zone x`, `--`),
@@ -29,6 +32,7 @@ from .config import (
     DEFAULT_MARGIN,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RUNTIME_DIR,
+    DEFAULT_STATE_DIR,
     INTERRUPT_MODE,
     MODES,
     ChimeConfig,
@@ -43,6 +47,7 @@ from .config import (
 from .discover import discover
 from .job import ChimeJob, RunSettings, ZoneTarget
 from .moment import Moment, MomentError, host_now, parse_moment
+from .recover import Recovery, recover_until_done
 from .run import run_job
 from .schedule import scheduled_start
 from .sources import DEFAULT_POLICY
@@ -79,6 +84,7 @@ def play_command(args: argparse.Namespace, started: float) -> int:
         runtime_dir=config.settings.runtime_dir,
         dry_run=args.dry_run,
         moment=moment,
+        state_dir=config.settings.state_dir,
     )
     return run_job(job, job.zones, settings, started)
 
@@ -125,6 +131,7 @@ def play_uri_command(args: argparse.Namespace, started: float) -> int:
         runtime_dir=Path(args.runtime_dir) if args.runtime_dir else default_runtime_dir(),
         dry_run=args.dry_run,
         moment=moment_of(args.at),
+        state_dir=Path(args.state_dir) if args.state_dir else writable_or_temporary(DEFAULT_STATE_DIR, "sonos-chime-state"),
     )
     return run_job(job, targets, settings, started)
 
@@ -141,9 +148,30 @@ def moment_of(text: str | None) -> Moment | None:
 
 
 def default_runtime_dir() -> Path:
-    if os.access(DEFAULT_RUNTIME_DIR, os.W_OK) or os.access(DEFAULT_RUNTIME_DIR.parent, os.W_OK):
-        return DEFAULT_RUNTIME_DIR
-    return Path(tempfile.gettempdir()) / "sonos-chime"
+    return writable_or_temporary(DEFAULT_RUNTIME_DIR, "sonos-chime")
+
+
+def writable_or_temporary(folder: Path, temporary_name: str) -> Path:
+    """The system's folder when this user may write there (root, or the service's user), else
+    one in the temporary folder: chime.py by hand as any user."""
+    if os.access(folder, os.W_OK) or os.access(folder.parent, os.W_OK):
+        return folder
+    return Path(tempfile.gettempdir()) / temporary_name
+
+
+def recover_command(args: argparse.Namespace, _started: float) -> int:
+    """Put back what chimes that did not finish left behind; 0 when nothing is left."""
+    config = load_config(Path(args.config))
+    settings = RunSettings(
+        request_timeout=config.settings.request_timeout,
+        margin=config.settings.margin,
+        runtime_dir=config.settings.runtime_dir,
+        dry_run=False,
+        state_dir=config.settings.state_dir,
+    )
+    recovery = Recovery.of(settings)
+    assert recovery is not None
+    return 0 if recover_until_done(recovery, args.wait, args.every) else 1
 
 
 def discover_command(args: argparse.Namespace) -> int:
@@ -159,6 +187,13 @@ def positive_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds")
     return value
 
 
@@ -180,7 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     play_uri.add_argument("--request-timeout", type=positive_float, default=DEFAULT_REQUEST_TIMEOUT, metavar="S")
     play_uri.add_argument("--margin", type=positive_float, default=DEFAULT_MARGIN, metavar="S")
     play_uri.add_argument("--runtime-dir", metavar="PATH", help=f"lock files (default: {DEFAULT_RUNTIME_DIR})")
+    play_uri.add_argument("--state-dir", metavar="PATH", help=f"snapshots until put back (default: {DEFAULT_STATE_DIR})")
     add_common_options(play_uri)
+
+    recover = commands.add_parser("recover", help="put back the groups chimes that did not finish left behind")
+    recover.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="PATH", help="default: %(default)s")
+    recover.add_argument("--wait", type=non_negative_float, default=0.0, metavar="S",
+                         help="try again a player that does not answer, for up to S seconds (default: once)")
+    recover.add_argument("--every", type=positive_float, default=30.0, metavar="S", help="between tries (default: %(default)s)")
+    recover.add_argument("-v", "--verbose", action="store_true", help="log more")
 
     discover = commands.add_parser("discover", help="list the zones that answer, as YAML")
     discover.add_argument("--timeout", type=positive_float, default=5.0, metavar="S", help="default: %(default)s")
@@ -203,7 +246,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
 
 
-COMMANDS = {"play": play_command, "play-uri": play_uri_command}
+COMMANDS = {"play": play_command, "play-uri": play_uri_command, "recover": recover_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

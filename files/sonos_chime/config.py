@@ -25,13 +25,14 @@ LOG = logging.getLogger("sonos-chime")
 
 DEFAULT_CONFIG = Path("/etc/sonos-chime/config.yml")
 DEFAULT_RUNTIME_DIR = Path("/run/sonos-chime")
+DEFAULT_STATE_DIR = Path("/var/lib/sonos-chime/pending")
 DEFAULT_REQUEST_TIMEOUT = 2.0
 DEFAULT_MARGIN = 10.0
 DEFAULT_LEAD = 5  # seconds a chime's timer starts it before its moment (README: "On the second")
 LONGEST_LEAD = 59
 
 TOP_KEYS = ("settings", "zones", "chimes")
-SETTINGS_KEYS = ("runtime_dir", "request_timeout", "margin", "interface", "lead")
+SETTINGS_KEYS = ("runtime_dir", "state_dir", "request_timeout", "margin", "interface", "lead")
 ZONE_KEYS = ("name", "uid", "host")
 CHIME_KEYS = ("name", "url", "volume", "zone_volumes", "zones", "sources", "schedule", "mode")
 # How a chime plays (README: "Overlay chimes"): interrupt stops the music for the chime and puts
@@ -49,6 +50,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Settings:
     runtime_dir: Path = DEFAULT_RUNTIME_DIR
+    state_dir: Path = DEFAULT_STATE_DIR
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     margin: float = DEFAULT_MARGIN
     interface: str | None = None
@@ -131,6 +133,7 @@ def parse_settings(data: object, key: str) -> Settings:
     interface = raw.get("interface")
     return Settings(
         runtime_dir=Path(text(raw.get("runtime_dir", str(DEFAULT_RUNTIME_DIR)), f"{key}.runtime_dir")),
+        state_dir=Path(text(raw.get("state_dir", str(DEFAULT_STATE_DIR)), f"{key}.state_dir")),
         request_timeout=seconds(
             raw.get("request_timeout", DEFAULT_REQUEST_TIMEOUT), f"{key}.request_timeout", 0.0, 60.0, zero_allowed=False
         ),

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import wait
+from dataclasses import replace
 
 from .errors import PlayerError
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
 from .levels import LevelKey, apply_changes
+from .pending import PendingRestore
 from .plan import LevelLeft, chime_levels, decide, levels_left, restore_levels
 from .play import Started, SwitchFailed, start_switch, switch_in
 from .player import Player
@@ -67,13 +69,25 @@ def chime_and_restore(
     zone: ZoneTarget, transport: Transport, pending: PendingLevels, shared: RunShared, log: ZoneLog
 ) -> ZoneResult:
     coordinator = Player.of(transport.group.coordinator, shared.timeout)
+    kept = PendingRestore(shared.job.url, transport)
+    try:
+        keep(kept, shared)
+    except OSError as error:
+        detail = f"cannot keep the snapshot on disk, nothing changed: {error}"
+        log("snapshot", detail, logging.ERROR, outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, detail)
     switching = start_switch(coordinator, shared)
     snapshot = GroupSnapshot(transport, read_levels(pending, shared.timeout, log))
+    kept = kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job))
     try:
+        keep(kept, shared)
         started = switch_in(coordinator, transport, snapshot.levels, switching, shared, log)
     except SwitchFailed as failure:
         if failure.sound_refused:
-            return refused(zone, snapshot, failure, shared, log)
+            result = refused(zone, snapshot, failure, shared, log)
+            if not result.left_changed:
+                forget(transport.group.coordinator_uid, shared, log)
+            return result
         log("play", str(failure.error), logging.ERROR)
         watched = never_played(shared, str(failure.error))
         started = Started(play_sent=watched.ending.at, changed=failure.changed)
@@ -84,7 +98,35 @@ def chime_and_restore(
     else:
         watched = watch(coordinator, transport.group, started, shared, log)
     wait([switching])  # never put the source back while the chime is still being switched in
-    return finish(zone, coordinator, snapshot, started, watched, shared, log)
+    mark_restoring(kept, shared, log)
+    result = finish(zone, coordinator, snapshot, started, watched, shared, log)
+    if not result.left_changed:
+        forget(transport.group.coordinator_uid, shared, log)
+    return result
+
+
+def keep(pending: PendingRestore, shared: RunShared) -> None:
+    """On disk before the change it makes possible: a host that dies mid-chime loses nothing."""
+    if shared.pending is not None:
+        shared.pending.write(pending)
+
+
+def mark_restoring(kept: PendingRestore, shared: RunShared, log: ZoneLog) -> None:
+    """A run killed while it puts the group back left the group's own source on it, perhaps
+    stopped: the state file says so, and the recovery finishes the restore."""
+    try:
+        keep(replace(kept, restoring=True), shared)
+    except OSError as error:
+        log("restore", f"state file not updated: {error}", logging.WARNING)
+
+
+def forget(coordinator_uid: str, shared: RunShared, log: ZoneLog) -> None:
+    if shared.pending is None:
+        return
+    try:
+        shared.pending.remove(coordinator_uid)
+    except OSError as error:
+        log("restore", f"state file not removed (the next chime puts nothing back twice): {error}", logging.WARNING)
 
 
 def never_played(shared: RunShared, detail: str) -> Watched:
@@ -116,7 +158,7 @@ def refused(zone: ZoneTarget, snapshot: GroupSnapshot, failure: SwitchFailed, sh
     log("play", str(failure.error), logging.ERROR, outcome="failed", changed="volumes, put back" if failure.changed else "nothing")
     for problem in problems:
         log("restore", f"volume or mute not put back on {problem}", logging.ERROR)
-    return ZoneResult(zone.name, Outcome.FAILED, f"chime refused: {failure.error}")
+    return ZoneResult(zone.name, Outcome.FAILED, f"chime refused: {failure.error}", left_changed=bool(problems))
 
 
 def finish(
@@ -129,7 +171,7 @@ def finish(
     gone = [level for level in snapshot.levels if level not in present]
     for level in gone:
         log("restore", f"{quote(level.member.name)} left the group during the chime: only its volume goes back")
-    for problem in restore_untouched_levels(gone, started.changed, shared.job, shared.timeout, shared.timing):
+    for problem in restore_untouched_levels(gone, started.changed, shared.job.volume_for, shared.timeout, shared.timing):
         log("restore", f"volume not put back on {problem}", logging.WARNING)
     if ending.kind == EndKind.TAKEN_OVER:
         return left_to_user(zone, present, started, ending, shared, log)
@@ -151,7 +193,9 @@ def restore_failed(
     log_levels_left(left, log)
     levels = "left-changed" if left else "restored"
     log("restore", f"restore failed: {failure}", logging.ERROR, levels=levels, outcome="failed")
-    return ZoneResult(zone.name, Outcome.FAILED, "; ".join([f"restore failed: {failure}", *(item.describe() for item in left)]))
+    return ZoneResult(
+        zone.name, Outcome.FAILED, "; ".join([f"restore failed: {failure}", *(item.describe() for item in left)]), left_changed=True
+    )
 
 
 def log_levels_left(left: list[LevelLeft], log: ZoneLog) -> None:
@@ -162,7 +206,7 @@ def log_levels_left(left: list[LevelLeft], log: ZoneLog) -> None:
 def left_to_user(
     zone: ZoneTarget, present: tuple[MemberLevel, ...], started: Started, ending: Ending, shared: RunShared, log: ZoneLog
 ) -> ZoneResult:
-    problems = restore_untouched_levels(present, started.changed, shared.job, shared.timeout, shared.timing)
+    problems = restore_untouched_levels(present, started.changed, shared.job.volume_for, shared.timeout, shared.timing)
     outcome = "left-to-user" if not problems else "failed"
     log("restore", "someone took the zone over during the chime: their choice is left in place", outcome=outcome)
     if problems:
@@ -194,5 +238,5 @@ def report(
         outcome="failed" if failures else "ok" if ending.kind == EndKind.FINISHED else "restored",
     )
     if failures:
-        return ZoneResult(zone.name, Outcome.FAILED, "; ".join(failures))
+        return ZoneResult(zone.name, Outcome.FAILED, "; ".join(failures), left_changed=bool(left))
     return ZoneResult(zone.name, Outcome.CHIMED, ending.kind.value)

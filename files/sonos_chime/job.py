@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .config import INTERRUPT_MODE
 from .lock import SiblingGuesses
 from .moment import Moment
+from .pending import PendingStore
 from .sound import SoundCheck
 from .timing import DEFAULT_TIMING, Timing
 from .topology import Member
@@ -53,6 +54,7 @@ class RunSettings:
     runtime_dir: Path
     dry_run: bool
     moment: Moment | None = None  # Play is sent at this moment (--at); None: at once
+    state_dir: Path | None = None  # where each group's snapshot is kept until it is put back
     timing: Timing = DEFAULT_TIMING
 
 
@@ -80,6 +82,10 @@ class RunShared:
     first_hosts: tuple[str, ...]  # hosts of the zones this run chimes: asked first
     lookups: TopologyLookups = field(compare=False)
     guesses: SiblingGuesses = field(compare=False, default_factory=lambda: SiblingGuesses(()))
+
+    @property
+    def pending(self) -> PendingStore | None:
+        return PendingStore(self.settings.state_dir) if self.settings.state_dir is not None else None
 
     @property
     def moment(self) -> Moment | None:
@@ -120,3 +126,4 @@ class ZoneResult:
     zone: str
     outcome: Outcome
     detail: str
+    left_changed: bool = False  # the group is not back as it was: its state file is kept

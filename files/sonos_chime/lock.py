@@ -12,10 +12,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
+def file_stem(uid: str) -> str:
+    """A player's uid as a file name."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", uid)
+
+
 class GroupLock:
     def __init__(self, runtime_dir: Path, coordinator_uid: str) -> None:
-        safe_name = re.sub(r"[^A-Za-z0-9_.-]", "_", coordinator_uid)
-        self.path = runtime_dir / f"{safe_name}.lock"
+        self.path = runtime_dir / f"{file_stem(coordinator_uid)}.lock"
         self._fd: int | None = None
 
     def try_acquire(self) -> bool:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 
 from .errors import PlayerError
-from .job import ChimeJob
 from .levels import (
     MUTE,
     VOLUME,
@@ -48,6 +47,7 @@ from .snapshot import (
 from .sources import own_queue_uri
 from .tasks import gather, spawn
 from .timing import Timing
+from .topology import Member
 from .wire import format_duration, parse_track
 from .zonelog import ZoneLog
 
@@ -292,23 +292,26 @@ def settled_state(task: RestoreTask) -> str:
             return state
 
 
+ChimeVolume = Callable[[Member], "int | None"]  # the volume the chime sets a speaker to
+
+
 def restore_untouched_levels(
-    levels: Sequence[MemberLevel], changed: frozenset[LevelKey], job: ChimeJob, timeout: float, timing: Timing
+    levels: Sequence[MemberLevel], changed: frozenset[LevelKey], chime_volume: ChimeVolume, timeout: float, timing: Timing
 ) -> list[str]:
     """After a takeover: put back only the levels nobody changed since the chime set them."""
     steps = [
-        LevelStep(level.member.name, (level.member.uid, VOLUME), partial(_put_back_if_untouched, level, changed, job, timeout))
+        LevelStep(level.member.name, (level.member.uid, VOLUME), partial(_put_back_if_untouched, level, changed, chime_volume, timeout))
         for level in levels
         if (level.member.uid, VOLUME) in changed or (level.member.uid, MUTE) in changed
     ]
     return apply_steps(steps, timing).failures
 
 
-def _put_back_if_untouched(level: MemberLevel, changed: frozenset[LevelKey], job: ChimeJob, timeout: float) -> None:
+def _put_back_if_untouched(level: MemberLevel, changed: frozenset[LevelKey], chime_volume: ChimeVolume, timeout: float) -> None:
     uid = level.member.uid
     player = Player.of(level.member, timeout)
     volume, mute = spawn(player.volume), spawn(player.mute)
-    if (uid, VOLUME) in changed and volume.result() == job.volume_for(level.member):
+    if (uid, VOLUME) in changed and volume.result() == chime_volume(level.member):
         player.set_volume(level.volume)
     if (uid, MUTE) in changed and not mute.result():
         player.set_mute(True)

@@ -20,6 +20,7 @@ from .job import (
 )
 from .locate import TopologyLookups
 from .lock import SiblingGuesses
+from .recover import Recovery, recover_all
 from .sound import check_sound
 from .tasks import spawn
 from .zone import run_zone
@@ -41,7 +42,9 @@ def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings,
         guesses=SiblingGuesses(zone.uid for zone in targets if zone.uid is not None),
     )
     install_signal_handlers(shared.stop)
+    leftovers = spawn(lambda: recover_others(settings))
     results = run_zones(targets, shared)
+    leftovers.result()
     LOG.info(
         "chime=%s done in %d ms: %s",
         quote(job.name),
@@ -50,6 +53,14 @@ def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings,
     )
     failed = [result for result in results if result.outcome == Outcome.FAILED]
     return 1 if failed or len(results) != len(targets) else 0
+
+
+def recover_others(settings: RunSettings) -> None:
+    """What earlier chimes left on groups nobody holds goes back beside this run's zones (a
+    group this run chimes is put back by its zone, under its lock, before its snapshot)."""
+    recovery = Recovery.of(settings)
+    if recovery is not None:
+        recover_all(recovery)
 
 
 def run_zones(targets: Sequence[ZoneTarget], shared: RunShared) -> list[ZoneResult]:

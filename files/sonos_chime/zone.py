@@ -18,6 +18,7 @@ from .lock import GroupLock
 from .moment import switch_lead, wait_until
 from .plan import decide
 from .player import Player
+from .recover import recover_own_group
 from .snapshot import (
     LevelReading,
     Speculation,
@@ -112,6 +113,8 @@ def locked_run(
                     continue
                 located = refreshed
                 log("lock", "waited for another chime on this group", waited="yes")
+            if recover_own_group(located.group.coordinator_uid, shared.settings):
+                speculation = None  # its reads saw what the earlier chime left
             if shared.job.mode != INTERRUPT_MODE:
                 from .overlay import (
                     overlay_group,  # aiohttp's import is slow: interrupt chimes never pay it

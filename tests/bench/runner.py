@@ -119,6 +119,7 @@ def chime_config(
                                 "mode": mode}],
         "sonos_chime_base_url": base_url + "/",
         "__sonos_chime_runtime_dir": str(runtime_dir),
+        "__sonos_chime_state_dir": str(runtime_dir / "state"),
     })
     return model.config_text()
 

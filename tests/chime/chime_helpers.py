@@ -203,10 +203,15 @@ class ChimeSetup:
             "sonos_chime_chimes": self.chimes,
             "sonos_chime_sounds_src": str(sounds_src),
             "sonos_chime_base_url": self.sounds.url("/"),
-            # The one internal value tests change: lock files go to the test's own folder.
+            # The internal values tests change: lock and state files go to the test's own folder.
             "__sonos_chime_runtime_dir": str(self.runtime_dir),
+            "__sonos_chime_state_dir": str(self.state_dir),
             **self.variables,
         }
+
+    @property
+    def state_dir(self) -> Path:
+        return self.runtime_dir.parent / "state"
 
     def write(self) -> Path:
         model = RoleModel(self.inventory())

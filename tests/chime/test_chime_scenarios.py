@@ -333,7 +333,7 @@ def test_play_uri_by_hand(household: Any, sounds: Any, tmp_path: Any) -> None:
 
     run = run_chime(
         "play-uri", url, "--host", home.players["Kitchen"].ip, "--host", home.players["Office"].ip,
-        "--volume", "15", "--runtime-dir", str(tmp_path),
+        "--volume", "15", "--runtime-dir", str(tmp_path), "--state-dir", str(tmp_path / "state"),
     )
 
     assert run.returncode == 0, run.stderr

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ansible.parsing.dataloader import DataLoader
 from role_model import RoleModel
 from sonos_chime.cli import build_parser
+from sonos_chime.config import DEFAULT_STATE_DIR, Config, parse_config
 
 from role.test_filters import F
 
@@ -136,7 +138,7 @@ def test_enabled_and_persistent_as_strings_mean_what_they_say() -> None:
     assert model.preflight() == []
     files = model.unit_files()
     assert sorted(files) == ["sonos-chime-caught-up.service", "sonos-chime-caught-up.timer",
-                             "sonos-chime-kept.service", "sonos-chime-kept.timer"]
+                             "sonos-chime-kept.service", "sonos-chime-kept.timer", "sonos-chime-recover.service"]
     assert "Persistent=false" in files["sonos-chime-kept.timer"]
     assert "Persistent=true" in files["sonos-chime-caught-up.timer"]
     assert " -v" not in files["sonos-chime-kept.service"]
@@ -427,3 +429,23 @@ def test_review_the_nginx_site_is_validated_before_it_replaces_the_old() -> None
     tasks = yaml.safe_load((ROOT / "roles" / "sonos_chime" / "tasks" / "media.yml").read_text())
     site = next(t for t in tasks if t.get("ansible.builtin.template", {}).get("src") == "nginx-site.conf.j2")
     assert site["ansible.builtin.template"]["validate"] == "{{ __sonos_chime_validate_nginx }}"
+
+
+@pytest.mark.parametrize("folder", ["/var/lib/sonos-chime", "/var/lib/sonos-chime/pending", "/var/lib/sonos-chime/pending/x"])
+def test_a_folder_of_the_role_cannot_overlap_chime_pys_state_folder(folder: str) -> None:
+    # systemd gives the state folder to the service's user: nginx could no longer read sounds
+    # there, and the sounds' cleanup would reach the snapshots.
+    refused(preflight(sonos_chime_sounds_dir=folder), "sonos_chime_sounds_dir", repr(folder), "snapshot")
+    refused(preflight(sonos_chime_install_dir=folder), "sonos_chime_install_dir", repr(folder), "snapshot")
+
+
+def test_the_state_folder_is_one_folder_wherever_it_is_named() -> None:
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": [GOOD]})
+    written = load_config_text(model.config_text())
+    assert written.settings.state_dir == DEFAULT_STATE_DIR == Path(F.STATE_FOLDER)
+    service = model.unit_files()["sonos-chime-bell.service"]
+    assert f"StateDirectory={DEFAULT_STATE_DIR.relative_to('/var/lib')}" in service.splitlines()
+
+
+def load_config_text(text: str) -> Config:
+    return parse_config(yaml.safe_load(text))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 
+import yaml
 from role_model import RoleModel
 
 ZONES = [{"name": "Kitchen", "uid": "RINCON_1", "host": "192.0.2.1"}, {"name": "Den", "uid": "RINCON_2", "host": "192.0.2.2"}]
@@ -37,6 +38,7 @@ def test_one_timer_and_service_per_enabled_chime() -> None:
     assert sorted(unit_files()) == [
         "sonos-chime-fin-de-journee.service", "sonos-chime-fin-de-journee.timer",
         "sonos-chime-kid-s-100-bell.service", "sonos-chime-kid-s-100-bell.timer",
+        "sonos-chime-recover.service",
     ]
 
 
@@ -62,3 +64,27 @@ def test_services_run_the_whole_chime_unprivileged_and_hardened() -> None:
     assert (service["Type"], service["User"], service["Group"]) == ("oneshot", "sonos-chime", "sonos-chime")
     assert (service["TimeoutStartSec"], service["RuntimeDirectory"], service["RuntimeDirectoryPreserve"]) == ("90", "sonos-chime", "yes")
     assert {key: service.get(key) for key in HARDENING} == HARDENING
+
+
+def test_a_failed_or_killed_chime_and_a_boot_start_the_recovery_with_the_chimes_state_folder() -> None:
+    files = unit_files()
+    chime = parsed(files["sonos-chime-kid-s-100-bell.service"])
+    recovery = parsed(files["sonos-chime-recover.service"])
+    assert chime["Unit"]["OnFailure"] == "sonos-chime-recover.service"
+    assert recovery["Install"]["WantedBy"] == "multi-user.target"
+    assert recovery["Service"]["ExecStart"] == (
+        "/opt/sonos-chime/venv/bin/python /opt/sonos-chime/chime.py recover --config /etc/sonos-chime/config.yml --wait 21600 --every 30"
+    )
+    # The folder config.yml names is the one systemd gives both (and keeps across boots).
+    config = yaml.safe_load(RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES}).config_text())
+    for unit in (chime, recovery):
+        service = unit["Service"]
+        assert "/var/lib/" + service["StateDirectory"] == config["settings"]["state_dir"]
+        assert (service["User"], service["RuntimeDirectory"], service["Type"]) == ("sonos-chime", "sonos-chime", "oneshot")
+        assert {key: service.get(key) for key in HARDENING} == HARDENING
+    assert int(recovery["Service"]["TimeoutStartSec"]) > 21600
+
+
+def test_a_chime_cannot_take_the_recovery_units_name() -> None:
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": [{**CHIMES[0], "name": "Recover"}]})
+    assert [problem for problem in model.preflight() if "recovery unit" in problem and "Recover" in problem]

@@ -145,6 +145,10 @@ def systemd_quote(value: Any) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# sonos-chime-recover.service puts back what a chime that did not finish left (chime.py recover).
+RECOVERY_SLUG = "recover"
+
+
 def unit_name(chime: str, prefix: str = "sonos-chime-") -> str:
     return f"{prefix}{slug(chime)}"
 
@@ -338,6 +342,8 @@ def _name_problems(chime: dict[str, Any], label: str, seen: dict[str, str]) -> l
         return errs + [f"{label}: name is missing or empty"]
     errs += _controls_problem(label, "name", name)
     unit = slug(name)
+    if unit == RECOVERY_SLUG:
+        errs.append(f"{label}: its unit name {unit_name(name)!r} is the role's recovery unit; rename the chime")
     if unit in seen:
         other = seen[unit]
         errs.append(f"{label}: duplicate chime name {name!r}" if other == name else
@@ -436,12 +442,19 @@ HOME_TREES = ("/home", "/root", "/media", "/mnt")  # people's files and removabl
 SYSTEM_FOLDERS = ("/var/lib", "/var/local", "/var/opt", "/var/www", "/var/www/html", "/srv/www", "/opt/local")
 # The folders of the role before it kept a state file: taken over when they hold only what it put there.
 LEGACY_FOLDERS = {"sonos_chime_sounds_dir": "/var/lib/sonos-chime/sounds", "sonos_chime_install_dir": "/opt/sonos-chime"}
+# chime.py's state folder (vars/main.yml __sonos_chime_state_dir; systemd's StateDirectory).
+STATE_FOLDER = "/var/lib/sonos-chime/pending"
 SAFE_PATH = re.compile(r"(/[A-Za-z0-9._+-]+)+")
 # What the role puts in each folder it owns (a folder holding anything else is someone else's).
 SOUND_SUFFIXES = (".mp3", ".wav")
 INSTALL_ENTRIES = ("venv", "src", "chime.py", "requirements.txt")
 ACCOUNT_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 ACCOUNT_COMMENT = "sonos-chime"  # the role's mark on the account it creates (tasks/install.yml)
+
+
+def _overlap(a: str, b: str) -> bool:
+    """One folder is the other or holds it."""
+    return (a + "/").startswith(b + "/") or (b + "/").startswith(a + "/")
 
 
 def owned_folder_problems(var: str, path: Any) -> list[str]:
@@ -471,10 +484,14 @@ def variable_problems(variables: Any) -> list[str]:
     folders = {name: v[name] for name in ("sonos_chime_sounds_dir", "sonos_chime_install_dir") if name in v}
     for name, path in folders.items():
         errs += owned_folder_problems(name, path)
+    for name, path in folders.items():
+        if _overlap(str(path), STATE_FOLDER):
+            errs.append(f"{name}: {str(path)!r} overlaps {STATE_FOLDER}, where chime.py keeps each group's snapshot "
+                        "until it is put back; give it a folder of its own")
     if len(folders) == 2 and not errs:
-        a, b = (str(p) + "/" for p in folders.values())
-        if a.startswith(b) or b.startswith(a):
-            errs.append(f"sonos_chime_sounds_dir and sonos_chime_install_dir: {a[:-1]!r} and {b[:-1]!r} overlap; "
+        a, b = (str(p) for p in folders.values())
+        if _overlap(a, b):
+            errs.append(f"sonos_chime_sounds_dir and sonos_chime_install_dir: {a!r} and {b!r} overlap; "
                         "nginx would serve the program")
     if "sonos_chime_python" in v:
         python = str(v["sonos_chime_python"])

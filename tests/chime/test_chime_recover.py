@@ -1,0 +1,198 @@
+"""A chime host that dies mid-chime: the next thing that starts puts every speaker back.
+
+chime.py is killed with SIGKILL while its chime plays (as the kernel's OOM killer or a power
+cut ends it: nothing of it runs after), then `chime.py recover` or the next chime runs. The
+simulator's final state and event log say what came back, and how.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+import soco
+from chime_helpers import (
+    ChimeSetup,
+    Run,
+    first_state,
+    run_chime,
+    state_events,
+    wait_for_event,
+)
+
+QUEUE = [{"title": "So What", "duration": 300}, {"title": "Freddie Freeloader", "duration": 300}]
+RADIO_URI = "x-sonosapi-stream:s24861?sid=254&flags=8224&sn=0"
+HOURS = 3 * 3600.0
+
+
+def kitchen_and_office(faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Kitchen plays its queue mid-track for itself and Office (muted, quieter)."""
+    return {
+        "transition_time": 0.05,
+        "faults": faults or [],
+        "players": [
+            {"name": "Kitchen", "state": {"source": "queue", "queue": QUEUE, "track": 2, "position": 100.0,
+                                          "transport_state": "PLAYING", "volume": 20}},
+            {"name": "Office", "state": {"volume": 12, "mute": True}},
+        ],
+        "groups": [{"coordinator": "Kitchen", "members": ["Office"]}],
+    }
+
+
+def killed_mid_chime(home: Any, setup: ChimeSetup, url: str) -> Run:
+    started = setup.start("Test")
+    wait_for_event(home, lambda e: e["kind"] == "state" and e["player"] == "Kitchen" and e["action"] == "playing" and e["uri"] == url)
+    started.signal(signal.SIGKILL)
+    return started.finish(timeout=10)
+
+
+def recover(setup: ChimeSetup, *extra: str) -> Run:
+    return run_chime("recover", "--config", str(setup.path), *extra, timeout=60)
+
+
+def state_files(setup: ChimeSetup) -> list[Path]:
+    return sorted(setup.state_dir.glob("*.json"))
+
+
+def snapshot_of(home: Any) -> dict[str, Any]:
+    return {name: handle.state() for name, handle in home.players.items()}
+
+
+def assert_back(before: dict[str, Any], home: Any, transport_state: str | None = None) -> None:
+    for name, was in before.items():
+        now = home.players[name].state()
+        for attribute in ("uri", "track", "volume", "mute", "play_mode", "coordinator_uid"):
+            assert getattr(now, attribute) == getattr(was, attribute), f"{name}.{attribute}: {getattr(was, attribute)!r} -> {getattr(now, attribute)!r}"
+        assert now.transport_state == (transport_state or was.transport_state), f"{name}: {now.transport_state}"
+    kitchen_was, kitchen = before["Kitchen"], home.players["Kitchen"].state()
+    assert kitchen_was.position - 1.0 <= kitchen.position < kitchen_was.position + 15.0  # players report whole seconds
+
+
+def written_hours_ago(path: Path) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["written"] = {"wall": document["written"]["wall"] - HOURS, "boot": document["written"]["boot"] - HOURS}
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_killed_mid_chime_then_recovered_soon_after_the_music_plays_on(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(kitchen_and_office())
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
+    before = snapshot_of(home)
+
+    killed = killed_mid_chime(home, setup, url)
+    assert killed.returncode == -signal.SIGKILL
+    assert home.players["Kitchen"].state().uri == url
+    assert [path.name for path in state_files(setup)] == [f"{home.players['Kitchen'].uid}.json"]
+
+    run = recover(setup)
+
+    assert run.returncode == 0, run.stderr
+    assert "outcome=restored" in run.stderr, run.stderr
+    assert_back(before, home)
+    assert state_files(setup) == []
+
+
+def test_recovered_hours_later_everything_goes_back_but_nothing_plays(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(kitchen_and_office())
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
+    before = snapshot_of(home)
+    killed_mid_chime(home, setup, url)
+    [path] = state_files(setup)
+    written_hours_ago(path)
+    recovering = home.events()[-1]["mono"]
+
+    run = recover(setup)
+
+    assert run.returncode == 0, run.stderr
+    assert "outcome=held" in run.stderr, run.stderr
+    assert_back(before, home, transport_state="PAUSED_PLAYBACK")
+    # Never heard on the way: every speaker muted whenever the old queue played.
+    for name in ("Kitchen", "Office"):
+        for event in state_events(home.events(), name):
+            if event["mono"] > recovering and event["transport_state"] == "PLAYING" and event["uri"] == before["Kitchen"].uri:
+                assert event["mute"], event
+
+
+def test_recovery_leaves_what_a_person_started_since(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(kitchen_and_office())
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
+    killed_mid_chime(home, setup, url)
+    kitchen, office = home.players["Kitchen"], home.players["Office"]
+    transport = soco.SoCo(kitchen.ip).avTransport
+    transport.SetAVTransportURI([("InstanceID", 0), ("CurrentURI", RADIO_URI), ("CurrentURIMetaData", "")])
+    transport.Play([("InstanceID", 0), ("Speed", 1)])
+    soco.SoCo(office.ip).volume = 50
+
+    run = recover(setup)
+
+    assert run.returncode == 0, run.stderr
+    assert "outcome=left_to_user" in run.stderr, run.stderr
+    wait_for_event(home, lambda e: e["kind"] == "state" and e["action"] == "playing" and e["uri"] == RADIO_URI)
+    assert (kitchen.state().uri, kitchen.state().transport_state) == (RADIO_URI, "PLAYING")
+    assert kitchen.state().volume == 20  # still at the chime's: nobody chose it
+    assert office.state().volume == 50  # a person's choice
+    assert state_files(setup) == []
+
+
+def test_the_next_chime_puts_back_what_the_killed_one_left_before_its_snapshot(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    home = household(kitchen_and_office())
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
+    before = snapshot_of(home)
+    killed_mid_chime(home, setup, url)
+
+    setup.chimes[0]["sound"] = "chime.mp3"
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert "outcome=restored" in run.stderr and "outcome=ok" in run.stderr, run.stderr
+    assert_back(before, home)
+    assert state_files(setup) == []
+
+
+def test_a_player_that_answers_again_after_the_run_gave_up_is_put_back(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # Kitchen answers the lookup, the snapshot and the chime, then refuses connections for 6 s:
+    # longer than the run waits for it (the chime's length plus a 1 s margin).
+    home = household(kitchen_and_office(faults=[{"kind": "vanish", "player": "Kitchen", "after": 12, "how": "refuse", "duration": 6.0}]))
+    setup = chime_setup(home, ["Kitchen"], volume=35, settings={"margin": 1.0, "request_timeout": 0.5})
+    before = snapshot_of(home)
+
+    run = setup.run("Test")
+    assert run.returncode == 1, run.stderr
+    assert len(state_files(setup)) == 1, run.stderr
+
+    recovered = recover(setup, "--wait", "30", "--every", "0.5")
+
+    assert recovered.returncode == 0, recovered.stderr
+    returned = first_state(home.events(), "Kitchen", "returned")
+    assert "outcome=restored" in recovered.stderr, recovered.stderr
+    assert recovered.ended > returned["mono"]
+    assert_back(before, home)
+    assert state_files(setup) == []
+
+
+def test_killed_while_putting_the_group_back_the_recovery_finishes_the_restore(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # The restore's Play (Kitchen's second) is never answered: the run waits on it with the
+    # group back on its queue, stopped, when it is killed.
+    home = household(kitchen_and_office(faults=[{"kind": "no_answer", "player": "Kitchen", "action": "Play", "mode": "once", "after": 1}]))
+    setup = chime_setup(home, ["Kitchen"], volume=35, settings={"request_timeout": 20.0})
+    before = snapshot_of(home)
+    started = setup.start("Test")
+    wait_for_event(home, lambda e: e["kind"] == "request" and e["action"] == "Play" and e.get("injected") == "no_answer")
+    started.signal(signal.SIGKILL)
+    started.finish(timeout=10)
+    assert (home.players["Kitchen"].state().uri, home.players["Kitchen"].state().transport_state) == (before["Kitchen"].uri, "STOPPED")
+
+    run = recover(setup)
+
+    assert run.returncode == 0, run.stderr
+    assert "outcome=restored" in run.stderr, run.stderr
+    assert_back(before, home)
+    assert state_files(setup) == []
