@@ -20,7 +20,8 @@ from sonos_chime.cli import build_parser
 from role.test_filters import F
 
 ROOT = Path(__file__).resolve().parents[2]
-SOUNDS = ROOT / "files" / "sounds"
+PROGRAM_SRC = ROOT / "files"
+SOUNDS = PROGRAM_SRC / "sounds"
 ZONES = [{"name": "Kitchen", "uid": "RINCON_000E5801861801400", "host": "192.0.2.12"},
          {"name": "Den", "uid": "RINCON_000E58A4022101400", "host": "192.0.2.13"}]
 GOOD = {"name": "Bell", "sound": "ding-dong.mp3", "schedule": "daily"}
@@ -192,7 +193,8 @@ def host(user: str = "sonos-chime", group: str = "sonos-chime", passwd: Any = No
          sounds: Any = None, install: Any = None, state: Any = None) -> list[str]:
     folders = {"sonos_chime_sounds_dir": sounds or folder("/var/lib/sonos-chime/sounds", exists=False),
                "sonos_chime_install_dir": install or folder("/opt/sonos-chime", exists=False)}
-    return list(F.host_problems(user, group, passwd or {user: None}, groups or {group: None}, folders, state or {}))
+    return list(F.host_problems(user, group, passwd or {user: None}, groups or {group: None}, folders, state or {},
+                                str(PROGRAM_SRC)))
 
 
 def test_a_new_host_and_the_roles_own_account_and_folders_pass() -> None:
