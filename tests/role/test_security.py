@@ -322,11 +322,14 @@ def test_a_config_yml_chime_py_cannot_read_is_not_written(tmp_path: Path) -> Non
     good.write_text(model.config_text(), encoding="utf-8")
     bad = tmp_path / "bad.yml"
     bad.write_text(model.config_text().replace("volume: 30", "volume: 300"), encoding="utf-8")
+    unknown_key = tmp_path / "unknown_key.yml"
+    unknown_key.write_text(model.config_text().replace("  volume: 30", "  volume: 30\n  sound: ding-dong.mp3"), encoding="utf-8")
     # On the host the package is installed in the venv; here it comes from PYTHONPATH, which -I ignores.
     assert " -I -m sonos_chime.checkconfig " in command
     plain = command.replace(" -I ", " ")
     assert validate(plain, good) == 0
     assert validate(plain, bad) != 0
+    assert validate(plain, unknown_key) != 0
 
 
 # ---- found in review (each failed before its fix)
