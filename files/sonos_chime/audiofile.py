@@ -5,6 +5,9 @@ from __future__ import annotations
 
 MAX_SOUND_BYTES = 16 * 1024 * 1024  # a chime is seconds long; chime.py reads no more than this
 HEADER_BYTES = 12  # enough to tell MP3 from WAV
+# How a sound that is_mp3 or is_wav is named: the players' audio clips (overlay chimes) play
+# MP3 and WAV only, and the role serves no other sound.
+SOUND_SUFFIXES = (".mp3", ".wav")
 
 
 def is_mp3(data: bytes) -> bool:

@@ -3,25 +3,24 @@
 chime.py reads the file with `load_config`. The role's preflight checks, on the controller,
 the document it is about to write with the same functions (`parse_settings`, `parse_zones`,
 `parse_chime`, `volume`, `source_policy`), giving them its own variable names as keys, so
-whatever preflight accepts chime.py accepts. This module needs only the standard library
+whatever preflight accepts chime.py accepts. Each section's keys are the fields of the class it
+is read into; any other key is refused. This module needs only the standard library
 (and PyYAML to read a file), so that the controller can import it without SoCo.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from .audiofile import SOUND_SUFFIXES
 from .sources import DEFAULT_POLICY, POLICIES, SOURCE_KINDS
 from .zonelog import quote
-
-LOG = logging.getLogger("sonos-chime")
 
 DEFAULT_CONFIG = Path("/etc/sonos-chime/config.yml")
 DEFAULT_RUNTIME_DIR = Path("/run/sonos-chime")
@@ -31,16 +30,11 @@ DEFAULT_MARGIN = 10.0
 DEFAULT_LEAD = 5  # seconds a chime's timer starts it before its moment (README: "On the second")
 LONGEST_LEAD = 59
 
-TOP_KEYS = ("settings", "zones", "chimes")
-SETTINGS_KEYS = ("runtime_dir", "state_dir", "request_timeout", "margin", "interface", "lead")
-ZONE_KEYS = ("name", "uid", "host")
-CHIME_KEYS = ("name", "url", "volume", "zone_volumes", "zones", "sources", "schedule", "mode")
 # How a chime plays (README: "Overlay chimes"): interrupt stops the music for the chime and puts
 # it back; overlay plays an audio clip over the music (S2 players that can); auto does each
 # where it can.
 INTERRUPT_MODE, OVERLAY_MODE, AUTO_MODE = "interrupt", "overlay", "auto"
 MODES = (INTERRUPT_MODE, OVERLAY_MODE, AUTO_MODE)
-OVERLAY_SOUND_TYPES = (".mp3", ".wav")  # what the players' audio clips accept
 
 
 class ConfigError(Exception):
@@ -89,6 +83,17 @@ class Config:
         return next((chime for chime in self.chimes if chime.name == name), None)
 
 
+def key_names(section: type) -> tuple[str, ...]:
+    """The keys of a section of the file: the fields of the class it is read into."""
+    return tuple(item.name for item in fields(section))
+
+
+TOP_KEYS = key_names(Config)
+SETTINGS_KEYS = key_names(Settings)
+ZONE_KEYS = key_names(ZoneConfig)
+CHIME_KEYS = key_names(ChimeConfig)
+
+
 # ---- the file
 
 
@@ -111,7 +116,7 @@ def load_config(path: Path) -> Config:
 
 def parse_config(data: object) -> Config:
     top = mapping(data, "config")
-    warn_unknown_keys(top, TOP_KEYS, "")
+    refuse_unknown_keys(top, TOP_KEYS, "config")
     zones = parse_zones(required(top, "zones", ""), "zones")
     zone_names = [zone.name for zone in zones]
     raw_chimes = items(required(top, "chimes", ""), "chimes")
@@ -129,7 +134,7 @@ def parse_settings(data: object, key: str) -> Settings:
     if data is None:
         return Settings()
     raw = mapping(data, key)
-    warn_unknown_keys(raw, SETTINGS_KEYS, key)
+    refuse_unknown_keys(raw, SETTINGS_KEYS, key)
     interface = raw.get("interface")
     return Settings(
         runtime_dir=Path(text(raw.get("runtime_dir", str(DEFAULT_RUNTIME_DIR)), f"{key}.runtime_dir")),
@@ -148,7 +153,7 @@ def parse_zones(data: object, key: str) -> tuple[ZoneConfig, ...]:
     for index, item in enumerate(items(data, key)):
         item_key = f"{key}[{index}]"
         raw = mapping(item, item_key)
-        warn_unknown_keys(raw, ZONE_KEYS, item_key)
+        refuse_unknown_keys(raw, ZONE_KEYS, named(item_key, raw))
         zone = ZoneConfig(
             name=text(required(raw, "name", item_key), f"{item_key}.name"),
             uid=text(required(raw, "uid", item_key), f"{item_key}.uid"),
@@ -164,7 +169,7 @@ def parse_zones(data: object, key: str) -> tuple[ZoneConfig, ...]:
 
 def parse_chime(data: object, key: str, zone_names: Sequence[str]) -> ChimeConfig:
     raw = mapping(data, key)
-    warn_unknown_keys(raw, CHIME_KEYS, key)
+    refuse_unknown_keys(raw, CHIME_KEYS, named(key, raw))
     url = http_url(required(raw, "url", key), f"{key}.url")
     zones = items(required(raw, "zones", key), f"{key}.zones")
     if not zones:
@@ -199,7 +204,7 @@ def chime_mode(value: object, key: str) -> str:
 
 def overlay_sound(name: str, mode: str, key: str) -> None:
     """A chime that may overlay needs a sound the players' audio clips play."""
-    if mode != INTERRUPT_MODE and not name.lower().endswith(OVERLAY_SOUND_TYPES):
+    if mode != INTERRUPT_MODE and not name.lower().endswith(SOUND_SUFFIXES):
         raise ConfigError(
             f"{key}: {name.rsplit('/', 1)[-1]!r} cannot be overlaid (mode {mode}): audio clips play MP3 and WAV only"
         )
@@ -288,10 +293,16 @@ def zone_name(value: object, key: str, zone_names: Sequence[str]) -> str:
     return name
 
 
-def warn_unknown_keys(raw: Mapping[str, Any], known: Sequence[str], parent: str) -> None:
-    for name in raw:
-        if name not in known:
-            LOG.warning("config: %sunknown key %s, ignored", parent + ": " if parent else "", quote(name))
+def refuse_unknown_keys(raw: Mapping[str, Any], known: Sequence[str], where: str) -> None:
+    unknown = [name for name in raw if name not in known]
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {quote(unknown[0])} (known: {', '.join(known)})")
+
+
+def named(key: str, raw: Mapping[str, Any]) -> str:
+    """An item's key with its name, when it has one: `chimes[0] ("Bell")`."""
+    name = raw.get("name")
+    return f"{key} ({quote(name)})" if isinstance(name, str) else key
 
 
 def type_name(value: object) -> str:

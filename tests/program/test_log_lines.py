@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from sonos_chime.cli import build_parser, main
-from sonos_chime.config import parse_config
+from sonos_chime.config import ConfigError, parse_config
 from sonos_chime.discover import zones_yaml
 from sonos_chime.schedule import scheduled_start
 from sonos_chime.zonelog import LOG, ZoneLog, escape, quote, setup_logging
@@ -195,14 +195,15 @@ def test_the_schedule_names_the_chime_quoted(journal: io.StringIO, name: str) ->
     assert quoted_values("chime", text) == [name]
 
 
-def test_an_unknown_key_is_named_quoted(journal: io.StringIO) -> None:
+def test_an_unknown_key_is_named_quoted() -> None:
     config = {"zones": [{"name": "Kitchen", "uid": "RINCON_1", "host": "192.0.2.20"}],
-              "chimes": [{"name": "Bell", "url": "http://192.0.2.5/c.mp3", "volume": 30, "zones": ["Kitchen"], FORGED: 1}]}
+              "chimes": [{"name": FORGED, "url": "http://192.0.2.5/c.mp3", "volume": 30, "zones": ["Kitchen"], FORGED: 1}]}
 
-    parse_config(config)
+    with pytest.raises(ConfigError) as refused:
+        parse_config(config)
 
-    lines = assert_journal_safe(journal.getvalue())
-    assert lines == [f"WARNING config: chimes[0]: unknown key {quote(FORGED)}, ignored"]
+    assert str(refused.value).startswith(f"chimes[0] ({quote(FORGED)}): unknown key {quote(FORGED)} (known: ")
+    assert not [character for character in str(refused.value) if unsafe(character)]
 
 
 @pytest.mark.parametrize("name", [*HOSTILE, "Next\x85line", "\x85", "a\u2028b"])

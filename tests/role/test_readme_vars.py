@@ -83,3 +83,11 @@ def test_readme_lists_every_kind_of_source_with_the_programs_default() -> None:
 
     rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| `(interrupt|skip)`", (ROOT / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
     assert dict(rows) == dict(DEFAULT_POLICY)
+
+
+def test_readme_names_every_key_of_a_chime() -> None:
+    row = next(line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+               if line.startswith("| `sonos_chime_chimes` |"))
+    keys = [name for name in re.findall(r"`([a-z_]+)`", row) if not name.startswith("sonos_chime_")]
+
+    assert sorted(keys) == sorted(spec_options()["sonos_chime_chimes"]["options"])

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from bench.role import BAD_INPUTS, bad_inventory, inventory
 from role_model import RoleModel
-from sonos_chime.config import ConfigError, load_config
+from sonos_chime.config import Config, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 MOLECULE_VARS = ROOT / "molecule" / "shared" / "vars"
@@ -121,8 +121,9 @@ REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
 ]
 
 
-def round_trip(inventory_vars: dict[str, Any], tmp_path: Path) -> None:
-    """The role's config.yml, written and read back by chime.py, says what the units say."""
+def round_trip(inventory_vars: dict[str, Any], tmp_path: Path) -> Config:
+    """The role's config.yml, written to tmp_path and read back by chime.py, says what the
+    units say. Returns what chime.py read."""
     model = RoleModel(inventory_vars)
     config_path = tmp_path / "config.yml"
     config_path.write_text(model.config_text(), encoding="utf-8")
@@ -137,6 +138,7 @@ def round_trip(inventory_vars: dict[str, Any], tmp_path: Path) -> None:
     inventory_chimes = {str(chime["name"]): chime for chime in model.variables["sonos_chime_chimes"]}
     for chime in config.chimes:
         assert chime.url.endswith("/" + re.sub(" ", "%20", str(inventory_chimes[chime.name]["sound"])))
+    return config
 
 
 @pytest.mark.parametrize(("name", "inventory_vars"), ACCEPTED, ids=[case[0] for case in ACCEPTED])

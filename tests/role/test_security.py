@@ -22,7 +22,8 @@ from sonos_chime.config import DEFAULT_STATE_DIR, Config, parse_config
 from role.test_filters import F
 
 ROOT = Path(__file__).resolve().parents[2]
-SOUNDS = ROOT / "files" / "sounds"
+PROGRAM_SRC = ROOT / "files"
+SOUNDS = PROGRAM_SRC / "sounds"
 ZONES = [{"name": "Kitchen", "uid": "RINCON_000E5801861801400", "host": "192.0.2.12"},
          {"name": "Den", "uid": "RINCON_000E58A4022101400", "host": "192.0.2.13"}]
 GOOD = {"name": "Bell", "sound": "ding-dong.mp3", "schedule": "daily"}
@@ -194,7 +195,8 @@ def host(user: str = "sonos-chime", group: str = "sonos-chime", passwd: Any = No
          sounds: Any = None, install: Any = None, state: Any = None) -> list[str]:
     folders = {"sonos_chime_sounds_dir": sounds or folder("/var/lib/sonos-chime/sounds", exists=False),
                "sonos_chime_install_dir": install or folder("/opt/sonos-chime", exists=False)}
-    return list(F.host_problems(user, group, passwd or {user: None}, groups or {group: None}, folders, state or {}))
+    return list(F.host_problems(user, group, passwd or {user: None}, groups or {group: None}, folders, state or {},
+                                str(PROGRAM_SRC)))
 
 
 def test_a_new_host_and_the_roles_own_account_and_folders_pass() -> None:
@@ -322,11 +324,14 @@ def test_a_config_yml_chime_py_cannot_read_is_not_written(tmp_path: Path) -> Non
     good.write_text(model.config_text(), encoding="utf-8")
     bad = tmp_path / "bad.yml"
     bad.write_text(model.config_text().replace("volume: 30", "volume: 300"), encoding="utf-8")
+    unknown_key = tmp_path / "unknown_key.yml"
+    unknown_key.write_text(model.config_text().replace("  volume: 30", "  volume: 30\n  sound: ding-dong.mp3"), encoding="utf-8")
     # On the host the package is installed in the venv; here it comes from PYTHONPATH, which -I ignores.
     assert " -I -m sonos_chime.checkconfig " in command
     plain = command.replace(" -I ", " ")
     assert validate(plain, good) == 0
     assert validate(plain, bad) != 0
+    assert validate(plain, unknown_key) != 0
 
 
 # ---- found in review (each failed before its fix)

@@ -9,6 +9,7 @@ schedules, names, zones left out, and which chimes get units.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import ipaddress
@@ -30,8 +31,18 @@ _FOLD = str.maketrans(
      "ı": "i"}
 )
 _SLUG_MAX = 60
-CHIME_KEYS = ("name", "sound", "schedule", "zones", "zones_exclude", "volume",
-              "zone_volumes", "enabled", "persistent", "sources", "mode", "description")
+ARGUMENT_SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "meta", "argument_specs.yml")
+
+
+@functools.cache
+def chime_keys() -> tuple[str, ...]:
+    """The keys of a chime in the inventory: the options of sonos_chime_chimes in the role's
+    argument specs, which Ansible checks at every entry point."""
+    import yaml
+
+    with open(ARGUMENT_SPECS, encoding="utf-8") as specs:
+        options = yaml.safe_load(specs)["argument_specs"]["main"]["options"]
+    return tuple(options["sonos_chime_chimes"]["options"])
 
 
 # ---- the program's own rules
@@ -336,7 +347,8 @@ def _zone_list_problems(rules: ModuleType, var: str, zone_list: Any, by_hand: bo
 
 
 def _name_problems(chime: dict[str, Any], label: str, seen: dict[str, str]) -> list[str]:
-    errs = [f"{label}: unknown key {key!r} (allowed: {', '.join(CHIME_KEYS)})" for key in sorted(set(chime) - set(CHIME_KEYS))]
+    known = chime_keys()
+    errs = [f"{label}: unknown key {key!r} (allowed: {', '.join(known)})" for key in sorted(set(chime) - set(known))]
     name = chime.get("name")
     if not isinstance(name, str) or not name.strip():
         return errs + [f"{label}: name is missing or empty"]
@@ -400,8 +412,9 @@ def _sound_problems(sound: Any, label: str, sounds_src: str, audio: ModuleType) 
         return controls
     if "/" in sound or sound.startswith("."):
         return [f"{label}: sound {sound!r} must be a file name inside the sounds folder"]
-    if not sound.lower().endswith(SOUND_SUFFIXES):
-        return [f"{label}: sound {sound!r} must be named .mp3 or .wav (what it is: nginx serves it by that name)"]
+    if not sound.lower().endswith(audio.SOUND_SUFFIXES):
+        return [f"{label}: sound {sound!r} must be named {' or '.join(audio.SOUND_SUFFIXES)} (what it is: nginx serves it "
+                "by that name)"]
     path = os.path.join(sounds_src, sound)
     if not os.path.isfile(path):
         return [f"{label}: sound {sound!r} is not a file in sonos_chime_sounds_src ({sounds_src})"]
@@ -445,8 +458,8 @@ LEGACY_FOLDERS = {"sonos_chime_sounds_dir": "/var/lib/sonos-chime/sounds", "sono
 # chime.py's state folder (vars/main.yml __sonos_chime_state_dir; systemd's StateDirectory).
 STATE_FOLDER = "/var/lib/sonos-chime/pending"
 SAFE_PATH = re.compile(r"(/[A-Za-z0-9._+-]+)+")
-# What the role puts in each folder it owns (a folder holding anything else is someone else's).
-SOUND_SUFFIXES = (".mp3", ".wav")
+# What the role puts in each folder it owns (a folder holding anything else is someone else's):
+# sounds named as the program's audiofile.SOUND_SUFFIXES, and these.
 INSTALL_ENTRIES = ("venv", "src", "chime.py", "requirements.txt")
 ACCOUNT_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 ACCOUNT_COMMENT = "sonos-chime"  # the role's mark on the account it creates (tasks/install.yml)
@@ -556,12 +569,14 @@ def network(value: Any) -> str:
     return str(parsed.network_address) if parsed.num_addresses == 1 and "/" not in text else str(parsed)
 
 
-def host_problems(user: str, group: str, passwd: Any, groups: Any, folders: Any, state: Any) -> list[str]:
+def host_problems(user: str, group: str, passwd: Any, groups: Any, folders: Any, state: Any,
+                  program_src: str) -> list[str]:
     """What the host says of the account and folders the role would take over.
 
     `passwd`/`groups`: getent's entries ({name: [fields]} or {name: None}); `folders`: per
     variable, {path, exists, isdir, islnk, entries: [{name, isreg, islnk}]}; `state`: the
-    role's state file of the last run (which folders it owned), {} when there is none.
+    role's state file of the last run (which folders it owned), {} when there is none;
+    `program_src`: the controller's copy of the program, which names what a sound is.
     """
     errs: list[str] = []
     account = (passwd or {}).get(user)
@@ -576,12 +591,13 @@ def host_problems(user: str, group: str, passwd: Any, groups: Any, folders: Any,
                     f"{entry[2] or 'none'}); choose another name, the role creates it (if an earlier run of "
                     f"this role stopped after creating the group, remove it: groupdel {group})")
     state = state if isinstance(state, dict) else {}
+    sound_suffixes = program_audio(program_src).SOUND_SUFFIXES
     for var, folder in (folders or {}).items():
-        errs += _folder_problems(var, folder, state)
+        errs += _folder_problems(var, folder, state, sound_suffixes)
     return errs
 
 
-def _folder_problems(var: str, folder: dict[str, Any], state: dict[str, Any]) -> list[str]:
+def _folder_problems(var: str, folder: dict[str, Any], state: dict[str, Any], sound_suffixes: tuple[str, ...]) -> list[str]:
     path = folder["path"]
     if not folder.get("exists"):
         return []
@@ -594,7 +610,7 @@ def _folder_problems(var: str, folder: dict[str, Any], state: dict[str, Any]) ->
         shown = ", ".join(sorted(e["name"] for e in entries)[:5]) + (", ..." if len(entries) > 5 else "")
         return [(f"{var}: {path!r} already holds files ({shown}) and is not a folder this role made; give it an "
                  "empty or new folder of its own (if an earlier version of the role made it, empty it first)")]
-    allowed = ((lambda e: e["isreg"] and not e["islnk"] and e["name"].lower().endswith(SOUND_SUFFIXES))
+    allowed = ((lambda e: e["isreg"] and not e["islnk"] and e["name"].lower().endswith(sound_suffixes))
                if var == "sonos_chime_sounds_dir" else (lambda e: e["name"] in INSTALL_ENTRIES and not e["islnk"]))
     foreign = sorted(e["name"] for e in entries if not allowed(e))
     if foreign:
