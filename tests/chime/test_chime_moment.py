@@ -15,6 +15,7 @@ from chime_helpers import (
     chime_sets,
     outcomes,
     requests,
+    run_chime,
     wait_for_event,
 )
 
@@ -121,6 +122,68 @@ def test_a_stop_before_the_moment_changes_nothing(household: Any, chime_setup: A
     assert changing_requests(home.events()) == []
     after = home.players["Kitchen"].state()
     assert (after.uri, after.transport_state, after.volume) == (before.uri, "PLAYING", before.volume)
+
+
+def assert_playing_as_before(before: Any, after: Any) -> None:
+    """What a restore puts back exactly, for a player that was playing its queue."""
+    put_back = (after.uri, after.track, after.transport_state, after.volume, after.mute, after.coordinator_uid)
+    assert put_back == (before.uri, before.track, "PLAYING", before.volume, before.mute, before.coordinator_uid), (before, after)
+
+
+def test_another_chime_on_the_group_plays_while_a_run_waits_for_its_moment(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """Issue #19: the wait holds no lock. Today's run held it all along, and a chime by hand
+    meanwhile gave up ('held by another chime') once its margin was spent."""
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+    by_hand = sounds.url("/chime2.mp3")
+    at, moment = moment_in(8.0)
+
+    waiting = setup.start("Test", "--at", at)
+    wait_for_prepared(waiting)
+    other = run_chime("play-uri", by_hand, "--host", home.players["Kitchen"].ip, "--runtime-dir", str(setup.runtime_dir))
+    run = waiting.finish(timeout=30)
+
+    assert other.returncode == 0, other.stderr
+    assert outcomes(other.stderr) == {home.players["Kitchen"].ip: "ok"}, other.stderr
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+    events = home.events()
+    (other_set,) = chime_sets(events, by_hand)
+    (own_set,) = chime_sets(events, sounds.url("/chime.mp3"))
+    assert other_set["received"] < own_set["received"] < moment
+    play = next(e for e in requests(events, "Play", "Kitchen") if e["received"] > own_set["received"])
+    assert play["received"] >= moment - 0.002, f"Play {moment - play['received']:.3f} s early"
+    assert_playing_as_before(before, home.players["Kitchen"].state())
+
+
+def test_a_group_changed_during_a_long_wait_is_found_again_and_chimed_as_it_is(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """Kitchen stands alone when the run starts and has joined Office's group by the moment
+    (more than Timing.topology_trusted_for later): the chime plays on Office's group, and
+    both speakers are put back, Kitchen still in the group it joined."""
+    home = household(lone_players("Kitchen", "Office"))
+    setup = chime_setup(home, ["Kitchen"], volume=35)
+    kitchen, office = home.players["Kitchen"], home.players["Office"]
+    at, _moment = moment_in(13.0)
+
+    waiting = setup.start("Test", "--at", at)
+    wait_for_prepared(waiting)
+    soco.SoCo(kitchen.ip).join(soco.SoCo(office.ip))
+    joined = wait_for_event(home, lambda e: e["kind"] == "state" and e["player"] == "Kitchen" and e["action"] == "join")
+    before = {"Kitchen": kitchen.state(), "Office": office.state()}
+    run = waiting.finish(timeout=40)
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+    events = home.events()
+    assert [e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))] == ["Office"]
+    for name in ("Kitchen", "Office"):
+        chime_volumes = [e for e in requests(events, "SetVolume", name) if e["mono"] > joined["mono"] and e["args"]["DesiredVolume"] == "35"]
+        assert chime_volumes, f"{name}: never set to the chime's volume"
+    assert before["Kitchen"].coordinator_uid == office.uid
+    assert_playing_as_before(before["Office"], office.state())
+    after = kitchen.state()
+    assert (after.coordinator_uid, after.volume, after.mute) == (office.uid, before["Kitchen"].volume, before["Kitchen"].mute)
 
 
 def wait_for_prepared(started: Any) -> None:
