@@ -248,3 +248,39 @@ def test_a_run_not_started_by_its_timer_plays_at_once(household: Any, chime_setu
     assert "playing at once" in run.stderr and "late_ms=" not in run.stderr, run.stderr
     assert outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
 
+
+
+TIMER_START = {"TRIGGER_UNIT": "sonos-chime-test.timer"}  # what systemd gives a service its timer started
+
+
+def passed(ago: timedelta) -> str:
+    """A one-off schedule whose moment passed `ago`, on the host's clock."""
+    return (datetime.now().astimezone() - ago).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_a_run_its_timer_started_hours_after_the_moment_touches_no_speaker(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """A persistent catch-up at boot, or a clock that jumped: no bugle at 2 AM (issue #19)."""
+    home = household(lone_players("Kitchen"))
+    before = home.players["Kitchen"].state()
+    setup = chime_setup(home, ["Kitchen"], schedule=passed(timedelta(hours=3)))
+
+    run = setup.run("Test", None, "--at", "next", env=TIMER_START)
+
+    assert run.returncode == 0, run.stderr
+    assert requests(home.events()) == []
+    assert 'chime="Test" was due at ' in run.stderr and "3 h 00 min late" in run.stderr and "not played" in run.stderr, run.stderr
+    after = home.players["Kitchen"].state()
+    assert (after.uri, after.transport_state, after.volume) == (before.uri, "PLAYING", before.volume)
+
+
+def test_a_run_by_hand_or_a_catch_up_within_the_limit_plays_at_once(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    hours_ago = chime_setup(home, ["Kitchen"], schedule=passed(timedelta(hours=3)))
+    by_hand = hours_ago.run("Test", None, "--at", "next")  # chime_now: `systemctl start`, no TRIGGER_UNIT
+    a_minute_ago = chime_setup(home, ["Kitchen"], schedule=passed(timedelta(minutes=1)))
+    catch_up = a_minute_ago.run("Test", None, "--at", "next", env=TIMER_START)
+
+    for run in (by_hand, catch_up):
+        assert run.returncode == 0, run.stderr
+        assert "playing at once" in run.stderr and outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+    assert len(chime_sets(home.events(), sounds.url("/chime.mp3"))) == 2

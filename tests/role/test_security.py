@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ansible.parsing.dataloader import DataLoader
 from role_model import RoleModel
 from sonos_chime.cli import build_parser
+from sonos_chime.config import parse_config
 
 from role.test_filters import F
 
@@ -342,6 +344,18 @@ def test_a_config_yml_chime_py_cannot_read_is_not_written(tmp_path: Path) -> Non
 ])
 def test_review_a_careless_variable_is_refused(variable: str, value: Any, reason: str) -> None:
     refused(preflight(**{variable: value}), variable, reason)
+
+
+def test_too_late_reaches_config_yml_as_given_or_five_minutes() -> None:
+    for inventory, expected in (({}, 300), ({"sonos_chime_too_late": 900}, 900)):
+        model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": [GOOD], **inventory})
+        assert model.preflight() == []
+        assert parse_config(yaml.safe_load(model.config_text())).settings.too_late == expected
+
+
+@pytest.mark.parametrize("value", [0, -300, 86401, "ten minutes"])
+def test_a_too_late_no_run_could_keep_is_refused_naming_it(value: Any) -> None:
+    refused(preflight(sonos_chime_too_late=value), "sonos_chime_too_late")
 
 
 def test_review_a_sound_must_be_named_as_what_it_is(tmp_path: Path) -> None:
