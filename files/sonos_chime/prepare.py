@@ -31,8 +31,8 @@ class Prepared:
 def wait_unlocked(zone: ZoneTarget, located: Located, shared: RunShared, log: ZoneLog) -> Prepared:
     """Wait, holding no lock, until the group's lock is due; locate the zone again when the
     wait was long. A stop ends the wait early."""
+    long_wait = waits_long(shared)
     lock_at = lock_time(located.group, shared, log)
-    long_wait = lock_at - time.monotonic() > shared.timing.topology_trusted_for
     wake_at = lock_at - shared.timing.relocate_lead if long_wait else lock_at
     if not wait_until(wake_at, shared.stop) or not long_wait:
         return Prepared(located, lock_at)
@@ -40,6 +40,12 @@ def wait_unlocked(zone: ZoneTarget, located: Located, shared: RunShared, log: Zo
     moved = again.group.coordinator_uid != located.group.coordinator_uid or again.group.uids != located.group.uids
     log.in_group(again.group.label)("locate", "found again after the wait", regrouped="yes" if moved else "no")
     return Prepared(again, lock_at)
+
+
+def waits_long(shared: RunShared) -> bool:
+    """Whether the moment is further ahead than the topology is trusted for."""
+    assert shared.moment is not None
+    return shared.moment.mono - time.monotonic() > shared.timing.topology_trusted_for
 
 
 def lock_time(group: Group, shared: RunShared, log: ZoneLog) -> float:

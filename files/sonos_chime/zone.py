@@ -20,7 +20,7 @@ from .lock import GroupLock
 from .moment import wait_until
 from .plan import decide
 from .player import Player
-from .prepare import switch_time, wait_unlocked
+from .prepare import switch_time, wait_unlocked, waits_long
 from .snapshot import (
     LevelReading,
     Speculation,
@@ -69,17 +69,13 @@ def speculate(zone: ZoneTarget, shared: RunShared) -> Speculation | None:
 def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: Speculation | None) -> ZoneResult:
     try:
         located = locate(zone, shared, log)
+        lock_at: float | None = None
+        if waits_for_the_moment(zone, located, shared):
+            prepared = wait_unlocked(zone, located, shared, log.in_group(located.group.label))
+            located, lock_at = prepared.located, prepared.lock_at
     except ZoneFailure as error:
         log("locate", str(error), logging.ERROR, outcome="failed")
         return ZoneResult(zone.name, Outcome.FAILED, str(error))
-    lock_at: float | None = None
-    if shared.moment is not None and not shared.settings.dry_run:
-        try:
-            prepared = wait_unlocked(zone, located, shared, log.in_group(located.group.label))
-        except ZoneFailure as error:
-            log("locate", str(error), logging.ERROR, outcome="failed")
-            return ZoneResult(zone.name, Outcome.FAILED, str(error))
-        located, lock_at = prepared.located, prepared.lock_at
     log = log.in_group(located.group.label)
     playing_for = zone_playing_for(located, shared.job, zone)
     if playing_for.name != zone.name:
@@ -93,6 +89,14 @@ def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: 
         let_go(speculation, shared)
         speculation = None
     return locked_run(zone, located, shared, log, speculation, lock_at)
+
+
+def waits_for_the_moment(zone: ZoneTarget, located: Located, shared: RunShared) -> bool:
+    """A zone that plays for its group waits; one that stands aside waits only when the group
+    may change before the moment (it may play for the group it is in by then)."""
+    if shared.moment is None or shared.settings.dry_run:
+        return False
+    return zone_playing_for(located, shared.job, zone).name == zone.name or waits_long(shared)
 
 
 def let_go(speculation: Speculation | None, shared: RunShared) -> None:

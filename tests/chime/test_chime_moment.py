@@ -16,6 +16,7 @@ from chime_helpers import (
     outcomes,
     requests,
     run_chime,
+    start_chime,
     wait_for_event,
 )
 
@@ -157,6 +158,34 @@ def test_another_chime_on_the_group_plays_while_a_run_waits_for_its_moment(house
     assert_playing_as_before(before, home.players["Kitchen"].state())
 
 
+def test_a_chime_holding_the_group_at_the_moment_is_waited_for_then_the_group_is_chimed(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    """Another chime takes the group just before this run's switch is due: the run waits for
+    it (bounded by half the margin after the moment, as before), plays late, and both put
+    the group back."""
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+    by_hand = sounds.url("/chime2.mp3")
+    at, moment = moment_in(4.0)
+    other_at = datetime.fromisoformat(at) - timedelta(seconds=0.3)
+
+    waiting = setup.start("Test", "--at", at)
+    other = start_chime("play-uri", by_hand, "--host", home.players["Kitchen"].ip, "--runtime-dir", str(setup.runtime_dir),
+                        "--at", other_at.isoformat(timespec="milliseconds")).finish(timeout=30)
+    run = waiting.finish(timeout=30)
+
+    assert other.returncode == 0 and outcomes(other.stderr) == {home.players["Kitchen"].ip: "ok"}, other.stderr
+    assert run.returncode == 0 and outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+    assert "waited for another chime on this group" in run.stderr, run.stderr
+    events = home.events()
+    (other_set,) = chime_sets(events, by_hand)
+    (own_set,) = chime_sets(events, sounds.url("/chime.mp3"))
+    assert other_set["received"] < moment < own_set["received"]
+    assert_playing_as_before(before, home.players["Kitchen"].state())
+
+
 def test_a_group_changed_during_a_long_wait_is_found_again_and_chimed_as_it_is(household: Any, chime_setup: Any, sounds: Any) -> None:
     """Kitchen stands alone when the run starts and has joined Office's group by the moment
     (more than Timing.topology_trusted_for later): the chime plays on Office's group, and
@@ -184,6 +213,31 @@ def test_a_group_changed_during_a_long_wait_is_found_again_and_chimed_as_it_is(h
     assert_playing_as_before(before["Office"], office.state())
     after = kitchen.state()
     assert (after.coordinator_uid, after.volume, after.mute) == (office.uid, before["Kitchen"].volume, before["Kitchen"].mute)
+
+
+def test_a_zone_that_stood_aside_plays_for_the_group_it_is_in_after_a_long_wait(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """Office shares Kitchen's group when the run starts, and has left it by the moment: it
+    plays for its own group then, and Kitchen for its own."""
+    spec = lone_players("Kitchen", "Office")
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Office"]}]
+    home = household(spec)
+    setup = chime_setup(home, ["Kitchen", "Office"])
+    at, _moment = moment_in(13.0)
+
+    waiting = setup.start("Test", "--at", at)
+    wait_for_prepared(waiting)
+    soco.SoCo(home.players["Office"].ip).unjoin()
+    wait_for_event(home, lambda e: e["kind"] == "state" and e["player"] == "Office" and e["action"] == "unjoin")
+    before = {name: home.players[name].state() for name in ("Kitchen", "Office")}
+    run = waiting.finish(timeout=40)
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(e["player"] for e in chime_sets(home.events(), sounds.url("/chime.mp3"))) == ["Kitchen", "Office"]
+    assert "stand-aside" not in run.stderr, run.stderr
+    for name, earlier in before.items():
+        after = home.players[name].state()
+        assert (after.uri, after.track, after.transport_state, after.volume, after.coordinator_uid) == (
+            earlier.uri, earlier.track, earlier.transport_state, earlier.volume, earlier.coordinator_uid), name
 
 
 def wait_for_prepared(started: Any) -> None:
