@@ -72,9 +72,9 @@ def play_command(args: argparse.Namespace, started: float) -> int:
             raise ConfigError(f"--zone: {quote(name)} is not a zone of chime {quote(chime.name)} (its zones: {zones})")
     job = chime_job(config, chime, args.zone or chime.zones)
     if args.at == NEXT:
-        start = scheduled_start(chime.name, chime.schedule, config.settings.lead)
-        if start.not_yet:
-            return 0
+        start = scheduled_start(chime.name, chime.schedule, config.settings.lead, config.settings.too_late)
+        if not start.plays:
+            return 0  # on purpose, and the journal says why
         moment = Moment.of(start.moment) if start.moment is not None else None
     else:
         moment = moment_of(args.at)

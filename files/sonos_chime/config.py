@@ -29,6 +29,10 @@ DEFAULT_REQUEST_TIMEOUT = 2.0
 DEFAULT_MARGIN = 10.0
 DEFAULT_LEAD = 5  # seconds a chime's timer starts it before its moment (README: "On the second")
 LONGEST_LEAD = 59
+# A run its timer starts more than this long after the chime's moment (a `persistent` catch-up
+# after a night off, a clock that jumped) does not play (README: "Never at the wrong hour").
+DEFAULT_TOO_LATE = 300
+LONGEST_TOO_LATE = 86400
 
 # How a chime plays (README: "Overlay chimes"): interrupt stops the music for the chime and puts
 # it back; overlay plays an audio clip over the music (S2 players that can); auto does each
@@ -49,6 +53,7 @@ class Settings:
     margin: float = DEFAULT_MARGIN
     interface: str | None = None
     lead: int = DEFAULT_LEAD
+    too_late: int = DEFAULT_TOO_LATE
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,7 @@ def parse_settings(data: object, key: str) -> Settings:
         margin=seconds(raw.get("margin", DEFAULT_MARGIN), f"{key}.margin", 0.0, 3600.0),
         interface=None if interface in (None, "") else ipv4(interface, f"{key}.interface"),
         lead=whole_number(raw.get("lead", DEFAULT_LEAD), f"{key}.lead", 1, LONGEST_LEAD),
+        too_late=whole_number(raw.get("too_late", DEFAULT_TOO_LATE), f"{key}.too_late", 1, LONGEST_TOO_LATE),
     )
 
 

@@ -103,7 +103,7 @@ def zone_playing_for(located: Located, job: ChimeJob, zone: ZoneTarget) -> ZoneT
 
 
 def look_again(located: Located, zone: ZoneTarget, shared: RunShared, log: ZoneLog) -> Located:
-    """The group as it is now (another chime played on it meanwhile)."""
+    """The group as it is now (another chime played on it, or a long wait went by)."""
     try:
         topology = Player.of(located.group.coordinator, shared.timeout).topology()
     except PlayerError:

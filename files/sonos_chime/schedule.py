@@ -4,7 +4,9 @@ The role writes each chime's timer with the chime's own OnCalendar expressions s
 by the lead (`lead_expressions`), on the expression's own wall clock. A run started by the
 timer asks systemd for the chime's next moment (`next_moment`) and waits for it if the
 timer's wall clock says it is due within the lead (`early_start_for`), the way the timer
-itself counted.
+itself counted. A run its timer started with no moment within the lead (a `persistent`
+catch-up, a clock that jumped) plays at once only if the chime's last moment passed at most
+`too_late` seconds before (`late_start_for`); else it does nothing, and says so.
 
 Expressions are taken in the normalized form `systemd-analyze calendar` prints:
 `[WEEKDAYS ]YEAR-MONTH-DAY HOUR:MINUTE:SECOND[ TIMEZONE]`. Standard library only: the role's
@@ -14,14 +16,18 @@ preflight imports this module on the controller.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import subprocess
-from collections.abc import Sequence
+from calendar import monthrange
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import time as time_of_day
 from zoneinfo import ZoneInfo
 
-from .config import LONGEST_LEAD
+from .config import DEFAULT_TOO_LATE, LONGEST_LEAD
+from .moment import host_zone
 from .zonelog import quote
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -30,6 +36,8 @@ SECONDS, MINUTES, HOURS = frozenset(range(60)), frozenset(range(60)), frozenset(
 MONTHS, DAYS = frozenset(range(1, 13)), frozenset(range(1, 32))
 YEARS = (1970, 2199)  # what systemd's calendar accepts
 EARLY_START_SLACK = 1.0  # seconds: clocks read a little apart
+TIMER_STARTED = "TRIGGER_UNIT"  # systemd (251 and later) sets it in a service its timer started
+LOOK_BACK_DAYS = 400  # how far back a late run looks for the moment it was due, to name it
 LOG = logging.getLogger("sonos-chime")
 
 NORMALIZED = re.compile(
@@ -250,13 +258,27 @@ class Elapse:
     zone: str | None  # the expression's own time zone; None: the host's
 
 
-def next_moment(expressions: Sequence[str]) -> Elapse | None:
-    """The schedule's next elapse after now, as systemd computes it (None: never again)."""
+@dataclass(frozen=True)
+class Calendar:
+    """systemd's reading of a schedule: each expression's normalized form, and the next elapse."""
+
+    forms: list[str]
+    next: Elapse | None  # None: never again
+
+
+def ask_calendar(expressions: Sequence[str]) -> Calendar:
+    """The schedule as systemd reads it now."""
     done = subprocess.run(["systemd-analyze", "calendar", "--", *expressions], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise ScheduleError(f"systemd-analyze calendar: {done.stderr.strip() or done.returncode}")
     elapses = parse_elapses(done.stdout)
-    return min(elapses, key=lambda elapse: elapse.at) if elapses else None
+    return Calendar(parse_forms(done.stdout), min(elapses, key=lambda elapse: elapse.at) if elapses else None)
+
+
+def parse_forms(output: str) -> list[str]:
+    """Each expression's normalized form, from `systemd-analyze calendar`'s blocks."""
+    lines = (line.strip().partition(": ") for line in output.splitlines())
+    return [value for label, _, value in lines if label == "Normalized form"]
 
 
 def parse_elapses(output: str) -> list[Elapse]:
@@ -280,9 +302,11 @@ def parse_elapses(output: str) -> list[Elapse]:
 
 def zone_of(elapse: Elapse) -> tzinfo | None:
     """The expression's time zone; None: the host's local time."""
-    if elapse.zone is None:
-        return None
-    return UTC if elapse.zone == "UTC" else ZoneInfo(elapse.zone)
+    return None if elapse.zone is None else zone_named(elapse.zone)
+
+
+def zone_named(name: str) -> tzinfo:
+    return UTC if name == "UTC" else ZoneInfo(name)
 
 
 def wall_seconds_until(elapse: Elapse, now: datetime) -> float:
@@ -301,6 +325,12 @@ class Start:
 
     moment: datetime | None  # None: at once
     not_yet: bool = False  # started an hour early, the clocks go back before the moment: nothing
+    missed: bool = False  # its timer started it too long after its moment: nothing
+    due: datetime | None = None  # the moment a missed run was due (None: none found)
+
+    @property
+    def plays(self) -> bool:
+        return not (self.not_yet or self.missed)
 
 
 def early_start_for(elapse: Elapse | None, now: datetime, lead: float, slack: float) -> Start:
@@ -314,20 +344,96 @@ def early_start_for(elapse: Elapse | None, now: datetime, lead: float, slack: fl
     return Start(elapse.at)
 
 
-def scheduled_start(chime: str, schedule: Sequence[str], lead: int) -> Start:
-    """`--at next`: how this run of the chime goes, from its schedule and systemd's calendar."""
+def late_start_for(previous: datetime | None, now: datetime, too_late: float) -> Start:
+    """A run its timer started with no moment within the lead: at once if the chime's last
+    moment passed at most `too_late` seconds ago, else not at all."""
+    if previous is not None and (now - previous).total_seconds() <= too_late:
+        return Start(None)
+    return Start(None, missed=True, due=previous)
+
+
+def previous_moment(forms: Sequence[str], now: datetime) -> datetime | None:
+    """The schedule's latest moment at or before now, within LOOK_BACK_DAYS (None: none)."""
+    found = [moment for form in forms if (moment := latest_of(parse_normalized(form), now)) is not None]
+    return max(found, default=None)
+
+
+def latest_of(spec: Spec, now: datetime) -> datetime | None:
+    """The expression's latest moment at or before now, on its own wall clock. A time the
+    clock skips is taken as the clock would have shown it without the jump (fold=0)."""
+    zone = host_zone() if spec.zone is None else zone_named(spec.zone)
+    local = now.astimezone(zone)
+    for back in range(LOOK_BACK_DAYS + 1):
+        day = local.date() - timedelta(days=back)
+        if not day_matches(spec, day):
+            continue
+        for clock in clocks_down_from(spec, local.time() if back == 0 else None):
+            moment = datetime.combine(day, clock, zone)
+            if moment <= now:
+                return moment
+    return None
+
+
+def day_matches(spec: Spec, day: date) -> bool:
+    day_number = monthrange(day.year, day.month)[1] - day.day + 1 if spec.from_end else day.day
+    return (
+        (spec.years is None or day.year in spec.years)
+        and day.month in spec.months
+        and day_number in spec.days
+        and (spec.weekdays is None or day.weekday() in spec.weekdays)
+    )
+
+
+def clocks_down_from(spec: Spec, until: time_of_day | None) -> Iterator[time_of_day]:
+    """The expression's times of day, latest first, none after `until` (None: from midnight's eve)."""
+    limit = (23, 59, 59) if until is None else (until.hour, until.minute, until.second)
+    for hour in sorted((h for h in spec.hours if h <= limit[0]), reverse=True):
+        for minute in sorted((m for m in spec.minutes if (hour, m) <= limit[:2]), reverse=True):
+            for second in sorted((s for s in spec.seconds if (hour, minute, s) <= limit), reverse=True):
+                yield time_of_day(hour, minute, second)
+
+
+def scheduled_start(
+    chime: str, schedule: Sequence[str], lead: int, too_late: int = DEFAULT_TOO_LATE, environ: Mapping[str, str] = os.environ
+) -> Start:
+    """`--at next`: how this run of the chime goes, from its schedule and systemd's calendar.
+    Only a run its timer started can be too late: one started by hand always plays."""
     if not schedule:
         LOG.warning("chime=%s --at next: the config gives no schedule: playing at once", quote(chime))
         return Start(None)
     now = datetime.now(UTC)
     try:
-        elapse = next_moment(schedule)
-    except (ScheduleError, OSError, ValueError) as error:
-        LOG.warning("chime=%s --at next: no next moment from systemd (%s): playing at once", quote(chime), error)
+        calendar = ask_calendar(schedule)
+        start = early_start_for(calendar.next, now, lead, EARLY_START_SLACK)
+        if start.moment is None and not start.not_yet and TIMER_STARTED in environ:
+            start = late_start_for(previous_moment(calendar.forms, now), now, too_late)
+    except (ScheduleError, OSError, ValueError, KeyError) as error:  # zoneinfo's "no such zone" is a KeyError
+        LOG.warning("chime=%s --at next: no moment from systemd (%s): playing at once", quote(chime), error)
         return Start(None)
-    start = early_start_for(elapse, now, lead, EARLY_START_SLACK)
-    if start.not_yet:
+    log_start(chime, start, now, too_late)
+    return start
+
+
+def log_start(chime: str, start: Start, now: datetime, too_late: int) -> None:
+    if start.missed and start.due is not None:
+        late = round((now - start.due).total_seconds())
+        LOG.warning(
+            "chime=%s was due at %s: its timer started it %s late, more than too_late (%d s): not played",
+            quote(chime), start.due.astimezone(host_zone()).isoformat(timespec="seconds"), span(late), too_late,
+        )
+    elif start.missed:
+        LOG.warning("chime=%s started by its timer, but no moment of its schedule in the last %d days: not played",
+                    quote(chime), LOOK_BACK_DAYS)
+    elif start.not_yet:
         LOG.warning("chime=%s started an hour early: the clocks go back before its moment; not played tonight", quote(chime))
     elif start.moment is None:
         LOG.info("chime=%s not started early for a moment (by hand, or a catch-up): playing at once", quote(chime))
-    return start
+
+
+def span(seconds: int) -> str:
+    """`45 s`, `7 min 05 s`, `9 h 03 min`: how late, as a person reads it."""
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

@@ -24,6 +24,9 @@ class Timing:
     switch_round_trips: float = 3.0  # snapshot, sound switched in, levels set: before Play
     switch_safety: float = 0.05  # added to that, for an answer slower than the rehearsal's
     unknown_round_trip: float = 0.25  # assumed when the rehearsal got no answer
+    topology_trusted_for: float = 10.0  # a wait for a moment longer than this locates the zone again
+    relocate_lead: float = 0.5  # that look at the topology starts this long before the lock is due
+    overlay_prepare: float = 3.0  # a clip's players are connected, under the lock, this long before the moment
 
 
 DEFAULT_TIMING = Timing()

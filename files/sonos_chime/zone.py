@@ -1,5 +1,7 @@
 """One zone, start to end: located, then under its group's lock, overlaid or interrupted and restored.
 
+A run given a moment waits for it first, with no lock held (prepare.py).
+
 Each zone of a run goes through this in its own thread. A zone that shares its group with
 a zone listed before it in the chime stands aside: exactly one zone plays per group.
 """
@@ -15,9 +17,10 @@ from .interrupt import interrupt_group
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
 from .locate import Located, locate, look_again, zone_playing_for
 from .lock import GroupLock
-from .moment import switch_lead, wait_until
+from .moment import wait_until
 from .plan import decide
 from .player import Player
+from .prepare import switch_time, wait_unlocked, waits_long
 from .recover import recover_own_group
 from .snapshot import (
     LevelReading,
@@ -25,7 +28,6 @@ from .snapshot import (
     TransportReading,
     read_levels,
     read_transport,
-    rehearse,
 )
 from .topology import Group
 from .zonelog import ZoneLog, quote
@@ -48,8 +50,9 @@ def run_zone(zone: ZoneTarget, shared: RunShared) -> ZoneResult:
 
 
 def speculate(zone: ZoneTarget, shared: RunShared) -> Speculation | None:
-    """Lock and read the zone's own player while the topology is asked for."""
-    if zone.uid is None or shared.settings.dry_run:
+    """Lock and read the zone's own player while the topology is asked for (not before a
+    moment: no lock is held while it is waited for, and the reads would be old by then)."""
+    if zone.uid is None or shared.settings.dry_run or shared.moment is not None:
         shared.guesses.let_go(zone.uid)
         return None
     lock = GroupLock(shared.settings.runtime_dir, zone.uid)
@@ -67,6 +70,10 @@ def speculate(zone: ZoneTarget, shared: RunShared) -> Speculation | None:
 def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: Speculation | None) -> ZoneResult:
     try:
         located = locate(zone, shared, log)
+        lock_at: float | None = None
+        if waits_for_the_moment(zone, located, shared):
+            prepared = wait_unlocked(zone, located, shared, log.in_group(located.group.label))
+            located, lock_at = prepared.located, prepared.lock_at
     except ZoneFailure as error:
         log("locate", str(error), logging.ERROR, outcome="failed")
         return ZoneResult(zone.name, Outcome.FAILED, str(error))
@@ -82,7 +89,15 @@ def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: 
     if speculation is not None and not speculation.guessed(located.group):
         let_go(speculation, shared)
         speculation = None
-    return locked_run(zone, located, shared, log, speculation)
+    return locked_run(zone, located, shared, log, speculation, lock_at)
+
+
+def waits_for_the_moment(zone: ZoneTarget, located: Located, shared: RunShared) -> bool:
+    """A zone that plays for its group waits; one that stands aside waits only when the group
+    may change before the moment (it may play for the group it is in by then)."""
+    if shared.moment is None or shared.settings.dry_run:
+        return False
+    return zone_playing_for(located, shared.job, zone).name == zone.name or waits_long(shared)
 
 
 def let_go(speculation: Speculation | None, shared: RunShared) -> None:
@@ -93,9 +108,15 @@ def let_go(speculation: Speculation | None, shared: RunShared) -> None:
 
 
 def locked_run(
-    zone: ZoneTarget, located: Located, shared: RunShared, log: ZoneLog, speculation: Speculation | None
+    zone: ZoneTarget,
+    located: Located,
+    shared: RunShared,
+    log: ZoneLog,
+    speculation: Speculation | None,
+    switch_at: float | None = None,
 ) -> ZoneResult:
-    """Under the group's lock; another chime playing on the group first is waited for."""
+    """Under the group's lock; another chime playing on the group first is waited for.
+    `switch_at`: when the switch begins for the moment, as timed before the lock (None: now)."""
     for _try in range(LOCK_TRIES):
         lock = speculation.lock if speculation is not None else GroupLock(
             shared.settings.runtime_dir, located.group.coordinator_uid
@@ -123,8 +144,9 @@ def locked_run(
                 overlaid = overlay_group(zone, located.group, shared, log)
                 if overlaid is not None:
                     return overlaid
+                switch_at = None  # the clip's time to get ready is not the switch's
             if shared.moment is not None:
-                wait_for_the_moment(located.group, shared, log)
+                wait_for_the_moment(located.group, shared, log, switch_at)
                 speculation = None  # its reads are old by now: the snapshot is read afresh
             return interrupt_group(zone, located.group, shared, log, speculation)
         finally:
@@ -132,20 +154,10 @@ def locked_run(
     return ZoneResult(zone.name, Outcome.FAILED, "the group kept changing")
 
 
-def wait_for_the_moment(group: Group, shared: RunShared, log: ZoneLog) -> None:
-    """Time the group's reads, then wait until its switch must begin for Play to go at the moment."""
-    assert shared.moment is not None
-    took = rehearse(group, shared.timeout)
-    lead = switch_lead(took if took is not None else shared.timing.unknown_round_trip, shared.timing)
-    switch_at = shared.moment.mono - lead
-    log(
-        "prepare",
-        "ready, waiting for the moment" if switch_at > time.monotonic() else "ready, late for the moment",
-        read_ms=round(took * 1000) if took is not None else "no-answer",
-        switch_lead_ms=round(lead * 1000),
-        moment=shared.moment.wall.isoformat(timespec="milliseconds"),
-    )
-    wait_until(switch_at, shared.stop)
+def wait_for_the_moment(group: Group, shared: RunShared, log: ZoneLog, switch_at: float | None) -> None:
+    """Wait until the group's switch must begin for Play to go at the moment (timed now if it
+    was not before the lock)."""
+    wait_until(switch_at if switch_at is not None else switch_time(group, shared, log), shared.stop)
 
 
 def wait_for_lock(lock: GroupLock, coordinator_uid: str, shared: RunShared) -> bool:

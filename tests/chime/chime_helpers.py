@@ -145,9 +145,11 @@ def chime_command(*args: str) -> list[str]:
     return [sys.executable, str(CHIME), *args]
 
 
-def run_chime(*args: str, timeout: float = 60.0) -> Run:
+def run_chime(*args: str, timeout: float = 60.0, env: dict[str, str] | None = None) -> Run:
+    """chime.py to its end; `env` adds to the environment (as systemd gives a service its timer started)."""
     started = time.monotonic()
-    done = subprocess.run(chime_command(*args), check=False, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    environment = {**os.environ, **env} if env is not None else None
+    done = subprocess.run(chime_command(*args), check=False, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=environment)
     return Run(done.returncode, done.stdout, done.stderr, started, time.monotonic())
 
 
@@ -227,9 +229,9 @@ class ChimeSetup:
             args += ["--zone", zone]
         return [*args, *extra, "--", chime]
 
-    def run(self, chime: str, zone: str | None = None, *extra: str, timeout: float = 60.0) -> Run:
+    def run(self, chime: str, zone: str | None = None, *extra: str, timeout: float = 60.0, env: dict[str, str] | None = None) -> Run:
         self.write()
-        return run_chime(*self.play_args(chime, zone, *extra), timeout=timeout)
+        return run_chime(*self.play_args(chime, zone, *extra), timeout=timeout, env=env)
 
     def start(self, chime: str, *extra: str) -> Started:
         """The chime's service as its timer starts it: every zone in one process."""

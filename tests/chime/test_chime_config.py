@@ -72,7 +72,7 @@ BAD_CONFIGS = [
     (("chimes", 0, "sound"), "bell.mp3", 'chimes[0] ("End of workday"): unknown key "sound"'),
     (("zones", 1, "model"), "Era 100", 'zones[1] ("Salle à manger"): unknown key "model" (known: name, uid, host)'),
     (("settings", "timeout"), 3,
-     'settings: unknown key "timeout" (known: runtime_dir, state_dir, request_timeout, margin, interface, lead)'),
+     'settings: unknown key "timeout" (known: runtime_dir, state_dir, request_timeout, margin, interface, lead, too_late)'),
     (("colours",), {}, 'config: unknown key "colours" (known: settings, zones, chimes)'),
 ]
 

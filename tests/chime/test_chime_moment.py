@@ -15,6 +15,8 @@ from chime_helpers import (
     chime_sets,
     outcomes,
     requests,
+    run_chime,
+    start_chime,
     wait_for_event,
 )
 
@@ -123,6 +125,121 @@ def test_a_stop_before_the_moment_changes_nothing(household: Any, chime_setup: A
     assert (after.uri, after.transport_state, after.volume) == (before.uri, "PLAYING", before.volume)
 
 
+def assert_playing_as_before(before: Any, after: Any) -> None:
+    """What a restore puts back exactly, for a player that was playing its queue."""
+    put_back = (after.uri, after.track, after.transport_state, after.volume, after.mute, after.coordinator_uid)
+    assert put_back == (before.uri, before.track, "PLAYING", before.volume, before.mute, before.coordinator_uid), (before, after)
+
+
+def test_another_chime_on_the_group_plays_while_a_run_waits_for_its_moment(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """Issue #19: the wait holds no lock. Today's run held it all along, and a chime by hand
+    meanwhile gave up ('held by another chime') once its margin was spent."""
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+    by_hand = sounds.url("/chime2.mp3")
+    at, moment = moment_in(8.0)
+
+    waiting = setup.start("Test", "--at", at)
+    wait_for_prepared(waiting)
+    other = run_chime("play-uri", by_hand, "--host", home.players["Kitchen"].ip, "--runtime-dir", str(setup.runtime_dir))
+    run = waiting.finish(timeout=30)
+
+    assert other.returncode == 0, other.stderr
+    assert outcomes(other.stderr) == {home.players["Kitchen"].ip: "ok"}, other.stderr
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+    events = home.events()
+    (other_set,) = chime_sets(events, by_hand)
+    (own_set,) = chime_sets(events, sounds.url("/chime.mp3"))
+    assert other_set["received"] < own_set["received"] < moment
+    play = next(e for e in requests(events, "Play", "Kitchen") if e["received"] > own_set["received"])
+    assert play["received"] >= moment - 0.002, f"Play {moment - play['received']:.3f} s early"
+    assert_playing_as_before(before, home.players["Kitchen"].state())
+
+
+def test_a_chime_holding_the_group_at_the_moment_is_waited_for_then_the_group_is_chimed(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    """Another chime takes the group just before this run's switch is due: the run waits for
+    it (bounded by half the margin after the moment, as before), plays late, and both put
+    the group back."""
+    home = household(lone_players("Kitchen"))
+    setup = chime_setup(home, ["Kitchen"])
+    before = home.players["Kitchen"].state()
+    by_hand = sounds.url("/chime2.mp3")
+    at, moment = moment_in(4.0)
+    other_at = datetime.fromisoformat(at) - timedelta(seconds=0.3)
+
+    waiting = setup.start("Test", "--at", at)
+    other = start_chime("play-uri", by_hand, "--host", home.players["Kitchen"].ip, "--runtime-dir", str(setup.runtime_dir),
+                        "--at", other_at.isoformat(timespec="milliseconds")).finish(timeout=30)
+    run = waiting.finish(timeout=30)
+
+    assert other.returncode == 0 and outcomes(other.stderr) == {home.players["Kitchen"].ip: "ok"}, other.stderr
+    assert run.returncode == 0 and outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+    assert "waited for another chime on this group" in run.stderr, run.stderr
+    events = home.events()
+    (other_set,) = chime_sets(events, by_hand)
+    (own_set,) = chime_sets(events, sounds.url("/chime.mp3"))
+    assert other_set["received"] < moment < own_set["received"]
+    assert_playing_as_before(before, home.players["Kitchen"].state())
+
+
+def test_a_group_changed_during_a_long_wait_is_found_again_and_chimed_as_it_is(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """Kitchen stands alone when the run starts and has joined Office's group by the moment
+    (more than Timing.topology_trusted_for later): the chime plays on Office's group, and
+    both speakers are put back, Kitchen still in the group it joined."""
+    home = household(lone_players("Kitchen", "Office"))
+    setup = chime_setup(home, ["Kitchen"], volume=35)
+    kitchen, office = home.players["Kitchen"], home.players["Office"]
+    at, _moment = moment_in(13.0)
+
+    waiting = setup.start("Test", "--at", at)
+    wait_for_prepared(waiting)
+    soco.SoCo(kitchen.ip).join(soco.SoCo(office.ip))
+    joined = wait_for_event(home, lambda e: e["kind"] == "state" and e["player"] == "Kitchen" and e["action"] == "join")
+    before = {"Kitchen": kitchen.state(), "Office": office.state()}
+    run = waiting.finish(timeout=40)
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+    events = home.events()
+    assert [e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))] == ["Office"]
+    for name in ("Kitchen", "Office"):
+        chime_volumes = [e for e in requests(events, "SetVolume", name) if e["mono"] > joined["mono"] and e["args"]["DesiredVolume"] == "35"]
+        assert chime_volumes, f"{name}: never set to the chime's volume"
+    assert before["Kitchen"].coordinator_uid == office.uid
+    assert_playing_as_before(before["Office"], office.state())
+    after = kitchen.state()
+    assert (after.coordinator_uid, after.volume, after.mute) == (office.uid, before["Kitchen"].volume, before["Kitchen"].mute)
+
+
+def test_a_zone_that_stood_aside_plays_for_the_group_it_is_in_after_a_long_wait(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """Office shares Kitchen's group when the run starts, and has left it by the moment: it
+    plays for its own group then, and Kitchen for its own."""
+    spec = lone_players("Kitchen", "Office")
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Office"]}]
+    home = household(spec)
+    setup = chime_setup(home, ["Kitchen", "Office"])
+    at, _moment = moment_in(13.0)
+
+    waiting = setup.start("Test", "--at", at)
+    wait_for_prepared(waiting)
+    soco.SoCo(home.players["Office"].ip).unjoin()
+    wait_for_event(home, lambda e: e["kind"] == "state" and e["player"] == "Office" and e["action"] == "unjoin")
+    before = {name: home.players[name].state() for name in ("Kitchen", "Office")}
+    run = waiting.finish(timeout=40)
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(e["player"] for e in chime_sets(home.events(), sounds.url("/chime.mp3"))) == ["Kitchen", "Office"]
+    assert "stand-aside" not in run.stderr, run.stderr
+    for name, earlier in before.items():
+        after = home.players[name].state()
+        assert (after.uri, after.track, after.transport_state, after.volume, after.coordinator_uid) == (
+            earlier.uri, earlier.track, earlier.transport_state, earlier.volume, earlier.coordinator_uid), name
+
+
 def wait_for_prepared(started: Any) -> None:
     """Until the run says it waits for the moment (its stderr, read line by line)."""
     assert started.process.stderr is not None
@@ -185,3 +302,39 @@ def test_a_run_not_started_by_its_timer_plays_at_once(household: Any, chime_setu
     assert "playing at once" in run.stderr and "late_ms=" not in run.stderr, run.stderr
     assert outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
 
+
+
+TIMER_START = {"TRIGGER_UNIT": "sonos-chime-test.timer"}  # what systemd gives a service its timer started
+
+
+def passed(ago: timedelta) -> str:
+    """A one-off schedule whose moment passed `ago`, on the host's clock."""
+    return (datetime.now().astimezone() - ago).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_a_run_its_timer_started_hours_after_the_moment_touches_no_speaker(household: Any, chime_setup: Any, sounds: Any) -> None:
+    """A persistent catch-up at boot, or a clock that jumped: no bugle at 2 AM (issue #19)."""
+    home = household(lone_players("Kitchen"))
+    before = home.players["Kitchen"].state()
+    setup = chime_setup(home, ["Kitchen"], schedule=passed(timedelta(hours=3)))
+
+    run = setup.run("Test", None, "--at", "next", env=TIMER_START)
+
+    assert run.returncode == 0, run.stderr
+    assert requests(home.events()) == []
+    assert 'chime="Test" was due at ' in run.stderr and "3 h 00 min late" in run.stderr and "not played" in run.stderr, run.stderr
+    after = home.players["Kitchen"].state()
+    assert (after.uri, after.transport_state, after.volume) == (before.uri, "PLAYING", before.volume)
+
+
+def test_a_run_by_hand_or_a_catch_up_within_the_limit_plays_at_once(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(lone_players("Kitchen"))
+    hours_ago = chime_setup(home, ["Kitchen"], schedule=passed(timedelta(hours=3)))
+    by_hand = hours_ago.run("Test", None, "--at", "next")  # chime_now: `systemctl start`, no TRIGGER_UNIT
+    a_minute_ago = chime_setup(home, ["Kitchen"], schedule=passed(timedelta(minutes=1)))
+    catch_up = a_minute_ago.run("Test", None, "--at", "next", env=TIMER_START)
+
+    for run in (by_hand, catch_up):
+        assert run.returncode == 0, run.stderr
+        assert "playing at once" in run.stderr and outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+    assert len(chime_sets(home.events(), sounds.url("/chime.mp3"))) == 2

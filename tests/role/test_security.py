@@ -351,6 +351,18 @@ def test_review_a_careless_variable_is_refused(variable: str, value: Any, reason
     refused(preflight(**{variable: value}), variable, reason)
 
 
+def test_too_late_reaches_config_yml_as_given_or_five_minutes() -> None:
+    for inventory, expected in (({}, 300), ({"sonos_chime_too_late": 900}, 900)):
+        model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": [GOOD], **inventory})
+        assert model.preflight() == []
+        assert parse_config(yaml.safe_load(model.config_text())).settings.too_late == expected
+
+
+@pytest.mark.parametrize("value", [0, -300, 86401, "ten minutes"])
+def test_a_too_late_no_run_could_keep_is_refused_naming_it(value: Any) -> None:
+    refused(preflight(sonos_chime_too_late=value), "sonos_chime_too_late")
+
+
 def test_review_a_sound_must_be_named_as_what_it_is(tmp_path: Path) -> None:
     folder = sounds_folder(tmp_path)
     shutil.copy(SOUNDS / "ding-dong.mp3", folder / "bell")

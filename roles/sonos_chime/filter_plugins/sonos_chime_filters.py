@@ -86,6 +86,7 @@ SETTING_VARIABLES = {
     "settings.margin": "sonos_chime_margin",
     "settings.interface": "sonos_chime_interface",
     "settings.lead": "sonos_chime_lead",
+    "settings.too_late": "sonos_chime_too_late",
     "settings.runtime_dir": "sonos_chime runtime folder",
 }
 
