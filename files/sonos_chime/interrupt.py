@@ -14,7 +14,7 @@ from dataclasses import replace
 from .errors import PlayerError
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
 from .levels import LevelKey, apply_changes
-from .pending import PendingRestore
+from .pending import PendingRestore, Written
 from .plan import LevelLeft, chime_levels, decide, levels_left, restore_levels
 from .play import Started, SwitchFailed, start_switch, switch_in
 from .player import Player
@@ -69,9 +69,13 @@ def chime_and_restore(
     zone: ZoneTarget, transport: Transport, pending: PendingLevels, shared: RunShared, log: ZoneLog
 ) -> ZoneResult:
     coordinator = Player.of(transport.group.coordinator, shared.timeout)
-    kept = PendingRestore(shared.job.url, transport)
+    kept = PendingRestore(shared.job.url, transport, shared.pending.stamp() if shared.pending is not None else Written(0.0, 0.0))
     try:
-        keep(kept, shared)
+        keep(kept, shared, first=True)
+    except FileExistsError:
+        detail = "an earlier chime's snapshot of this group is not put back yet (it is tried again): nothing changed"
+        log("snapshot", detail, logging.ERROR, outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, detail)
     except OSError as error:
         detail = f"cannot keep the snapshot on disk, nothing changed: {error}"
         log("snapshot", detail, logging.ERROR, outcome="failed")
@@ -98,24 +102,27 @@ def chime_and_restore(
     else:
         watched = watch(coordinator, transport.group, started, shared, log)
     wait([switching])  # never put the source back while the chime is still being switched in
-    mark_restoring(kept, shared, log)
+    if watched.ending.kind != EndKind.TAKEN_OVER:
+        mark_restoring(kept, shared, log)
     result = finish(zone, coordinator, snapshot, started, watched, shared, log)
     if not result.left_changed:
         forget(transport.group.coordinator_uid, shared, log)
     return result
 
 
-def keep(pending: PendingRestore, shared: RunShared) -> None:
+def keep(pending: PendingRestore, shared: RunShared, first: bool = False) -> None:
     """On disk before the change it makes possible: a host that dies mid-chime loses nothing."""
     if shared.pending is not None:
-        shared.pending.write(pending)
+        shared.pending.write(pending, first=first)
 
 
 def mark_restoring(kept: PendingRestore, shared: RunShared, log: ZoneLog) -> None:
     """A run killed while it puts the group back left the group's own source on it, perhaps
     stopped: the state file says so, and the recovery finishes the restore."""
+    if shared.pending is None:
+        return
     try:
-        keep(replace(kept, restoring=True), shared)
+        keep(replace(kept, restoring_at=shared.pending.stamp()), shared)
     except OSError as error:
         log("restore", f"state file not updated: {error}", logging.WARNING)
 

@@ -82,10 +82,7 @@ class RunShared:
     first_hosts: tuple[str, ...]  # hosts of the zones this run chimes: asked first
     lookups: TopologyLookups = field(compare=False)
     guesses: SiblingGuesses = field(compare=False, default_factory=lambda: SiblingGuesses(()))
-
-    @property
-    def pending(self) -> PendingStore | None:
-        return PendingStore(self.settings.state_dir) if self.settings.state_dir is not None else None
+    pending: PendingStore | None = field(compare=False, default=None)  # where snapshots are kept (None: nowhere)
 
     @property
     def moment(self) -> Moment | None:

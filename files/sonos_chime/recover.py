@@ -7,12 +7,13 @@ back. Whatever starts next puts the group back from it, under the group's lock: 
 and `chime.py recover` by hand.
 
 - A group still on the chime (playing it, or stopped on it) goes back. Soon after the chime
-  (RESUME_WITHIN, on one boot) it goes back as it was, music playing; later, its source,
+  (RESUME_WITHIN, on the same boot) it goes back as it was, music playing; later, its source,
   track, position and levels go back, but nothing plays: music that starts by itself in the
   night is worse than music that waits for a press of Play.
 - A group someone has started something else on is left as they set it; only the speakers
   still at the chime's volume (or unmuted by it) get their level back.
-- A player that does not answer keeps its file: it is put back once it answers again.
+- Whatever goes wrong on the way (no answer, a refusal, a file this version cannot read) keeps
+  the file for the next try; a snapshot a week old is given up.
 """
 
 from __future__ import annotations
@@ -20,15 +21,21 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import PlayerError
 from .job import RunSettings
-from .levels import MUTE, VOLUME, LevelChange, apply_changes
 from .lock import GroupLock
-from .pending import PendingError, PendingRestore, PendingStore, Written
+from .pending import (
+    SUFFIX,
+    PendingError,
+    PendingRestore,
+    PendingStore,
+    Written,
+    boot_token,
+)
 from .player import Player
 from .restore import (
     EXPECTED_STATES,
@@ -39,22 +46,28 @@ from .restore import (
 )
 from .snapshot import PAUSED, STOPPED, Transport
 from .timing import Timing
-from .topology import Member
+from .topology import Group, Member
 from .zonelog import ZoneLog
 
 LOG = logging.getLogger("sonos-chime")
 
-RESUME_WITHIN = 60.0  # seconds after the file was written: the music plays on as after any chime
+RESUME_WITHIN = 60.0  # seconds after the chime: its group's music plays on, as after any chime
+GIVE_UP_AFTER = 7 * 24 * 3600.0  # seconds: a snapshot this old is no longer what anyone expects back
 
 
 class Recovered(enum.Enum):
     RESTORED = "put back as it was"
     HELD = "put back, not playing (the chime was long ago)"
     LEFT_TO_USER = "someone has played something since: left as they set it"
-    LATER = "a player did not answer: tried again later"
+    LATER = "not put back yet: tried again later"
     BUSY = "a chime is running on this group"
-    DROPPED = "could not be put back"
+    DROPPED = "given up: the snapshot is too old or unreadable"
     GONE = "already put back"
+
+    @property
+    def left(self) -> bool:
+        """The file is still there, for a later try."""
+        return self in (Recovered.LATER, Recovered.BUSY)
 
 
 @dataclass(frozen=True)
@@ -71,55 +84,96 @@ class Recovery:
         """A run's: None when it keeps no state files (a dry run, say)."""
         if settings.state_dir is None or settings.dry_run:
             return None
-        return cls(PendingStore(settings.state_dir), settings.runtime_dir, settings.request_timeout, settings.timing)
+        store = PendingStore(settings.state_dir, boot_token(settings.runtime_dir))
+        return cls(store, settings.runtime_dir, settings.request_timeout, settings.timing)
 
-    def lock_for(self, coordinator_uid: str) -> GroupLock:
-        return GroupLock(self.runtime_dir, coordinator_uid)
+    def lock_for(self, uid_or_stem: str) -> GroupLock:
+        return GroupLock(self.runtime_dir, uid_or_stem)
 
 
-def recover_all(recovery: Recovery) -> dict[Path, Recovered]:
-    """Every state file no run holds, each under its group's lock."""
-    return {path: recover_file(path, recovery) for path in list(recovery.store.leftovers())}
+def recover_all(recovery: Recovery, skip_uids: Collection[str] = ()) -> dict[Path, Recovered]:
+    """Every state file no run holds, each under its group's lock; groups with a speaker in
+    `skip_uids` are left to the zones of the run that asks (they put them back themselves)."""
+    outcomes: dict[Path, Recovered] = {}
+    for path in recovery.store.leftovers():
+        if skip_uids and touches(path, recovery.store, skip_uids):
+            continue
+        try:
+            outcomes[path] = recover_file(path, recovery)
+        except OSError as error:
+            LOG.warning("step=recover - %s: %s", path, error)
+            outcomes[path] = Recovered.LATER
+    return outcomes
+
+
+def touches(path: Path, store: PendingStore, uids: Collection[str]) -> bool:
+    try:
+        return bool(store.read(path).transport.group.uids & set(uids))
+    except (OSError, PendingError):
+        return False
 
 
 def recover_file(path: Path, recovery: Recovery) -> Recovered:
-    try:
-        pending = recovery.store.read(path)
-    except PendingError as error:
-        return drop_unreadable(path, error)
-    lock = recovery.lock_for(pending.coordinator_uid)
+    """Under the lock of the group the file is named after (its coordinator's uid)."""
+    lock = recovery.lock_for(path.name.removesuffix(SUFFIX))
     try:
         if not lock.try_acquire():
             return Recovered.BUSY
-        return recover_locked(pending.coordinator_uid, recovery)
+        return recover_locked(path, recovery)
     finally:
         lock.release()
 
 
-def drop_unreadable(path: Path, error: PendingError) -> Recovered:
-    """A file that is not a snapshot cannot guide anything: it is set aside, never retried."""
+def recover_locked(path: Path, recovery: Recovery, found: Group | None = None) -> Recovered:
+    """The file, if it is still there, put back; the caller holds its group's lock. `found`:
+    the group as a run just located it (its players' addresses now)."""
+    try:
+        pending = recovery.store.read(path)
+    except FileNotFoundError:
+        return Recovered.GONE
+    except PendingError as error:
+        return unreadable(path, error)
+    if found is not None:
+        pending = at_addresses_of(pending, found)
+    group = pending.transport.group
+    log = ZoneLog(group.label).in_group(group.label).playing(pending.transport.kind)
+    outcome = put_back(pending, recovery, log)
+    if outcome == Recovered.LATER and too_old(pending):
+        outcome = Recovered.DROPPED
+    if not outcome.left:
+        recovery.store.remove(pending.coordinator_uid)
+    level = logging.WARNING if outcome in (Recovered.LATER, Recovered.DROPPED) else logging.INFO
+    log("recover", f"left by a chime that did not finish: {outcome.value}", level, outcome=outcome.name.lower())
+    return outcome
+
+
+def unreadable(path: Path, error: PendingError) -> Recovered:
+    """A file that may be readable later (an I/O error, another version's format) stays; one
+    that never will be is set aside under another name, and never read again."""
+    if error.later:
+        LOG.warning("step=recover - state file not read, kept for later: %s", error)
+        return Recovered.LATER
     LOG.error("step=recover - state file unreadable, set aside: %s", error)
     path.replace(path.with_name(path.name + ".unreadable"))
     return Recovered.DROPPED
 
 
-def recover_locked(coordinator_uid: str, recovery: Recovery) -> Recovered:
-    """The group's state file, if there still is one, put back; the caller holds the lock."""
-    path = recovery.store.path_for(coordinator_uid)
-    try:
-        pending = recovery.store.read(path)
-    except PendingError as error:
-        if not path.exists():
-            return Recovered.GONE
-        return drop_unreadable(path, error)
-    group = pending.transport.group
-    log = ZoneLog(group.label).in_group(group.label).playing(pending.transport.kind)
-    outcome = put_back(pending, recovery, log)
-    if outcome != Recovered.LATER:
-        recovery.store.remove(coordinator_uid)
-    level = logging.WARNING if outcome in (Recovered.LATER, Recovered.DROPPED) else logging.INFO
-    log("recover", f"left by a chime that did not finish: {outcome.value}", level, outcome=outcome.name.lower())
-    return outcome
+def too_old(pending: PendingRestore) -> bool:
+    return time.time() - pending.written.wall > GIVE_UP_AFTER
+
+
+def at_addresses_of(pending: PendingRestore, group: Group) -> PendingRestore:
+    """The snapshot's speakers at the addresses the group has now (DHCP may have moved one)."""
+    now = {member.uid: member for member in group.members}
+
+    def moved(member: Member) -> Member:
+        there = now.get(member.uid)
+        return member if there is None else replace(member, host=there.host, port=there.port)
+
+    old = pending.transport.group
+    transport = replace(pending.transport, group=Group(old.coordinator_uid, tuple(moved(member) for member in old.members)))
+    levels = tuple(replace(level, member=moved(level.member)) for level in pending.levels)
+    return replace(pending, transport=transport, levels=levels)
 
 
 def put_back(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> Recovered:
@@ -128,28 +182,42 @@ def put_back(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> Recov
         uri = coordinator.media_info().get("CurrentURI", "")
     except PlayerError as error:
         log("recover", str(error), logging.WARNING)
-        return Recovered.LATER if error.lost else Recovered.DROPPED
-    if not still_ours(pending, uri):
+        return Recovered.LATER
+    now = recovery.store.stamp()
+    if not still_ours(pending, uri, now):
+        if pending.restoring_at is not None:
+            return Recovered.LEFT_TO_USER  # its levels went back with its source: what they are now is someone's
         return leave_to_user(pending, recovery, log)
     if uri != pending.chime_url and back_as_it_was(pending, coordinator):
-        return finish_levels(pending, recovery, log)
-    resume_now = fresh(pending.written, Written.now())
+        return leave_to_user(pending, recovery, log)  # the run got its transport back: only levels are left
+    resume_now = fresh(pending.written, now)
     task = RestoreTask(
         coordinator, as_it_goes_back(pending, resume_now), pending.levels, pending.changed, recovery.timing, recovery.timeout
     )
+    mark_restoring(pending, recovery, log)
     try:
         restore(task, time.monotonic() + 4 * recovery.timeout + 2 * recovery.timing.refusal_pause, log)
     except RestoreFailed as failure:
         log("recover", f"restore failed: {failure}", logging.ERROR)
-        lost = isinstance(failure.cause, PlayerError) and failure.cause.lost
-        return Recovered.LATER if lost else Recovered.DROPPED
-    return Recovered.RESTORED if resume_now or not pending.transport.was_playing else Recovered.HELD
+        return Recovered.LATER
+    return Recovered.RESTORED if task.transport.transport_state == pending.transport.transport_state else Recovered.HELD
 
 
-def still_ours(pending: PendingRestore, uri: str) -> bool:
-    """The group still plays the chime or sits on it; or the run was putting it back and got
-    as far as its own source (the restore is done again: it is the same each time)."""
-    return uri == pending.chime_url or (pending.restoring and uri == pending.transport.uri)
+def mark_restoring(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> None:
+    """A recovery killed on its way leaves the group on its own source: the next one finishes."""
+    try:
+        recovery.store.write(replace(pending, restoring_at=recovery.store.stamp()))
+    except OSError as error:
+        log("recover", f"state file not updated: {error}", logging.WARNING)
+
+
+def still_ours(pending: PendingRestore, uri: str, now: Written) -> bool:
+    """The group still plays the chime or sits on it; or, just now, the run (or a recovery) was
+    putting it back and got as far as its own source: the restore is done again. Later, the
+    group's own source is the family's to play again as they like."""
+    if uri == pending.chime_url:
+        return True
+    return pending.restoring_at is not None and fresh(pending.restoring_at, now) and uri == pending.transport.uri
 
 
 def back_as_it_was(pending: PendingRestore, coordinator: Player) -> bool:
@@ -162,26 +230,19 @@ def back_as_it_was(pending: PendingRestore, coordinator: Player) -> bool:
     return state in EXPECTED_STATES.get(pending.transport.transport_state, (pending.transport.transport_state,))
 
 
-def finish_levels(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> Recovered:
-    """Every speaker at its level from before the chime: what the restore's last step does."""
-    changes = [LevelChange(level.member, setting, value) for level in pending.levels
-               for setting, value in ((VOLUME, level.volume), (MUTE, level.mute))]
-    results = apply_changes(changes, recovery.timeout, recovery.timing)
-    for step, error in (*results.refused, *results.lost):
-        log("recover", f"{step.key[1]} not put back on {step.speaker}: {error}", logging.WARNING)
-    return Recovered.LATER if results.lost else Recovered.RESTORED
-
-
 def fresh(written: Written, now: Written) -> bool:
     age = written.age(now)
     return age is not None and age <= RESUME_WITHIN
 
 
 def as_it_goes_back(pending: PendingRestore, resume_now: bool) -> Transport:
-    """The transport as it was; long after the chime, music that played goes back paused (every
-    speaker's level known: paused is brought back silently) or else stopped."""
+    """The transport as it was; long after the chime, music that played goes back paused. A
+    pause is brought back by Play then Pause, every speaker muted meanwhile: only when every
+    speaker's level is known (else it could be heard), and only for a queue or a file (a stream
+    may not pause); otherwise the group is left stopped on its source."""
     transport = pending.transport
-    if resume_now or not transport.was_playing:
+    wants_pause = transport.transport_state == PAUSED or (transport.was_playing and not resume_now)
+    if not wants_pause:
         return transport
     known = {level.member.uid for level in pending.levels}
     silent_pause = transport.kind in ("queue", "uri") and known >= transport.group.uids
@@ -189,6 +250,7 @@ def as_it_goes_back(pending: PendingRestore, resume_now: bool) -> Transport:
 
 
 def leave_to_user(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> Recovered:
+    """Only the levels nobody has changed since the chime set them go back."""
     volumes = dict(pending.chime_volumes)
     chime_volume: Callable[[Member], int | None] = lambda member: volumes.get(member.uid)
     problems = restore_untouched_levels(pending.levels, pending.changed, chime_volume, recovery.timeout, recovery.timing)
@@ -197,27 +259,45 @@ def leave_to_user(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> 
     return Recovered.LEFT_TO_USER
 
 
-def recover_own_group(coordinator_uid: str, settings: RunSettings) -> bool:
-    """A chime about to play on a group it holds the lock of: what an earlier chime left there
-    goes back first, so that this chime's snapshot is the group as the family left it. True
-    when there was something to put back (reads made before are stale)."""
+def recover_own_group(group: Group, settings: RunSettings) -> bool:
+    """A chime about to play on a group whose lock it holds: what an earlier chime left on any
+    of its speakers goes back first, so that this chime's snapshot is the group as the family
+    left it. True when there was a file (reads made before are stale). A file that could not
+    be put back stays, and the chime's own first write then refuses to replace it."""
     recovery = Recovery.of(settings)
-    if recovery is None or not recovery.store.path_for(coordinator_uid).exists():
+    if recovery is None:
         return False
-    recover_locked(coordinator_uid, recovery)
-    return True
+    found = False
+    for uid in (group.coordinator_uid, *sorted(group.uids - {group.coordinator_uid})):
+        path = recovery.store.path_for(uid)
+        if not path.exists():
+            continue
+        found = True
+        if uid == group.coordinator_uid:
+            recover_locked(path, recovery, group)
+            continue
+        lock = recovery.lock_for(uid)
+        try:
+            if lock.try_acquire():
+                recover_locked(path, recovery, group)
+        finally:
+            lock.release()
+    return found
 
 
 def recover_until_done(recovery: Recovery, wait: float, every: float) -> bool:
-    """Recover, then again every `every` seconds while a player has not answered, for up to
-    `wait` seconds. True when no state file is left."""
+    """Recover, then again every `every` seconds while a group is not back, for up to `wait`
+    seconds. True when no state file is left and none was given up."""
     deadline = time.monotonic() + wait
+    dropped = 0
     while True:
         outcomes = recover_all(recovery)
-        left = [path for path, outcome in outcomes.items() if outcome in (Recovered.LATER, Recovered.BUSY)]
+        dropped += sum(outcome == Recovered.DROPPED for outcome in outcomes.values())
+        left = [path for path, outcome in outcomes.items() if outcome.left]
         if not left:
-            return True
+            return dropped == 0
         if time.monotonic() + every > deadline:
             LOG.warning("step=recover - %d group(s) not put back yet; the next chime or recovery tries again", len(left))
             return False
         time.sleep(every)
+

@@ -20,6 +20,7 @@ from .job import (
 )
 from .locate import TopologyLookups
 from .lock import SiblingGuesses
+from .pending import PendingStore, boot_token
 from .recover import Recovery, recover_all
 from .sound import check_sound
 from .tasks import spawn
@@ -40,9 +41,10 @@ def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings,
         first_hosts=tuple(dict.fromkeys(zone.host for zone in targets)),
         lookups=TopologyLookups(settings.request_timeout),
         guesses=SiblingGuesses(zone.uid for zone in targets if zone.uid is not None),
+        pending=pending_store(settings),
     )
     install_signal_handlers(shared.stop)
-    leftovers = spawn(lambda: recover_others(settings))
+    leftovers = spawn(lambda: recover_others(settings, {zone.uid for zone in targets if zone.uid is not None}))
     results = run_zones(targets, shared)
     leftovers.result()
     LOG.info(
@@ -55,12 +57,18 @@ def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings,
     return 1 if failed or len(results) != len(targets) else 0
 
 
-def recover_others(settings: RunSettings) -> None:
+def pending_store(settings: RunSettings) -> PendingStore | None:
+    if settings.state_dir is None or settings.dry_run:
+        return None
+    return PendingStore(settings.state_dir, boot_token(settings.runtime_dir))
+
+
+def recover_others(settings: RunSettings, own_uids: set[str]) -> None:
     """What earlier chimes left on groups nobody holds goes back beside this run's zones (a
-    group this run chimes is put back by its zone, under its lock, before its snapshot)."""
+    group with a zone of this run is put back by that zone, under its lock, before its snapshot)."""
     recovery = Recovery.of(settings)
     if recovery is not None:
-        recover_all(recovery)
+        recover_all(recovery, skip_uids=own_uids)
 
 
 def run_zones(targets: Sequence[ZoneTarget], shared: RunShared) -> list[ZoneResult]:

@@ -134,7 +134,7 @@ def locked_run(
                     continue
                 located = refreshed
                 log("lock", "waited for another chime on this group", waited="yes")
-            if recover_own_group(located.group.coordinator_uid, shared.settings):
+            if recover_own_group(located.group, shared.settings):
                 speculation = None  # its reads saw what the earlier chime left
             if shared.job.mode != INTERRUPT_MODE:
                 from .overlay import (

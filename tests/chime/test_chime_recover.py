@@ -18,6 +18,7 @@ from chime_helpers import (
     Run,
     first_state,
     run_chime,
+    start_chime,
     state_events,
     wait_for_event,
 )
@@ -72,8 +73,22 @@ def assert_back(before: dict[str, Any], home: Any, transport_state: str | None =
 
 def written_hours_ago(path: Path) -> None:
     document = json.loads(path.read_text(encoding="utf-8"))
-    document["written"] = {"wall": document["written"]["wall"] - HOURS, "boot": document["written"]["boot"] - HOURS}
+    for key in ("written", "restoring_at"):
+        if document.get(key):
+            document[key] = {**document[key], "wall": document[key]["wall"] - HOURS, "boot": document[key]["boot"] - HOURS}
     path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def kill_while_restoring(home: Any, setup: ChimeSetup) -> None:
+    """The restore's Play (Kitchen's second) is never answered: the run is killed waiting on it,
+    its group back on its queue, stopped."""
+    started = setup.start("Test")
+    wait_for_event(home, lambda e: e["kind"] == "request" and e["action"] == "Play" and e.get("injected") == "no_answer")
+    started.signal(signal.SIGKILL)
+    started.finish(timeout=10)
+
+
+PLAY_UNANSWERED_ONCE = [{"kind": "no_answer", "player": "Kitchen", "action": "Play", "mode": "once", "after": 1}]
 
 
 def test_killed_mid_chime_then_recovered_soon_after_the_music_plays_on(household: Any, chime_setup: Any, sounds: Any) -> None:
@@ -179,15 +194,10 @@ def test_a_player_that_answers_again_after_the_run_gave_up_is_put_back(household
 
 
 def test_killed_while_putting_the_group_back_the_recovery_finishes_the_restore(household: Any, chime_setup: Any, sounds: Any) -> None:
-    # The restore's Play (Kitchen's second) is never answered: the run waits on it with the
-    # group back on its queue, stopped, when it is killed.
-    home = household(kitchen_and_office(faults=[{"kind": "no_answer", "player": "Kitchen", "action": "Play", "mode": "once", "after": 1}]))
+    home = household(kitchen_and_office(faults=PLAY_UNANSWERED_ONCE))
     setup = chime_setup(home, ["Kitchen"], volume=35, settings={"request_timeout": 20.0})
     before = snapshot_of(home)
-    started = setup.start("Test")
-    wait_for_event(home, lambda e: e["kind"] == "request" and e["action"] == "Play" and e.get("injected") == "no_answer")
-    started.signal(signal.SIGKILL)
-    started.finish(timeout=10)
+    kill_while_restoring(home, setup)
     assert (home.players["Kitchen"].state().uri, home.players["Kitchen"].state().transport_state) == (before["Kitchen"].uri, "STOPPED")
 
     run = recover(setup)
@@ -195,4 +205,132 @@ def test_killed_while_putting_the_group_back_the_recovery_finishes_the_restore(h
     assert run.returncode == 0, run.stderr
     assert "outcome=restored" in run.stderr, run.stderr
     assert_back(before, home)
+    assert state_files(setup) == []
+
+
+def test_hours_after_a_run_killed_while_restoring_the_familys_own_queue_is_theirs(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(kitchen_and_office(faults=PLAY_UNANSWERED_ONCE))
+    setup = chime_setup(home, ["Kitchen"], volume=35, settings={"request_timeout": 20.0})
+    kill_while_restoring(home, setup)
+    [path] = state_files(setup)
+    written_hours_ago(path)
+    # The next morning the family plays track 1 of their queue, louder, and unmutes Office.
+    kitchen, office = soco.SoCo(home.players["Kitchen"].ip), soco.SoCo(home.players["Office"].ip)
+    kitchen.play_from_queue(0)
+    kitchen.volume = 45
+    office.mute = False
+    wait_for_event(home, lambda e: e["kind"] == "state" and e["player"] == "Office" and e["action"] == "SetMute")
+    theirs = home.players["Kitchen"].state()
+
+    run = recover(setup)
+
+    assert "outcome=left_to_user" in run.stderr, run.stderr
+    now = home.players["Kitchen"].state()
+    assert (now.uri, now.track, now.volume) == (theirs.uri, theirs.track, 45)
+    assert now.transport_state in ("PLAYING", "TRANSITIONING")
+    assert home.players["Office"].state().mute is False
+    assert state_files(setup) == []
+
+
+def test_a_recovery_killed_while_restoring_is_finished_by_the_next(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # The chime's Play (Kitchen's first) is answered; the recovery's Play (the second) is not.
+    home = household(kitchen_and_office(faults=PLAY_UNANSWERED_ONCE))
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35, settings={"request_timeout": 20.0})
+    before = snapshot_of(home)
+    killed_mid_chime(home, setup, url)
+    recovering = start_chime("recover", "--config", str(setup.path))
+    wait_for_event(home, lambda e: e["kind"] == "request" and e["action"] == "Play" and e.get("injected") == "no_answer")
+    recovering.signal(signal.SIGKILL)
+    recovering.finish(timeout=10)
+
+    run = recover(setup)
+
+    assert "outcome=restored" in run.stderr, run.stderr
+    assert_back(before, home)
+
+
+def test_the_next_chime_finds_a_moved_player_by_its_uid_and_puts_it_back(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(kitchen_and_office())
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
+    before = snapshot_of(home)
+    killed_mid_chime(home, setup, url)
+    [path] = state_files(setup)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for member in document["transport"]["group"]["members"]:
+        member["host"] = "127.0.0.254"  # where the killed run knew it: DHCP has moved it since
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    setup.chimes[0]["sound"] = "chime.mp3"
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert_back(before, home)
+    assert state_files(setup) == []
+
+
+def test_a_paused_group_whose_levels_were_not_kept_goes_back_stopped_never_heard(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    spec = kitchen_and_office(faults=[{"kind": "no_answer", "player": "Office", "action": "GetVolume"}])
+    spec["players"][0]["state"]["transport_state"] = "PAUSED_PLAYBACK"
+    home = household(spec)
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35, settings={"request_timeout": 20.0})
+    started = setup.start("Test")
+    wait_for_event(home, lambda e: e["kind"] == "state" and e["player"] == "Kitchen" and e.get("uri") == url)
+    started.signal(signal.SIGKILL)  # Office's level is still being read: the file has none
+    started.finish(timeout=10)
+    recovering = home.events()[-1]["mono"]
+
+    run = recover(setup)
+
+    assert run.returncode == 0, run.stderr
+    assert [e for e in home.events() if e["mono"] > recovering and e["kind"] == "request" and e["action"] == "Play"] == []
+    kitchen = home.players["Kitchen"].state()
+    assert (kitchen.uri, kitchen.transport_state) == (spec_uri(home), "STOPPED")
+
+
+def spec_uri(home: Any) -> str:
+    return f"x-rincon-queue:{home.players['Kitchen'].uid}#0"
+
+
+def test_a_chime_never_takes_its_own_groups_lock_from_itself_to_recover(household: Any, chime_setup: Any, sounds: Any) -> None:
+    # Every answer of Kitchen takes 0.7 s: a recovery beside the zones would hold the group's
+    # lock longer than the zone waits for it.
+    home = household(kitchen_and_office(faults=[{"kind": "latency", "player": "Kitchen", "fixed": 0.7}]))
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
+    before = snapshot_of(home)
+    killed_mid_chime(home, setup, url)
+
+    setup.chimes[0]["sound"] = "chime.mp3"
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert_back(before, home)
+
+
+def test_a_leftover_on_a_speaker_regrouped_since_goes_back_before_the_next_chimes_snapshot(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    home = household(kitchen_and_office())
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
+    killed_mid_chime(home, setup, url)
+    # The family regroups: Office leaves, then Kitchen joins Office (Office coordinates now).
+    kitchen, office = soco.SoCo(home.players["Kitchen"].ip), soco.SoCo(home.players["Office"].ip)
+    office.unjoin()
+    kitchen.join(office)
+    joined = f"x-rincon:{home.players['Office'].uid}"
+    wait_for_event(home, lambda e: e["kind"] == "state" and e["player"] == "Kitchen" and e.get("uri") == joined)
+
+    setup.chimes[0]["sound"] = "chime.mp3"
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    # The killed chime's levels (35, unmuted) are not what the next chime puts back.
+    assert (home.players["Kitchen"].state().volume, home.players["Office"].state().volume) == (20, 12)
+    assert home.players["Office"].state().mute is True
     assert state_files(setup) == []
