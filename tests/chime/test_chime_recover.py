@@ -197,21 +197,6 @@ def test_a_player_that_answers_again_after_the_run_gave_up_is_put_back(household
     assert state_files(setup) == []
 
 
-def test_killed_while_putting_the_group_back_the_recovery_finishes_the_restore(household: Any, chime_setup: Any, sounds: Any) -> None:
-    home = household(kitchen_and_office(faults=PLAY_UNANSWERED_ONCE))
-    setup = chime_setup(home, ["Kitchen"], volume=35, settings={"request_timeout": 20.0})
-    before = snapshot_of(home)
-    kill_while_restoring(home, setup)
-    assert (home.players["Kitchen"].state().uri, home.players["Kitchen"].state().transport_state) == (before["Kitchen"].uri, "STOPPED")
-
-    run = recover(setup)
-
-    assert run.returncode == 0, run.stderr
-    assert "outcome=restored" in run.stderr, run.stderr
-    assert_back(before, home)
-    assert state_files(setup) == []
-
-
 def test_hours_after_a_run_killed_while_restoring_the_familys_own_queue_is_theirs(household: Any, chime_setup: Any, sounds: Any) -> None:
     home = household(kitchen_and_office(faults=PLAY_UNANSWERED_ONCE))
     setup = chime_setup(home, ["Kitchen"], volume=35, settings={"request_timeout": 20.0})
@@ -321,4 +306,35 @@ def test_a_leftover_on_a_speaker_regrouped_since_goes_back_before_the_next_chime
     # The killed chime's levels (35, unmuted) are not what the next chime puts back.
     assert (home.players["Kitchen"].state().volume, home.players["Office"].state().volume) == (20, 12)
     assert home.players["Office"].state().mute is True
+    assert state_files(setup) == []
+
+
+# Each step of a chime on Kitchen's group, held there (its request gets no answer) while the
+# run is killed: the chime's sound switched in, its volume set, its Play; the restore's
+# source, seek and Play. Kitchen's requests of each kind, counted from 0.
+KILL_STEPS = {
+    "switch-in": ("SetAVTransportURI", 0),
+    "chime-volume": ("SetVolume", 0),
+    "chime-play": ("Play", 0),
+    "restore-source": ("SetAVTransportURI", 1),
+    "restore-seek": ("Seek", 0),
+    "restore-play": ("Play", 1),
+}
+
+
+@pytest.mark.parametrize("step", list(KILL_STEPS))
+def test_killed_at_any_step_every_speaker_comes_back(household: Any, chime_setup: Any, sounds: Any, step: str) -> None:
+    action, after = KILL_STEPS[step]
+    home = household(kitchen_and_office(faults=[{"kind": "no_answer", "player": "Kitchen", "action": action, "mode": "once", "after": after}]))
+    setup = chime_setup(home, ["Kitchen"], volume=35, settings={"request_timeout": 20.0})
+    before = snapshot_of(home)
+    started = setup.start("Test")
+    wait_for_event(home, lambda e: e["kind"] == "request" and e["action"] == action and e.get("injected") == "no_answer")
+    started.signal(signal.SIGKILL)
+    started.finish(timeout=10)
+
+    run = recover(setup)
+
+    assert run.returncode == 0, run.stderr
+    assert_back(before, home)
     assert state_files(setup) == []
