@@ -209,3 +209,30 @@ def test_a_dry_run_under_overlay_says_so_and_sends_nothing(household: Any, chime
     assert run.returncode == 0, run.stderr
     assert "would chime (mode overlay" in run.stderr, run.stderr
     assert clips(home.events()) == [] and changing_requests(home.events()) == []
+
+
+def answering_late(spec: dict[str, Any], player: str, delay: float | None) -> dict[str, Any]:
+    """The player plays the clip it is sent; its answer is lost (delay None) or comes `delay` s later."""
+    late = {} if delay is None else {"delay": delay}
+    return {**spec, "faults": [{"kind": "late_answer", "player": player, "action": "loadAudioClip", **late}]}
+
+
+@pytest.mark.parametrize("delay", [None, 1.5], ids=["lost", "late"])
+def test_a_clip_played_without_its_answer_is_heard_once_under_auto(household: Any, chime_setup: Any, sounds: Any,
+                                                                  delay: float | None) -> None:
+    home = household(answering_late(matrix_household("radio", sounds.url("/song.mp3")), "Lone", delay))
+    setup = chime_setup(home, ["Lone"], volume=30, mode="auto", settings={"request_timeout": 0.5})
+    before = home.players["Lone"].state()
+
+    run = setup.run("Test")
+
+    events = home.events()
+    assert len(clip_states(events, "Lone", "clip_start")) == 1, run.stderr
+    assert chime_sets(events, sounds.url("/chime.mp3")) == [], run.stderr  # never played again by interrupting
+    assert changing_requests(events, "Lone") == [], run.stderr  # the music never stopped
+    after = home.players["Lone"].state()
+    for attribute in ATTRIBUTES:
+        assert getattr(after, attribute) == getattr(before, attribute), attribute
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Lone": "ok"}, run.stderr
+    assert '"Lone" did not answer the clip; its status shows it played' in run.stderr
