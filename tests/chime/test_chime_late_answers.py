@@ -1,0 +1,103 @@
+"""Issue #19: a player carries a request out and its answer is lost, or comes after the
+request timeout, on every step an interrupt chime takes.
+
+Kitchen plays a queue mid-track for itself and Dining. One request of the chime (the step's
+first call, or the restore's call of an action the switch-in sent first) is carried out and
+its answer withheld. Whatever chime.py makes of it, every speaker ends as it was (source,
+track, position, transport state, volume, mute), whether the zone was chimed and restored or
+left alone, and the chime was heard at most once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from chime_helpers import first_state, state_events
+
+QUEUE = [{"title": "So What", "duration": 300}, {"title": "Freddie Freeloader", "duration": 300}]
+PLAYING_QUEUE = {"source": "queue", "queue": QUEUE, "track": 2, "position": 30.0, "transport_state": "PLAYING"}
+REQUEST_TIMEOUT = 0.5
+LATE_BY = 1.0  # after the request timeout: the client has given up by then
+SOUND = "chime2.mp3"  # 1 s
+ATTRIBUTES = ("uri", "track", "transport_state", "volume", "mute", "play_mode", "crossfade", "coordinator_uid")
+
+
+@dataclass(frozen=True)
+class Step:
+    """The request whose answer is withheld: the `nth` call (from 0) of `action` to `player`."""
+
+    action: str
+    player: str = "Kitchen"
+    nth: int = 0
+
+
+STEPS = {
+    "locate": Step("GetZoneGroupState"),
+    "snapshot": Step("GetMediaInfo"),
+    "levels": Step("GetVolume", "Dining"),
+    "chime_volume": Step("SetVolume", "Dining"),
+    "switch_in": Step("SetAVTransportURI"),
+    "play": Step("Play"),
+    "restore_seek": Step("Seek"),
+    "restore_source": Step("SetAVTransportURI", nth=1),
+    "restore_play": Step("Play", nth=1),
+    "restore_levels": Step("SetVolume", "Dining", nth=1),
+}
+ANSWERS = {"lost": None, "late": LATE_BY}
+
+
+def household_answering_late(step: Step, delay: float | None) -> dict[str, Any]:
+    late = {} if delay is None else {"delay": delay}
+    fault = {"kind": "late_answer", "player": step.player, "action": step.action, "mode": "once", "after": step.nth, **late}
+    return {
+        "transition_time": 0.05,
+        "faults": [fault],
+        "players": [
+            {"name": "Kitchen", "state": {**PLAYING_QUEUE, "volume": 20}},
+            {"name": "Dining", "state": {"volume": 21}},
+        ],
+        "groups": [{"coordinator": "Kitchen", "members": ["Dining"]}],
+    }
+
+
+def times_heard(events: list[dict[str, Any]], url: str) -> int:
+    return sum(1 for event in state_events(events, "Kitchen") if event["action"] == "playing" and event["uri"] == url)
+
+
+def expected_position(events: list[dict[str, Any]], before: Any, url: str, before_mono: float, after_mono: float) -> float:
+    """Where the queue is now: it played on until the chime switched in, and again since it resumed."""
+    if times_heard(events, url) == 0 and not any(e["uri"] == url for e in state_events(events, "Kitchen")):
+        return float(before.position + (after_mono - before_mono))
+    interrupted = first_state(events, "Kitchen", "SetAVTransportURI", uri=url)["mono"]
+    resumed = [e for e in state_events(events, "Kitchen") if e["action"] == "playing" and e["uri"] == before.uri]
+    assert resumed, "the queue never played again"
+    return float(before.position + (interrupted - before_mono) + (after_mono - resumed[-1]["mono"]))
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+@pytest.mark.parametrize("step", STEPS)
+def test_a_lost_or_late_answer_leaves_every_speaker_as_it_was(household: Any, chime_setup: Any, sounds: Any,
+                                                             step: str, answer: str) -> None:
+    home = household(household_answering_late(STEPS[step], ANSWERS[answer]))
+    setup = chime_setup(home, ["Kitchen"], sound=SOUND, settings={"request_timeout": REQUEST_TIMEOUT, "margin": 3.0})
+    url = sounds.url(f"/{SOUND}")
+    before = {name: handle.state() for name, handle in home.players.items()}
+    before_mono = time.monotonic()
+
+    run = setup.run("Test", timeout=30.0)
+
+    after_mono = time.monotonic()
+    events = home.events()
+    withheld = [e for e in events if e.get("injected") == "late_answer"]
+    assert len(withheld) == 1, f"the fault never fired: {run.stderr}"
+    assert times_heard(events, url) <= 1, run.stderr
+    for name, handle in home.players.items():
+        after = handle.state()
+        for attribute in ATTRIBUTES:
+            assert getattr(after, attribute) == getattr(before[name], attribute), f"{name}: {attribute}\n{run.stderr}"
+    expected = expected_position(events, before["Kitchen"], url, before_mono, after_mono)
+    position = home.players["Kitchen"].state().position
+    assert abs(position - expected) <= 1.0, f"position {position}, expected {expected:.2f}\n{run.stderr}"
