@@ -236,3 +236,22 @@ def test_a_clip_played_without_its_answer_is_heard_once_under_auto(household: An
     assert run.returncode == 0, run.stderr
     assert outcomes(run.stderr) == {"Lone": "ok"}, run.stderr
     assert '"Lone" did not answer the clip; its status shows it played' in run.stderr
+
+
+def test_a_clip_without_its_answer_or_a_status_in_time_is_never_chimed_again(household: Any, chime_setup: Any,
+                                                                             sounds: Any) -> None:
+    # With no margin the clip's end comes just after the zone's deadline: nothing is seen of it in time.
+    home = household(answering_late(matrix_household("radio", sounds.url("/song.mp3")), "Lone", None))
+    setup = chime_setup(home, ["Lone"], volume=30, mode="auto", settings={"request_timeout": 0.5, "margin": 0.0})
+    before = home.players["Lone"].state()
+
+    run = setup.run("Test")
+
+    events = home.events()
+    assert len(clip_states(events, "Lone", "clip_start")) == 1, run.stderr
+    assert chime_sets(events, sounds.url("/chime.mp3")) == [] and changing_requests(events, "Lone") == [], run.stderr
+    after = home.players["Lone"].state()
+    assert (after.uri, after.transport_state, after.volume) == (before.uri, before.transport_state, before.volume)
+    assert run.returncode == 1 and outcomes(run.stderr) == {"Lone": "failed"}, run.stderr
+    assert '"Lone" did not answer the clip and no status of it came' in run.stderr
+    assert "not interrupted, so that it is never heard twice" in run.stderr
