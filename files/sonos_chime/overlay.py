@@ -179,6 +179,8 @@ async def connect(member: Member, session: aiohttp.ClientSession, timeout: float
     except (SonosException, TimeoutError) as error:
         await api.disconnect()
         listener.cancel()
+        if isinstance(error, TimeoutError):  # no clip was sent: interrupting instead cannot chime twice
+            return Unable(member, f"did not answer the clip subscription within {timeout:g} s")
         return Unable(member, f"refused the clip subscription: {error or type(error).__name__}")
     return ClipPlayer(member, info["playerId"], api, listener, statuses)
 

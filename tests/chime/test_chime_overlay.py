@@ -255,3 +255,24 @@ def test_a_clip_without_its_answer_or_a_status_in_time_is_never_chimed_again(hou
     assert run.returncode == 1 and outcomes(run.stderr) == {"Lone": "failed"}, run.stderr
     assert '"Lone" did not answer the clip and no status of it came' in run.stderr
     assert "not interrupted, so that it is never heard twice" in run.stderr
+
+
+@pytest.mark.parametrize("delay", [None, 1.5], ids=["lost", "late"])
+def test_a_clip_subscription_without_its_answer_is_interrupted_instead_and_heard_once(household: Any, chime_setup: Any,
+                                                                                     sounds: Any, delay: float | None) -> None:
+    spec = answering_late(matrix_household("radio", sounds.url("/song.mp3")), "Lone", delay)
+    spec["faults"][0]["action"] = "subscribe"
+    home = household(spec)
+    setup = chime_setup(home, ["Lone"], volume=30, mode="auto", settings={"request_timeout": 0.5})
+    before = home.players["Lone"].state()
+
+    run = setup.run("Test")
+
+    events = home.events()
+    assert clips(events, "Lone") == [] and clip_states(events, "Lone", "clip_start") == [], run.stderr
+    assert [e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))] == ["Lone"], run.stderr
+    after = home.players["Lone"].state()
+    for attribute in ATTRIBUTES:
+        assert getattr(after, attribute) == getattr(before, attribute), attribute
+    assert run.returncode == 0 and outcomes(run.stderr) == {"Lone": "ok"}, run.stderr
+    assert '"Lone" did not answer the clip subscription within 0.5 s: interrupted instead' in run.stderr
