@@ -49,6 +49,8 @@ STEPS = {
     "restore_levels": Step("SetVolume", "Dining", nth=1),
 }
 ANSWERS = {"lost": None, "late": LATE_BY}
+# Where the group cannot be read, it is left as it was; everywhere else the chime is heard.
+LEFT_ALONE = {("snapshot", "from_then_on")}
 REPEATS = {"once": "once", "from_then_on": "after"}  # the fault's mode
 
 
@@ -68,6 +70,18 @@ def household_answering_late(step: Step, delay: float | None, mode: str) -> dict
 
 def times_heard(events: list[dict[str, Any]], url: str) -> int:
     return sum(1 for event in state_events(events, "Kitchen") if event["action"] == "playing" and event["uri"] == url)
+
+
+def assert_heard_whole_if_at_all(events: list[dict[str, Any]], url: str) -> None:
+    """Heard once at the most, and then to its end: the first change of the coordinator after
+    the chime began playing is the chime's own end."""
+    kitchen = state_events(events, "Kitchen")
+    heard = [e for e in kitchen if e["action"] == "playing" and e["uri"] == url]
+    assert len(heard) <= 1, "the chime was heard twice"
+    if heard:
+        after = [e for e in kitchen if e["mono"] > heard[0]["mono"]]
+        change = next(e for e in after if e["uri"] != url or e["transport_state"] != "PLAYING")
+        assert change["action"] == "end_of_media", f"the chime was cut short by {change['action']}"
 
 
 def expected_position(events: list[dict[str, Any]], before: Any, url: str, before_mono: float, after_mono: float) -> float:
@@ -97,7 +111,8 @@ def test_a_lost_or_late_answer_leaves_every_speaker_as_it_was(household: Any, ch
     events = home.events()
     withheld = [e for e in events if e.get("injected") == "late_answer"]
     assert withheld and (repeat != "once" or len(withheld) == 1), f"the fault never fired: {run.stderr}"
-    assert times_heard(events, url) <= 1, run.stderr
+    assert_heard_whole_if_at_all(events, url)
+    assert times_heard(events, url) == (0 if (step, repeat) in LEFT_ALONE else 1), run.stderr
     for name, handle in home.players.items():
         after = handle.state()
         for attribute in ATTRIBUTES:
@@ -106,3 +121,14 @@ def test_a_lost_or_late_answer_leaves_every_speaker_as_it_was(household: Any, ch
     expected = expected_position(events, before["Kitchen"], url, before_mono, after_mono)
     position = home.players["Kitchen"].state().position
     assert abs(position - expected) <= 1.0, f"position {position}, expected {expected:.2f}\n{run.stderr}"
+
+
+def test_a_chime_whose_play_is_never_answered_plays_to_its_end(household: Any, chime_setup: Any, sounds: Any) -> None:
+    sounds.add("/chime3.mp3", 3.0)  # longer than Play and its one retry take to time out
+    home = household(household_answering_late(Step("Play"), None, "after"))
+    setup = chime_setup(home, ["Kitchen"], sound="chime3.mp3", settings={"request_timeout": REQUEST_TIMEOUT, "margin": 3.0})
+
+    run = setup.run("Test", timeout=30.0)
+
+    assert_heard_whole_if_at_all(home.events(), sounds.url("/chime3.mp3"))
+    assert times_heard(home.events(), sounds.url("/chime3.mp3")) == 1, run.stderr
