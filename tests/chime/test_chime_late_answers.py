@@ -6,8 +6,9 @@ first call, or the restore's call of an action the switch-in sent first) is carr
 its answer withheld: that request only ("once"), or it and every later call of its action
 ("from_then_on", as a player that is always slower to answer it than the request timeout).
 Whatever chime.py makes of it, every speaker ends as it was (source, track, position,
-transport state, volume, mute), whether the zone was chimed and restored or left alone, and
-the chime was heard at most once.
+transport state, volume, mute), whether the zone was chimed and restored or left alone; the
+chime is heard exactly once and to its end (never twice, never cut short), unless the group
+could not be read at all; and the journal names no level left changed.
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ STEPS = {
     "restore_levels": Step("SetVolume", "Dining", nth=1),
 }
 ANSWERS = {"lost": None, "late": LATE_BY}
+REPEATS = {"once": "once", "from_then_on": "after"}  # the fault's mode
 # Where the group cannot be read, it is left as it was; everywhere else the chime is heard.
 LEFT_ALONE = {("snapshot", "from_then_on")}
-REPEATS = {"once": "once", "from_then_on": "after"}  # the fault's mode
 
 
 def household_answering_late(step: Step, delay: float | None, mode: str) -> dict[str, Any]:
