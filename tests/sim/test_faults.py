@@ -255,3 +255,14 @@ def test_delay_is_only_for_late_answer():
 
     with pytest.raises(HouseholdError, match=r"faults\[0\]\.delay: only meaningful with kind late_answer"):
         load_household(one_player({"kind": "no_answer", "action": "Play", "delay": 2}))
+
+
+def test_a_plain_get_can_lose_its_answer_too(household):
+    home = household(one_player({"kind": "late_answer", "action": "GET /xml/device_description.xml", "mode": "once"}))
+    url = f"http://{home.players['Den'].ip}:1400/xml/device_description.xml"
+    with pytest.raises(requests.exceptions.Timeout):
+        requests.get(url, timeout=0.4)
+    assert requests.get(url, timeout=2).status_code == 200
+    first, second = home.requests("GET /xml/device_description.xml")
+    assert (first["injected"], first["answer"], first["result"]) == ("late_answer", "lost", {"status": 200})
+    assert "injected" not in second
