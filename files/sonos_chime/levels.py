@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .confirm import confirmed
 from .errors import PlayerError
 from .player import Player
 from .retry import lost_answer_once, retry
@@ -39,15 +40,25 @@ class LevelStep:
     speaker: str
     key: LevelKey
     call: Callable[[], None]
+    took: Callable[[], bool] | None = None  # after a lost answer: whether the speaker made the change
 
     @classmethod
     def of(cls, change: LevelChange, timeout: float) -> LevelStep:
         player = Player.of(change.member, timeout)
         if change.setting == VOLUME:
-            call = functools.partial(player.set_volume, int(change.value))
+            volume = int(change.value)
+            return cls(change.member.name, change.key, functools.partial(player.set_volume, volume),
+                       lambda: player.volume() == volume)
+        mute = bool(change.value)
+        return cls(change.member.name, change.key, functools.partial(player.set_mute, mute), lambda: player.mute() == mute)
+
+    def run(self, timing: Timing) -> None:
+        """The call, tried once more after a lost answer; still lost, the speaker is looked at."""
+        tried = functools.partial(retry, self.call, lost_answer_once(timing))
+        if self.took is None:
+            tried()
         else:
-            call = functools.partial(player.set_mute, bool(change.value))
-        return cls(change.member.name, change.key, call)
+            confirmed(tried, self.took)
 
 
 @dataclass(frozen=True)
@@ -80,8 +91,7 @@ def apply_changes(changes: Sequence[LevelChange], timeout: float, timing: Timing
 def apply_steps(steps: Sequence[LevelStep], timing: Timing) -> LevelResults:
     """Make the changes at once; a speaker that fails never holds up the rest. A lost answer
     is tried once more; a refusal stands (a fixed volume stays fixed)."""
-    policy = lost_answer_once(timing)
-    running = [(step, spawn(functools.partial(retry, step.call, policy))) for step in steps]
+    running = [(step, spawn(functools.partial(step.run, timing))) for step in steps]
     applied: list[LevelStep] = []
     refused: list[tuple[LevelStep, PlayerError]] = []
     lost: list[tuple[LevelStep, PlayerError]] = []

@@ -5,6 +5,8 @@ S2 players with the AUDIO_CLIP capability play a clip sent to their local websoc
 so nothing is put back. Every player gets its own command, both halves of a stereo pair
 included. A group is overlaid only if every player in it can take the clip; otherwise, under
 `auto`, zone.py interrupts it instead, and under `overlay` it is left as it was and reported.
+A clip a player did not answer is neither accepted nor refused: the player's clip statuses
+tell whether it played, and the group is never interrupted after it, so no chime is heard twice.
 """
 
 from __future__ import annotations
@@ -60,8 +62,20 @@ class Unable:
 class ClipSent:
     player: ClipPlayer
     sent: float
-    clip_id: str | None  # None: refused
+    clip_id: str | None  # None: refused, or not answered
     refusal: str = ""
+    unanswered: bool = False  # no answer in time: the player may be playing the clip all the same
+
+    @property
+    def refused(self) -> bool:
+        return self.clip_id is None and not self.unanswered
+
+    def is_this(self, clip: AudioClip, name: str) -> bool:
+        """Whether a clip status is about the clip sent. Without an answer its id is unknown:
+        this app's clip of the chime's name is it (the zone's lock keeps other chimes off the player)."""
+        if self.clip_id is not None:
+            return clip.get("id") == self.clip_id
+        return clip.get("appId") == APP_ID and clip.get("name") == name
 
 
 @dataclass(frozen=True)
@@ -165,6 +179,8 @@ async def connect(member: Member, session: aiohttp.ClientSession, timeout: float
     except (SonosException, TimeoutError) as error:
         await api.disconnect()
         listener.cancel()
+        if isinstance(error, TimeoutError):  # no clip was sent: interrupting instead cannot chime twice
+            return Unable(member, f"did not answer the clip subscription within {timeout:g} s")
         return Unable(member, f"refused the clip subscription: {error or type(error).__name__}")
     return ClipPlayer(member, info["playerId"], api, listener, statuses)
 
@@ -182,20 +198,49 @@ async def play_clips(zone: ZoneTarget, players: Sequence[ClipPlayer], shared: Ru
         log("decide", "stop requested before the chime", decision="skip", outcome="skipped")
         return ZoneResult(zone.name, Outcome.SKIPPED, "stopped before the chime")
     sent = await asyncio.gather(*(send_clip(player, shared) for player in players))
-    accepted = [each for each in sent if each.clip_id is not None]
-    refused = [each for each in sent if each.clip_id is None]
-    if not accepted and fallback:
+    refused = [each for each in sent if each.refused]
+    # A clip not answered may be playing: only a group that refused it everywhere is interrupted.
+    maybe_playing = [each for each in sent if not each.refused]
+    if not maybe_playing and fallback:
         raise FallBack("; ".join(f"{quote(each.player.member.name)} refused the clip ({each.refusal})" for each in refused))
-    first = min(each.sent for each in sent)
-    lateness = {} if shared.moment is None else {"late_ms": shared.moment.ms_after(first)}
-    log("play", "clip started" if accepted else "clip refused", logging.INFO if accepted else logging.ERROR,
-        url=shared.job.url, start_latency_ms=round((first - shared.started) * 1000), players=len(accepted), **lateness)
-    for each in refused:
-        log("play", f"{quote(each.player.member.name)} refused the clip: {each.refusal}", logging.ERROR)
-    ends = await asyncio.gather(*(clip_end(each, shared) for each in accepted))
+    log_sent(sent, shared, log)
+    ends = await asyncio.gather(*(clip_end(each, shared) for each in maybe_playing))
+    for each, end in zip(maybe_playing, ends, strict=True):
+        if each.unanswered:
+            log_unanswered(each, end, log)
     if fallback and ends and all(end.status == "ERROR" for end in ends):
         raise FallBack("every player gave up on the clip (" + "; ".join(end.detail for end in ends) + ")")
     return report(zone, sent, ends, log)
+
+
+def log_sent(sent: Sequence[ClipSent], shared: RunShared, log: ZoneLog) -> None:
+    accepted = [each for each in sent if each.clip_id is not None]
+    first = min(each.sent for each in sent)
+    lateness = {} if shared.moment is None else {"late_ms": shared.moment.ms_after(first)}
+    if accepted:
+        summary, level = "clip started", logging.INFO
+    elif any(each.unanswered for each in sent):
+        summary, level = "clip sent, not answered", logging.WARNING
+    else:
+        summary, level = "clip refused", logging.ERROR
+    log("play", summary, level, url=shared.job.url, start_latency_ms=round((first - shared.started) * 1000),
+        players=len(accepted), **lateness)
+    for each in sent:
+        if each.refused:
+            log("play", f"{quote(each.player.member.name)} refused the clip: {each.refusal}", logging.ERROR)
+        elif each.unanswered:
+            log("play", f"{quote(each.player.member.name)} did not answer the clip ({each.refusal}): "
+                "waiting for its status, and not interrupting, so that it is never heard twice", logging.WARNING)
+
+
+def log_unanswered(sent: ClipSent, end: ClipEnd, log: ZoneLog) -> None:
+    """What the player did with a clip it did not answer, as its status told."""
+    name = quote(sent.player.member.name)
+    if end.status == "NO-END":
+        log("play", f"{name} did not answer the clip and no status of it came: it may have been heard; "
+            "not interrupted, so that it is never heard twice", logging.ERROR)
+    else:
+        log("play", f"{name} did not answer the clip; its status shows it played (ended {end.status})", logging.WARNING)
 
 
 async def send_clip(player: ClipPlayer, shared: RunShared) -> ClipSent:
@@ -209,7 +254,7 @@ async def send_clip(player: ClipPlayer, shared: RunShared) -> ClipSent:
     except SonosException as error:
         return ClipSent(player, sent, None, str(getattr(error, "error_code", "") or error))
     except TimeoutError:
-        return ClipSent(player, sent, None, f"no answer within {shared.timeout:g} s")
+        return ClipSent(player, sent, None, f"no answer within {shared.timeout:g} s", unanswered=True)
     return ClipSent(player, sent, str(clip.get("id", "")))
 
 
@@ -224,14 +269,14 @@ async def clip_end(sent: ClipSent, shared: RunShared) -> ClipEnd:
         except TimeoutError:
             return ClipEnd(member, "NO-END", time.monotonic(), f"no end reported within {length + shared.settings.margin:.0f} s")
         status = str(clip.get("status", ""))
-        if clip.get("id") == sent.clip_id and status in ENDED:
+        if sent.is_this(clip, shared.job.name) and status in ENDED:
             detail = str(clip.get("errorCode", "")) if status == "ERROR" else ""
             return ClipEnd(member, status, time.monotonic(), f"{quote(member.name)}: {detail}" if detail else "")
 
 
 def report(zone: ZoneTarget, sent: Sequence[ClipSent], ends: Sequence[ClipEnd], log: ZoneLog) -> ZoneResult:
     first = min(each.sent for each in sent)
-    failures = [f"{quote(each.player.member.name)} refused the clip ({each.refusal})" for each in sent if each.clip_id is None]
+    failures = [f"{quote(each.player.member.name)} refused the clip ({each.refusal})" for each in sent if each.refused]
     failures += [f"{quote(end.member.name)}: {end.status}{' ' + end.detail if end.detail else ''}" for end in ends if end.status != "DONE"]
     statuses: dict[str, Any] = {"end": ",".join(sorted({end.status for end in ends})) or "none"}
     last = max((end.at for end in ends), default=first)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from .confirm import confirmed, now_playing, source_is
 from .errors import PlayerError
 from .job import RunShared
 from .levels import LevelChange, LevelKey, apply_changes
@@ -44,10 +45,12 @@ class SwitchFailed(Exception):
 
 def start_switch(coordinator: Player, shared: RunShared) -> Future[None]:
     """SetAVTransportURI (which stops the old source) is sent as soon as the transport is
-    known; the speakers' levels are still being read meanwhile, and are needed only after."""
+    known; the speakers' levels are still being read meanwhile, and are needed only after.
+    Its answer lost even when tried again, the player's source tells whether it took."""
     job = shared.job
     set_uri = functools.partial(coordinator.set_uri, job.url, chime_metadata(job.name))
-    return spawn(functools.partial(retry, set_uri, transient_once(shared.timing)))
+    tried = functools.partial(retry, set_uri, transient_once(shared.timing))
+    return spawn(functools.partial(confirmed, tried, source_is(coordinator, job.url)))
 
 
 def switch_in(
@@ -72,7 +75,7 @@ def switch_in(
         if shared.moment is not None:
             sleep_until(shared.moment.mono)  # a stop requested meanwhile ends the chime once it plays
         play_sent = time.monotonic()
-        retry(coordinator.play, transient_once(shared.timing))
+        confirmed(functools.partial(retry, coordinator.play, transient_once(shared.timing)), now_playing(coordinator))
     except PlayerError as error:
         raise SwitchFailed(error, changed) from error
     latency_ms = round((time.monotonic() - shared.started) * 1000)

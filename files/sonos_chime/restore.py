@@ -4,7 +4,8 @@ Volumes and mutes go back while the transport is stopped, together with the sour
 and position, and always before Play: nothing is ever heard at the chime's volume but the
 chime. Then the state: PLAYING plays, PAUSED_PLAYBACK is paused again silently, STOPPED and
 idle stay. A refusal or a mismatch is tried once more; a player that does not answer is
-tried again until the zone's deadline (it may be back by then).
+tried again until the zone's deadline (it may be back by then). A step whose answer is lost
+is looked at first (confirm.py): one the player carried out stands, and the restore goes on.
 
 Whatever the source does, the levels go back: a restore that fails leaves no speaker muted,
 or at the chime's volume, that was not before, or says which it could not put back. One
@@ -21,6 +22,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 
+from .confirm import (
+    confirmed,
+    now_paused,
+    now_playing,
+    position_near,
+    source_is,
+    track_is,
+)
 from .errors import PlayerError
 from .levels import (
     MUTE,
@@ -184,12 +193,12 @@ def must_stop(transport: Transport, error: Exception) -> bool:
 def resume(task: RestoreTask, paused: bool) -> None:
     coordinator = task.coordinator
     if task.transport.was_playing:
-        coordinator.play()
+        confirmed(coordinator.play, now_playing(coordinator))
     elif paused:
         # A player only pauses what plays: Play then Pause at once, every speaker muted
         # meanwhile, brings PAUSED_PLAYBACK back at the position without a sound.
-        coordinator.play()
-        retry(coordinator.pause, while_busy(task.timing))
+        confirmed(coordinator.play, now_playing(coordinator))
+        confirmed(partial(retry, coordinator.pause, while_busy(task.timing)), now_paused(coordinator))
 
 
 COULD_NOT_STOP = "could not stop the music"
@@ -216,22 +225,27 @@ def restore_source(task: RestoreTask, log: ZoneLog) -> None:
     if kind == "idle":
         restore_nothing(task, log)
         return
-    coordinator.set_uri(transport.uri, transport.metadata)
+    confirmed(partial(coordinator.set_uri, transport.uri, transport.metadata), source_is(coordinator, transport.uri))
     if kind == "queue":
         if transport.track > 0:
-            coordinator.seek("TRACK_NR", str(transport.track))
+            confirmed(partial(coordinator.seek, "TRACK_NR", str(transport.track)), track_is(coordinator, transport.track))
         settings = [
             lambda: coordinator.set_play_mode(transport.play_mode),
             lambda: coordinator.set_crossfade(transport.crossfade),
         ]
         if transport.position >= 1:
-            settings.append(lambda: coordinator.seek("REL_TIME", resume_position(transport)))
+            settings.append(lambda: seek_position(coordinator, transport))
         gather(settings)
     elif kind == "uri" and transport.position >= 1 and transport.track_duration:
         try:
-            coordinator.seek("REL_TIME", resume_position(transport))
+            seek_position(coordinator, transport)
         except PlayerError as error:
             log("restore", f"could not seek in {transport.uri}: {error}", logging.WARNING)
+
+
+def seek_position(coordinator: Player, transport: Transport) -> None:
+    target = resume_position(transport)
+    confirmed(partial(coordinator.seek, "REL_TIME", target), position_near(coordinator, target))
 
 
 def restore_nothing(task: RestoreTask, log: ZoneLog) -> None:

@@ -32,6 +32,16 @@ class FaultCase:
     regrouped: tuple[str, ...] = ()
 
 
+LATE_BY = 3.0  # beyond the default request timeout (2 s): chime.py has given up by then
+
+
+def late_answer(action: str, after: int = 0, delay: float | None = LATE_BY, mode: str = "once") -> dict[str, Any]:
+    """The affected coordinator carries the `after`+1-th call of the action out (with mode
+    after: every call from then on) and answers `delay` later, or never (None)."""
+    late = {} if delay is None else {"delay": delay}
+    return {"kind": "late_answer", "player": AFFECTED, "action": action, "mode": mode, "after": after, **late}
+
+
 CASES = (
     FaultCase("unreachable player (connection refused)", [{"kind": "vanish", "player": AFFECTED, "after": 0, "how": "refuse"}]),
     FaultCase("player gives no answer (time-out)", [{"kind": "vanish", "player": AFFECTED, "after": 0, "how": "silent"}]),
@@ -47,6 +57,11 @@ CASES = (
         [{"kind": "regroup", "at": 1.5, "groups": [{"coordinator": "Room 01", "members": ["Room 04"]}, {"coordinator": "Room 02", "members": ["Room 02 b"]}]}],
         regrouped=("Room 04",),
     ),
+    FaultCase("late answer (3 s) on the sound's SetAVTransportURI", [late_answer("SetAVTransportURI")]),
+    FaultCase("late answer (3 s) on Play", [late_answer("Play")]),
+    FaultCase("late answer (3 s) on restore", [late_answer("SetAVTransportURI", after=1)]),
+    FaultCase("every restore SetAVTransportURI carried out, its answer lost",
+              [late_answer("SetAVTransportURI", after=1, delay=None, mode="after")]),
     FaultCase("sound server down", sound="server_down"),
     FaultCase("16 groups, one answering in 1 s", groups=16, slow="Room 05"),
 )

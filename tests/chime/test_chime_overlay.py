@@ -209,3 +209,70 @@ def test_a_dry_run_under_overlay_says_so_and_sends_nothing(household: Any, chime
     assert run.returncode == 0, run.stderr
     assert "would chime (mode overlay" in run.stderr, run.stderr
     assert clips(home.events()) == [] and changing_requests(home.events()) == []
+
+
+def answering_late(spec: dict[str, Any], player: str, delay: float | None) -> dict[str, Any]:
+    """The player plays the clip it is sent; its answer is lost (delay None) or comes `delay` s later."""
+    late = {} if delay is None else {"delay": delay}
+    return {**spec, "faults": [{"kind": "late_answer", "player": player, "action": "loadAudioClip", **late}]}
+
+
+@pytest.mark.parametrize("delay", [None, 1.5], ids=["lost", "late"])
+def test_a_clip_played_without_its_answer_is_heard_once_under_auto(household: Any, chime_setup: Any, sounds: Any,
+                                                                  delay: float | None) -> None:
+    home = household(answering_late(matrix_household("radio", sounds.url("/song.mp3")), "Lone", delay))
+    setup = chime_setup(home, ["Lone"], volume=30, mode="auto", settings={"request_timeout": 0.5})
+    before = home.players["Lone"].state()
+
+    run = setup.run("Test")
+
+    events = home.events()
+    assert len(clip_states(events, "Lone", "clip_start")) == 1, run.stderr
+    assert chime_sets(events, sounds.url("/chime.mp3")) == [], run.stderr  # never played again by interrupting
+    assert changing_requests(events, "Lone") == [], run.stderr  # the music never stopped
+    after = home.players["Lone"].state()
+    for attribute in ATTRIBUTES:
+        assert getattr(after, attribute) == getattr(before, attribute), attribute
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Lone": "ok"}, run.stderr
+    assert '"Lone" did not answer the clip; its status shows it played' in run.stderr
+
+
+def test_a_clip_without_its_answer_or_a_status_in_time_is_never_chimed_again(household: Any, chime_setup: Any,
+                                                                             sounds: Any) -> None:
+    # With no margin the clip's end comes just after the zone's deadline: nothing is seen of it in time.
+    home = household(answering_late(matrix_household("radio", sounds.url("/song.mp3")), "Lone", None))
+    setup = chime_setup(home, ["Lone"], volume=30, mode="auto", settings={"request_timeout": 0.5, "margin": 0.0})
+    before = home.players["Lone"].state()
+
+    run = setup.run("Test")
+
+    events = home.events()
+    assert len(clip_states(events, "Lone", "clip_start")) == 1, run.stderr
+    assert chime_sets(events, sounds.url("/chime.mp3")) == [] and changing_requests(events, "Lone") == [], run.stderr
+    after = home.players["Lone"].state()
+    assert (after.uri, after.transport_state, after.volume) == (before.uri, before.transport_state, before.volume)
+    assert run.returncode == 1 and outcomes(run.stderr) == {"Lone": "failed"}, run.stderr
+    assert '"Lone" did not answer the clip and no status of it came' in run.stderr
+    assert "not interrupted, so that it is never heard twice" in run.stderr
+
+
+@pytest.mark.parametrize("delay", [None, 1.5], ids=["lost", "late"])
+def test_a_clip_subscription_without_its_answer_is_interrupted_instead_and_heard_once(household: Any, chime_setup: Any,
+                                                                                     sounds: Any, delay: float | None) -> None:
+    spec = answering_late(matrix_household("radio", sounds.url("/song.mp3")), "Lone", delay)
+    spec["faults"][0]["action"] = "subscribe"
+    home = household(spec)
+    setup = chime_setup(home, ["Lone"], volume=30, mode="auto", settings={"request_timeout": 0.5})
+    before = home.players["Lone"].state()
+
+    run = setup.run("Test")
+
+    events = home.events()
+    assert clips(events, "Lone") == [] and clip_states(events, "Lone", "clip_start") == [], run.stderr
+    assert [e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))] == ["Lone"], run.stderr
+    after = home.players["Lone"].state()
+    for attribute in ATTRIBUTES:
+        assert getattr(after, attribute) == getattr(before, attribute), attribute
+    assert run.returncode == 0 and outcomes(run.stderr) == {"Lone": "ok"}, run.stderr
+    assert '"Lone" did not answer the clip subscription within 0.5 s: interrupted instead' in run.stderr

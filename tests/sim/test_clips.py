@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -31,6 +33,28 @@ def mixed_home() -> dict[str, Any]:
     }
 
 
+@contextlib.asynccontextmanager
+async def subscribed(ip: str, on_event: Callable[[dict[str, Any]], None]) -> AsyncIterator[tuple[Any, str]]:
+    """The player's websocket, subscribed to its clip statuses: (the API, the player id)."""
+    async with aiohttp.ClientSession() as session:
+        info = await get_discovery_info(session, ip)
+        api = SonosLocalWebSocketsApi(info["websocketUrl"], session)
+        await api.connect()
+        listening = asyncio.create_task(api.start_listening())
+        try:
+            await api.audio_clip.subscribe(info["playerId"], on_event)
+            yield api, info["playerId"]
+        finally:
+            await api.disconnect()
+            listening.cancel()
+
+
+async def load_clip(api: Any, player_id: str, url: str, volume: int | None = 30) -> dict[str, Any]:
+    return await api.audio_clip.load_audio_clip(
+        player_id, "test chime", "com.example.sonos-chime", stream_url=url, volume=volume, clip_type=AudioClipType.CUSTOM,
+    )
+
+
 async def clip_session(ip: str, url: str, volume: int | None = 30) -> dict[str, Any]:
     """Discovery info, subscribe, loadAudioClip; the clip's statuses as the events said them."""
     statuses: list[str] = []
@@ -42,25 +66,13 @@ async def clip_session(ip: str, url: str, volume: int | None = 30) -> dict[str, 
             if clip["status"] != "ACTIVE":
                 ended.set()
 
-    async with aiohttp.ClientSession() as session:
-        info = await get_discovery_info(session, ip)
-        api = SonosLocalWebSocketsApi(info["websocketUrl"], session)
-        await api.connect()
-        listening = asyncio.create_task(api.start_listening())
+    async with subscribed(ip, on_event) as (api, player_id):
         try:
-            await api.audio_clip.subscribe(info["playerId"], on_event)
-            try:
-                reply = await api.audio_clip.load_audio_clip(
-                    info["playerId"], "test chime", "com.example.sonos-chime", stream_url=url, volume=volume,
-                    clip_type=AudioClipType.CUSTOM,
-                )
-            except FailedCommand as refusal:
-                return {"info": info, "refused": refusal.error_code}
-            await asyncio.wait_for(ended.wait(), 10)
-            return {"info": info, "reply": reply, "statuses": statuses}
-        finally:
-            await api.disconnect()
-            listening.cancel()
+            reply = await load_clip(api, player_id, url, volume)
+        except FailedCommand as refusal:
+            return {"refused": refusal.error_code}
+        await asyncio.wait_for(ended.wait(), 10)
+        return {"reply": reply, "statuses": statuses}
 
 
 def test_discovery_info_names_the_capability_per_model(household):
@@ -169,3 +181,40 @@ def test_a_malformed_message_gets_a_global_error_with_the_household(household):
     assert header["success"] is False and header["type"] == "globalError"
     assert header["householdId"] == home.model.spec.household_id
     assert body["_objectType"] == "globalError" and body["errorCode"] == "ERROR_INVALID_SYNTAX"
+
+
+async def clip_without_its_answer(ip: str, url: str, wait: float) -> dict[str, Any]:
+    """loadAudioClip, waiting `wait` seconds for its answer; then the clip's statuses until it ends."""
+    statuses: list[dict[str, Any]] = []
+    ended = asyncio.Event()
+
+    def on_event(body: dict[str, Any]) -> None:
+        statuses.extend(body["audioClips"])
+        ended.set()
+
+    async with subscribed(ip, on_event) as (api, player_id):
+        reply: dict[str, Any] | None = None
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                reply = await load_clip(api, player_id, url)
+        await asyncio.wait_for(ended.wait(), 10)
+        return {"reply": reply, "statuses": statuses}
+
+
+@pytest.mark.parametrize(
+    ("fault", "answered"),
+    [({"mode": "once"}, False), ({"mode": "once", "delay": 1.0}, False), ({"mode": "once", "delay": 0.2}, True)],
+    ids=["lost", "late", "late_in_time"],
+)
+def test_a_clip_whose_answer_is_withheld_still_plays_and_reports_its_end(household, media_server, fault, answered):
+    spec = {**mixed_home(), "faults": [{"kind": "late_answer", "player": "Den", "action": "loadAudioClip", **fault}]}
+    home = household(spec)
+    result = asyncio.run(clip_without_its_answer(home.players["Den"].ip, media_server.url("/chime.wav"), wait=0.5))
+    assert (result["reply"] is not None) is answered  # the client waits 0.5 s for the answer
+    (status,) = result["statuses"]
+    assert (status["status"], status["appId"], status["name"]) == ("DONE", "com.example.sonos-chime", "test chime")
+    (request,) = home.requests("loadAudioClip")
+    assert request["injected"] == "late_answer" and request["result"] == {"success": True, "id": status["id"]}
+    assert request["answer"] == ("late" if "delay" in fault else "lost")
+    assert [e["action"] for e in home.events(player="Den", kind="state") if e["action"].startswith("clip_")] == [
+        "clip_start", "clip_end"]

@@ -219,3 +219,50 @@ def test_duration_is_only_for_vanish():
 
     with pytest.raises(HouseholdError, match=r"faults\[0\]\.duration: only meaningful with kind vanish"):
         load_household(one_player({"kind": "reset", "action": "Play", "duration": 2}))
+
+
+def test_a_lost_answer_costs_the_client_its_timeout_but_the_request_is_carried_out(household):
+    home = household(one_player({"kind": "late_answer", "action": "SetVolume", "mode": "once"}))
+    den = soco.SoCo(home.players["Den"].ip)
+    with pytest.raises(requests.exceptions.Timeout):
+        den.renderingControl.SetVolume([("InstanceID", 0), ("Channel", "Master"), ("DesiredVolume", 33)], timeout=0.4)
+    assert den.volume == 33  # carried out; the next call answers as usual
+    (event,) = home.requests("SetVolume")
+    assert (event["injected"], event["answer"], event["result"], event["volume"]) == ("late_answer", "lost", {}, 33)
+
+
+@pytest.mark.parametrize(("delay", "client_timeout"), [(0.3, 2.0), (1.0, 0.3)], ids=["in_time", "after_the_timeout"])
+def test_a_late_answer_comes_after_its_delay_and_the_request_is_carried_out(household, delay, client_timeout):
+    home = household(one_player({"kind": "late_answer", "action": "SetVolume", "delay": delay}))
+    den = soco.SoCo(home.players["Den"].ip)
+    started = time.monotonic()
+    try:
+        den.renderingControl.SetVolume([("InstanceID", 0), ("Channel", "Master"), ("DesiredVolume", 33)],
+                                       timeout=client_timeout)
+        answered = True
+    except requests.exceptions.Timeout:
+        answered = False
+    waited = time.monotonic() - started
+    assert answered is (delay < client_timeout)
+    assert min(delay, client_timeout) <= waited < min(delay, client_timeout) + 0.5
+    assert den.volume == 33
+    (event,) = home.requests("SetVolume")
+    assert (event["injected"], event["answer"], event["answer_delay"], event["volume"]) == ("late_answer", "late", delay, 33)
+
+
+def test_delay_is_only_for_late_answer():
+    from sonos_sim.schema import HouseholdError, load_household
+
+    with pytest.raises(HouseholdError, match=r"faults\[0\]\.delay: only meaningful with kind late_answer"):
+        load_household(one_player({"kind": "no_answer", "action": "Play", "delay": 2}))
+
+
+def test_a_plain_get_can_lose_its_answer_too(household):
+    home = household(one_player({"kind": "late_answer", "action": "GET /xml/device_description.xml", "mode": "once"}))
+    url = f"http://{home.players['Den'].ip}:1400/xml/device_description.xml"
+    with pytest.raises(requests.exceptions.Timeout):
+        requests.get(url, timeout=0.4)
+    assert requests.get(url, timeout=2).status_code == 200
+    first, second = home.requests("GET /xml/device_description.xml")
+    assert (first["injected"], first["answer"], first["result"]) == ("late_answer", "lost", {"status": 200})
+    assert "injected" not in second

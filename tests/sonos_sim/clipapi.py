@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 from aiohttp import WSMsgType, web
 
 from .descriptions import room_name
-from .faults import FaultInjector
+from .faults import Decision, FaultInjector
 from .media import NotAudio, probe
 from .model import Household, Player
 
@@ -196,18 +196,34 @@ class ClipServer:
         if decision.no_answer:
             self._log(command, body, None, injected="no_answer", received=received)
             return
+        withheld = decision if decision.late_answer else None
         try:
             if decision.upnp_error is not None:
                 raise Refused("ERROR_COMMAND_FAILED", f"injected fault {decision.upnp_error}")
             reply, then = self._command(socket, header, body)
         except Refused as refusal:
-            self._log(command, body, {"success": False, "errorCode": refusal.code}, received=received)
-            await self._send(socket, self._error_header(header, "globalError"), refusal)
+            self._log(command, body, {"success": False, "errorCode": refusal.code}, received=received, withheld=withheld)
+            await self._answer(socket, self._error_header(header, "globalError"), refusal, withheld)
             return
-        self._log(command, body, {"success": True, **({"id": reply["id"]} if "id" in reply else {})}, received=received)
-        await self._send(socket, self._reply_header(header), reply)
+        self._log(command, body, {"success": True, **({"id": reply["id"]} if "id" in reply else {})}, received=received,
+                  withheld=withheld)
+        await self._answer(socket, self._reply_header(header), reply, withheld)
         if then is not None:
             self._spawn(then)
+
+    async def _answer(self, socket: web.WebSocketResponse, header: dict[str, Any], body: dict[str, Any] | Refused,
+                      withheld: Decision | None) -> None:
+        """The command's reply frame; with late_answer, sent `answer_delay` later or never (its
+        effects, such as a clip's playing and its status events, go on meanwhile)."""
+        if withheld is None:
+            await self._send(socket, header, body)
+        elif withheld.answer_delay is not None:
+            self._spawn(self._send_later(withheld.answer_delay, socket, header, body))
+
+    async def _send_later(self, delay: float, socket: web.WebSocketResponse, header: dict[str, Any],
+                          body: dict[str, Any] | Refused) -> None:
+        await asyncio.sleep(delay)
+        await self._send(socket, header, body)
 
     def _command(self, socket: web.WebSocketResponse, header: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         namespace = header.get("namespace")
@@ -308,12 +324,14 @@ class ClipServer:
         task.add_done_callback(self.tasks.discard)
 
     def _log(self, action: str, args: dict[str, Any], result: dict[str, Any] | None, injected: str | None = None,
-             received: float | None = None) -> None:
+             received: float | None = None, withheld: Decision | None = None) -> None:
         event: dict[str, Any] = {"player": self.player.name, "uid": self.player.uid, "kind": "request", "service": NAMESPACE,
                                  "action": action, "args": args, "result": result, "fault": None,
                                  **self.household.snapshot_fields(self.player)}
         if injected is not None:
             event["injected"] = injected
+        if withheld is not None:
+            event.update({"injected": withheld.injected, **withheld.withheld})
         if received is not None:
             event["received"] = received
         self.household.events.write(event)

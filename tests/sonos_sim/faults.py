@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
-from .schema import FaultSpec
+from .schema import REQUEST_FAULT_KINDS, FaultSpec
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class Decision:
     upnp_error: int | None = None
     reset: bool = False
     no_answer: bool = False
+    late_answer: bool = False  # carried out, its answer withheld
+    answer_delay: float | None = None  # with late_answer: sent this much later; None: never
 
     @property
     def injected(self) -> str | None:
@@ -23,9 +26,20 @@ class Decision:
             return "reset"
         if self.no_answer:
             return "no_answer"
+        if self.late_answer:
+            return "late_answer"
         if self.upnp_error is not None:
             return f"upnp_error {self.upnp_error}"
         return None
+
+    @property
+    def withheld(self) -> dict[str, Any]:
+        """How the answer is withheld (late_answer), as the event log says it."""
+        if not self.late_answer:
+            return {}
+        if self.answer_delay is None:
+            return {"answer": "lost"}
+        return {"answer": "late", "answer_delay": self.answer_delay}
 
 
 @dataclass
@@ -37,14 +51,15 @@ class FaultInjector:
     def decide(self, player: str, action: str) -> Decision:
         delay = 0.0
         upnp_error: int | None = None
-        reset = no_answer = False
+        reset = no_answer = late_answer = False
+        answer_delay: float | None = None
         for index, fault in enumerate(self.faults):
             if fault.player is not None and fault.player != player:
                 continue
             if fault.kind == "latency":
                 delay += fault.fixed + self.rng.uniform(0.0, fault.jitter)
                 continue
-            if fault.kind not in ("upnp_error", "reset", "no_answer"):
+            if fault.kind not in REQUEST_FAULT_KINDS:
                 continue
             if fault.action is not None and fault.action != action:
                 continue
@@ -54,9 +69,13 @@ class FaultInjector:
                 upnp_error = fault.code
             elif fault.kind == "reset":
                 reset = True
+            elif fault.kind == "late_answer":
+                late_answer, answer_delay = True, fault.delay
             else:
                 no_answer = True
-        return Decision(delay=delay, upnp_error=upnp_error, reset=reset, no_answer=no_answer)
+        return Decision(delay=delay, upnp_error=upnp_error, reset=reset, no_answer=no_answer,
+                        late_answer=late_answer, answer_delay=answer_delay)
+
 
     def _fires(self, index: int, fault: FaultSpec) -> bool:
         count = self.matches.get(index, 0) + 1

@@ -36,7 +36,9 @@ TRANSPORT_STATES = ("PLAYING", "PAUSED_PLAYBACK", "STOPPED")
 PLAY_MODES = ("NORMAL", "REPEAT_ALL", "REPEAT_ONE", "SHUFFLE_NOREPEAT", "SHUFFLE", "SHUFFLE_REPEAT_ONE")
 SOURCES = ("idle", "queue", "radio", "http", "line_in", "tv", "cloud", "cloud_queue")
 CHANNELS = ("RF", "SW", "LR", "RR")
-FAULT_KINDS = ("latency", "upnp_error", "reset", "no_answer", "vanish", "regroup")
+FAULT_KINDS = ("latency", "upnp_error", "reset", "no_answer", "late_answer", "vanish", "regroup")
+# Kinds that match requests by `action` and fire by `mode`.
+REQUEST_FAULT_KINDS = ("upnp_error", "reset", "no_answer", "late_answer")
 FAULT_MODES = ("once", "always", "after")
 VANISH_HOWS = ("refuse", "silent")
 
@@ -116,9 +118,12 @@ class FaultSpec:
     """One injected fault.
 
     kind latency: every request to `player` waits fixed + uniform(0, jitter) seconds.
-    kind upnp_error / reset / no_answer: requests matching `action` (any if omitted) get
-    the fault: mode once (only call `after` + 1: the first when `after` is 0), always, or
-    after (every call after the first `after`).
+    kind upnp_error / reset / no_answer / late_answer: requests matching `action` (any if
+    omitted) get the fault: mode once (only call `after` + 1: the first when `after` is 0),
+    always, or after (every call after the first `after`). no_answer never carries the
+    request out; late_answer carries it out (its state changes and its result are logged) and
+    withholds the answer: with `delay`, sends it that many seconds later ("late"), without,
+    never (the answer is "lost": held until the client hangs up).
     kind vanish: `player` disappears after answering `after` requests: how "refuse" (stops
     listening, connections are refused, as when its address is taken by nothing) or "silent"
     (connections are accepted and never answered, so the client times out, as on a LAN);
@@ -141,6 +146,7 @@ class FaultSpec:
     how: str = "refuse"
     forget_after: float | None = None
     duration: float | None = None
+    delay: float | None = None
 
 
 @dataclass(frozen=True)
@@ -340,7 +346,7 @@ def _parse_fault(raw: Any, path: str, names: set[str], players: tuple[PlayerSpec
     if kind == "regroup":
         _check_groups(groups, players, f"{path}.groups")
     code = _int(mapping.get("code", 701), f"{path}.code", 400, 899)
-    if "after" in mapping and mapping.get("mode", "always") == "always" and kind in ("upnp_error", "reset", "no_answer"):
+    if "after" in mapping and mapping.get("mode", "always") == "always" and kind in REQUEST_FAULT_KINDS:
         raise HouseholdError(f"{path}.after: only meaningful with mode once or after")
     return FaultSpec(
         kind=kind,
@@ -354,16 +360,17 @@ def _parse_fault(raw: Any, path: str, names: set[str], players: tuple[PlayerSpec
         at=_number(mapping.get("at", 0.0), f"{path}.at", 0.0, 86400.0),
         groups=groups,
         how=_choice(mapping.get("how", "refuse"), f"{path}.how", VANISH_HOWS),
-        forget_after=_optional_number(mapping, "forget_after", path),
-        duration=_optional_number(mapping, "duration", path),
+        forget_after=_optional_number(mapping, "forget_after", path, "vanish"),
+        duration=_optional_number(mapping, "duration", path, "vanish"),
+        delay=_optional_number(mapping, "delay", path, "late_answer"),
     )
 
 
-def _optional_number(mapping: dict[str, Any], key: str, path: str) -> float | None:
+def _optional_number(mapping: dict[str, Any], key: str, path: str, kind: str) -> float | None:
     if mapping.get(key) is None:
         return None
-    if mapping.get("kind") != "vanish":
-        raise HouseholdError(f"{path}.{key}: only meaningful with kind vanish")
+    if mapping.get("kind") != kind:
+        raise HouseholdError(f"{path}.{key}: only meaningful with kind {kind}")
     return _number(mapping[key], f"{path}.{key}", 0.0, 86400.0)
 
 

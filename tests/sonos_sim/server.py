@@ -144,6 +144,8 @@ class PlayerServer:
         self._log_request(None, f"{request.method} {path}", {}, {"status": status}, None, decision, request)
         if await self._apply_connection_faults(request, decision):
             return web.Response(status=500)
+        if decision.late_answer:
+            await self._withhold_answer(decision)
         return web.Response(status=status, body=body, headers={"Content-Type": content_type, "Server": SERVER_HEADER})
 
     def _subscription(self, request: web.Request) -> web.Response:
@@ -195,6 +197,8 @@ class PlayerServer:
             except UpnpFault as fault:
                 code = fault.code
         self._log_request(service.name, action, args, result, code, decision, request)
+        if decision.late_answer:
+            await self._withhold_answer(decision)
         if code is not None:
             return web.Response(status=500, body=soap.fault_body(code), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
         assert result is not None
@@ -218,6 +222,13 @@ class PlayerServer:
         if decision.no_answer:
             await self._hold_forever()
         return False
+
+    async def _withhold_answer(self, decision: Decision) -> None:
+        """late_answer: the request is carried out; its answer goes out `answer_delay` later, or never."""
+        if decision.answer_delay is None:
+            await self._hold_forever()
+        else:
+            await asyncio.sleep(decision.answer_delay)
 
     def _base(self) -> dict[str, Any]:
         return {"player": self.player.name, "uid": self.player.uid}
@@ -247,6 +258,7 @@ class PlayerServer:
         }
         if decision.injected is not None:
             event["injected"] = decision.injected
+        event.update(decision.withheld)
         if decision.delay:
             event["delay"] = round(decision.delay, 4)
         if request is not None and RECEIVED in request:
