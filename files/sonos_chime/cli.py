@@ -131,7 +131,7 @@ def play_uri_command(args: argparse.Namespace, started: float) -> int:
         runtime_dir=Path(args.runtime_dir) if args.runtime_dir else default_runtime_dir(),
         dry_run=args.dry_run,
         moment=moment_of(args.at),
-        state_dir=Path(args.state_dir) if args.state_dir else writable_or_temporary(DEFAULT_STATE_DIR, "sonos-chime-state"),
+        state_dir=Path(args.state_dir) if args.state_dir else installed_or_temporary(DEFAULT_STATE_DIR, "sonos-chime-state"),
     )
     return run_job(job, targets, settings, started)
 
@@ -155,6 +155,14 @@ def writable_or_temporary(folder: Path, temporary_name: str) -> Path:
     """The system's folder when this user may write there (root, or the service's user), else
     one in the temporary folder: chime.py by hand as any user."""
     if os.access(folder, os.W_OK) or os.access(folder.parent, os.W_OK):
+        return folder
+    return Path(tempfile.gettempdir()) / temporary_name
+
+
+def installed_or_temporary(folder: Path, temporary_name: str) -> Path:
+    """The folder the role's units made, when it is there and this user may write it; else one
+    in the temporary folder (chime.py by hand never makes a system folder of its own)."""
+    if folder.is_dir() and os.access(folder, os.W_OK):
         return folder
     return Path(tempfile.gettempdir()) / temporary_name
 

@@ -217,7 +217,7 @@ def left_to_user(
     outcome = "left-to-user" if not problems else "failed"
     log("restore", "someone took the zone over during the chime: their choice is left in place", outcome=outcome)
     if problems:
-        return ZoneResult(zone.name, Outcome.FAILED, "; ".join(problems))
+        return ZoneResult(zone.name, Outcome.FAILED, "; ".join(problems), left_changed=True)
     return ZoneResult(zone.name, Outcome.LEFT_TO_USER, ending.detail)
 
 

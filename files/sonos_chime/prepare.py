@@ -15,6 +15,7 @@ from .config import INTERRUPT_MODE
 from .job import RunShared, ZoneTarget
 from .locate import Located, look_again
 from .moment import switch_lead, wait_until
+from .recover import recover_before_the_wait
 from .snapshot import rehearse
 from .topology import Group
 from .zonelog import ZoneLog
@@ -31,6 +32,7 @@ class Prepared:
 def wait_unlocked(zone: ZoneTarget, located: Located, shared: RunShared, log: ZoneLog) -> Prepared:
     """Wait, holding no lock, until the group's lock is due; locate the zone again when the
     wait was long. A stop ends the wait early."""
+    recover_before_the_wait(located.group, shared.settings)
     long_wait = waits_long(shared)
     lock_at = lock_time(located.group, shared, log)
     wake_at = lock_at - shared.timing.relocate_lead if long_wait else lock_at

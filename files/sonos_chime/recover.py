@@ -21,12 +21,13 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import PlayerError
 from .job import RunSettings
+from .levels import MUTE
 from .lock import GroupLock
 from .pending import (
     SUFFIX,
@@ -185,9 +186,9 @@ def put_back(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> Recov
         return Recovered.LATER
     now = recovery.store.stamp()
     if not still_ours(pending, uri, now):
-        if pending.restoring_at is not None:
-            return Recovered.LEFT_TO_USER  # its levels went back with its source: what they are now is someone's
-        return leave_to_user(pending, recovery, log)
+        # A run that was putting the group back sent the levels with the source: a mute now is
+        # as likely someone's as the chime's; only a volume still at the chime's goes back.
+        return leave_to_user(pending, recovery, log, mutes=pending.restoring_at is None)
     if uri != pending.chime_url and back_as_it_was(pending, coordinator):
         return leave_to_user(pending, recovery, log)  # the run got its transport back: only levels are left
     resume_now = fresh(pending.written, now)
@@ -199,7 +200,12 @@ def put_back(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> Recov
         restore(task, time.monotonic() + 4 * recovery.timeout + 2 * recovery.timing.refusal_pause, log)
     except RestoreFailed as failure:
         log("recover", f"restore failed: {failure}", logging.ERROR)
-        return Recovered.LATER
+        if isinstance(failure.cause, PlayerError) and failure.cause.lost:
+            return Recovered.LATER
+        # Refused after a second try (a stream that expired, say): it never will be. Kept, the
+        # snapshot would stop every later chime on the group; the levels go back at least.
+        leave_to_user(pending, recovery, log)
+        return Recovered.DROPPED
     return Recovered.RESTORED if task.transport.transport_state == pending.transport.transport_state else Recovered.HELD
 
 
@@ -249,14 +255,40 @@ def as_it_goes_back(pending: PendingRestore, resume_now: bool) -> Transport:
     return replace(transport, transport_state=PAUSED if silent_pause else STOPPED)
 
 
-def leave_to_user(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> Recovered:
-    """Only the levels nobody has changed since the chime set them go back."""
+def leave_to_user(pending: PendingRestore, recovery: Recovery, log: ZoneLog, mutes: bool = True) -> Recovered:
+    """Only the levels nobody has changed since the chime set them go back; one that could not
+    go back (a speaker that does not answer) keeps the file for a later try."""
     volumes = dict(pending.chime_volumes)
-    chime_volume: Callable[[Member], int | None] = lambda member: volumes.get(member.uid)
-    problems = restore_untouched_levels(pending.levels, pending.changed, chime_volume, recovery.timeout, recovery.timing)
+
+    def chime_volume(member: Member) -> int | None:
+        return volumes.get(member.uid)
+
+    changed = pending.changed if mutes else frozenset(key for key in pending.changed if key[1] != MUTE)
+    problems = restore_untouched_levels(pending.levels, changed, chime_volume, recovery.timeout, recovery.timing)
     for problem in problems:
         log("recover", f"volume not put back on {problem}", logging.WARNING)
-    return Recovered.LEFT_TO_USER
+    return Recovered.LATER if problems else Recovered.LEFT_TO_USER
+
+
+def has_leftover(group: Group, settings: RunSettings) -> bool:
+    """Whether an earlier chime left a snapshot on any speaker of the group."""
+    recovery = Recovery.of(settings)
+    return recovery is not None and any(recovery.store.path_for(uid).exists() for uid in group.uids)
+
+
+def recover_before_the_wait(group: Group, settings: RunSettings) -> None:
+    """Before a moment: what an earlier chime left goes back now, under the group's lock if it
+    is free, so that putting it back does not make the chime late."""
+    if not has_leftover(group, settings):
+        return
+    lock = GroupLock(settings.runtime_dir, group.coordinator_uid)
+    try:
+        if lock.try_acquire():
+            recover_own_group(group, settings)
+    except OSError as error:
+        LOG.warning("step=recover - %s", error)
+    finally:
+        lock.release()
 
 
 def recover_own_group(group: Group, settings: RunSettings) -> bool:

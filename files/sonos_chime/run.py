@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -58,7 +59,17 @@ def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings,
 
 
 def pending_store(settings: RunSettings) -> PendingStore | None:
+    """Where this run keeps its snapshots. A folder it cannot write (a unit file of the role's
+    previous version during an upgrade, without its StateDirectory) is said, and the chime
+    plays without: a chime not played is a loss too."""
     if settings.state_dir is None or settings.dry_run:
+        return None
+    try:
+        settings.state_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+        if not os.access(settings.state_dir, os.W_OK):
+            raise PermissionError(f"{settings.state_dir} is not writable")
+    except OSError as error:
+        LOG.warning("snapshots are not kept on disk this run (a host that dies mid-chime loses them): %s", error)
         return None
     return PendingStore(settings.state_dir, boot_token(settings.runtime_dir))
 

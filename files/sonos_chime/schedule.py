@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import subprocess
+import time
 from calendar import monthrange
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -36,7 +37,11 @@ SECONDS, MINUTES, HOURS = frozenset(range(60)), frozenset(range(60)), frozenset(
 MONTHS, DAYS = frozenset(range(1, 13)), frozenset(range(1, 32))
 YEARS = (1970, 2199)  # what systemd's calendar accepts
 EARLY_START_SLACK = 1.0  # seconds: clocks read a little apart
-TIMER_STARTED = "TRIGGER_UNIT"  # systemd (251 and later) sets it in a service its timer started
+# systemd (251 and later) gives a service its timer started the trigger's time on the monotonic
+# clock. It keeps giving it to later starts by hand (`systemctl start`, chime_now) too, with the
+# old trigger's time: only a trigger of a moment ago is this run's.
+TIMER_TRIGGERED_AT = "TRIGGER_TIMER_MONOTONIC_USEC"
+TRIGGER_FRESH_FOR = 60.0  # seconds between the timer's trigger and this run's start, at most
 LOOK_BACK_DAYS = 400  # how far back a late run looks for the moment it was due, to name it
 LOG = logging.getLogger("sonos-chime")
 
@@ -405,13 +410,22 @@ def scheduled_start(
     try:
         calendar = ask_calendar(schedule)
         start = early_start_for(calendar.next, now, lead, EARLY_START_SLACK)
-        if start.moment is None and not start.not_yet and TIMER_STARTED in environ:
+        if start.moment is None and not start.not_yet and started_by_its_timer(environ, time.monotonic()):
             start = late_start_for(previous_moment(calendar.forms, now), now, too_late)
     except (ScheduleError, OSError, ValueError, KeyError) as error:  # zoneinfo's "no such zone" is a KeyError
         LOG.warning("chime=%s --at next: no moment from systemd (%s): playing at once", quote(chime), error)
         return Start(None)
     log_start(chime, start, now, too_late)
     return start
+
+
+def started_by_its_timer(environ: Mapping[str, str], now_mono: float) -> bool:
+    """Whether a timer triggered this run: its trigger, as systemd passes it, a moment ago."""
+    try:
+        triggered = int(environ[TIMER_TRIGGERED_AT]) / 1_000_000
+    except (KeyError, ValueError):
+        return False
+    return 0.0 <= now_mono - triggered <= TRIGGER_FRESH_FOR
 
 
 def log_start(chime: str, start: Start, now: datetime, too_late: int) -> None:

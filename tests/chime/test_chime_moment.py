@@ -304,7 +304,9 @@ def test_a_run_not_started_by_its_timer_plays_at_once(household: Any, chime_setu
 
 
 
-TIMER_START = {"TRIGGER_UNIT": "sonos-chime-test.timer"}  # what systemd gives a service its timer started
+def timer_start(seconds_ago: float = 0.5) -> dict[str, str]:
+    """What systemd gives a service its timer triggered `seconds_ago` (and later starts by hand)."""
+    return {"TRIGGER_UNIT": "sonos-chime-test.timer", "TRIGGER_TIMER_MONOTONIC_USEC": str(int((time.monotonic() - seconds_ago) * 1e6))}
 
 
 def passed(ago: timedelta) -> str:
@@ -318,7 +320,7 @@ def test_a_run_its_timer_started_hours_after_the_moment_touches_no_speaker(house
     before = home.players["Kitchen"].state()
     setup = chime_setup(home, ["Kitchen"], schedule=passed(timedelta(hours=3)))
 
-    run = setup.run("Test", None, "--at", "next", env=TIMER_START)
+    run = setup.run("Test", None, "--at", "next", env=timer_start())
 
     assert run.returncode == 0, run.stderr
     assert requests(home.events()) == []
@@ -330,9 +332,10 @@ def test_a_run_its_timer_started_hours_after_the_moment_touches_no_speaker(house
 def test_a_run_by_hand_or_a_catch_up_within_the_limit_plays_at_once(household: Any, chime_setup: Any, sounds: Any) -> None:
     home = household(lone_players("Kitchen"))
     hours_ago = chime_setup(home, ["Kitchen"], schedule=passed(timedelta(hours=3)))
-    by_hand = hours_ago.run("Test", None, "--at", "next")  # chime_now: `systemctl start`, no TRIGGER_UNIT
+    # chime_now, `systemctl start`: systemd passes the timer's last trigger, an hour old
+    by_hand = hours_ago.run("Test", None, "--at", "next", env=timer_start(seconds_ago=3600))
     a_minute_ago = chime_setup(home, ["Kitchen"], schedule=passed(timedelta(minutes=1)))
-    catch_up = a_minute_ago.run("Test", None, "--at", "next", env=TIMER_START)
+    catch_up = a_minute_ago.run("Test", None, "--at", "next", env=timer_start())
 
     for run in (by_hand, catch_up):
         assert run.returncode == 0, run.stderr

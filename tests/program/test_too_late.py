@@ -5,6 +5,7 @@ why; a run started by hand always plays. Times here are fixed, not read from the
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,12 @@ def test_of_several_expressions_the_latest_moment_counts_and_a_past_date_is_one(
     assert previous_moment(["2037-01-01 10:00:00 UTC"], now) is None
 
 
+def timer_trigger(seconds_ago: float = 0.5) -> dict[str, str]:
+    """What systemd gives a service its timer triggered `seconds_ago` (and, with an old trigger's
+    time, every later start by hand too)."""
+    return {"TRIGGER_UNIT": "sonos-chime-bell.timer", "TRIGGER_TIMER_MONOTONIC_USEC": str(int((time.monotonic() - seconds_ago) * 1e6))}
+
+
 def hours_ago(hours: float) -> str:
     """A one-off schedule that passed `hours` ago, as a user writes it (UTC, whole seconds)."""
     return (datetime.now(UTC) - timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -57,7 +64,7 @@ def hours_ago(hours: float) -> str:
 def test_a_run_its_timer_started_hours_late_is_not_played_and_the_journal_says_why(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="sonos-chime")
 
-    start = scheduled_start("Bell", [hours_ago(2)], 5, 300, environ={"TRIGGER_UNIT": "sonos-chime-bell.timer"})
+    start = scheduled_start("Bell", [hours_ago(2)], 5, 300, environ=timer_trigger())
 
     assert not start.plays and start.missed
     (line,) = [record.getMessage() for record in caplog.records]
@@ -65,14 +72,16 @@ def test_a_run_its_timer_started_hours_late_is_not_played_and_the_journal_says_w
     assert "too_late (300 s): not played" in line, line
 
 
-def test_a_run_by_hand_is_never_refused(caplog: pytest.LogCaptureFixture) -> None:
-    """chime_now and `systemctl start` run the same `--at next`, without TRIGGER_UNIT."""
-    start = scheduled_start("Bell", [hours_ago(2)], 5, 300, environ={})
+@pytest.mark.parametrize("environ", [{}, timer_trigger(seconds_ago=3600)], ids=["never-triggered", "triggered-an-hour-ago"])
+def test_a_run_by_hand_is_never_refused(environ: dict[str, str]) -> None:
+    """chime_now and `systemctl start` run the same `--at next`; once the timer has fired,
+    systemd passes them its last trigger too (seen on Debian 12's systemd 252)."""
+    start = scheduled_start("Bell", [hours_ago(2)], 5, 300, environ=environ)
 
     assert start == Start(None) and start.plays
 
 
 def test_a_timer_catch_up_within_the_limit_plays_at_once() -> None:
-    start = scheduled_start("Bell", [hours_ago(1 / 60)], 5, 300, environ={"TRIGGER_UNIT": "sonos-chime-bell.timer"})
+    start = scheduled_start("Bell", [hours_ago(1 / 60)], 5, 300, environ=timer_trigger())
 
     assert start == Start(None) and start.plays
