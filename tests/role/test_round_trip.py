@@ -54,6 +54,15 @@ def molecule_negative_cases() -> list[tuple[str, dict[str, Any], list[str]]]:
     return cases
 
 
+def test_the_molecule_negative_task_passes_every_variable_a_case_sets() -> None:
+    """negative_case.yml hands the role only the variables it names: a case setting another
+    would run the role on the good inventory (a molecule run found one)."""
+    [block] = yaml_file(MOLECULE_VARS.parent / "tasks" / "negative_case.yml")
+    passed = set(block["block"][0]["vars"])
+    for case in yaml_file(MOLECULE_VARS / "negative.yml")["molecule_negative_cases"]:
+        assert set(case["vars"]) <= passed, f"{case['name']}: {sorted(set(case['vars']) - passed)} not passed to the role"
+
+
 def bench_cases() -> list[tuple[str, dict[str, Any], str]]:
     sized = [(f"bench: {c} chimes x {z} zones", _host_vars(inventory("h", c, z)), "accepts") for c, z in ((2, 2), (10, 16))]
     bad = [(f"bench: {case}", _host_vars(bad_inventory("h", change)), outcome) for case, outcome, change, _ in BAD_INPUTS]
