@@ -119,6 +119,7 @@ def test_a_lost_or_late_answer_leaves_every_speaker_as_it_was(household: Any, ch
         for attribute in ATTRIBUTES:
             assert getattr(after, attribute) == getattr(before[name], attribute), f"{name}: {attribute}\n{run.stderr}"
     assert "left at" not in run.stderr  # every level is back: the journal must not say otherwise
+    assert list(setup.state_dir.glob("*.json")) == [], run.stderr  # back as it was: no snapshot kept
     expected = expected_position(events, before["Kitchen"], url, before_mono, after_mono)
     position = home.players["Kitchen"].state().position
     assert abs(position - expected) <= 1.0, f"position {position}, expected {expected:.2f}\n{run.stderr}"
