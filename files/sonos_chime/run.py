@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
+from .config import DEFAULT_STATE_DIR
 from .job import (
     ChimeJob,
     Outcome,
@@ -65,7 +66,11 @@ def pending_store(settings: RunSettings) -> PendingStore | None:
     if settings.state_dir is None or settings.dry_run:
         return None
     try:
-        settings.state_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+        # The system's folder is systemd's to make (StateDirectory=); any other, the run makes.
+        if settings.state_dir != DEFAULT_STATE_DIR:
+            settings.state_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+        if not settings.state_dir.is_dir():
+            raise FileNotFoundError(f"{settings.state_dir} is not there (the role's units make it)")
         if not os.access(settings.state_dir, os.W_OK):
             raise PermissionError(f"{settings.state_dir} is not writable")
     except OSError as error:
