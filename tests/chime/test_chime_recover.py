@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,8 @@ from chime_helpers import (
     wait_for_event,
 )
 from test_chime_moment import moment_in
+from test_chime_scenarios import QUEUE, RADIO_URI
 
-QUEUE = [{"title": "So What", "duration": 300}, {"title": "Freddie Freeloader", "duration": 300}]
-RADIO_URI = "x-sonosapi-stream:s24861?sid=254&flags=8224&sn=0"
 HOURS = 3 * 3600.0
 
 
@@ -49,6 +49,25 @@ def killed_mid_chime(home: Any, setup: ChimeSetup, url: str) -> Run:
     wait_for_event(home, lambda e: e["kind"] == "state" and e["player"] == "Kitchen" and e["action"] == "playing" and e["uri"] == url)
     started.signal(signal.SIGKILL)
     return started.finish(timeout=10)
+
+
+@dataclass(frozen=True)
+class Killed:
+    """Kitchen and Office as they were, their chime's run killed while it plays long.mp3."""
+
+    home: Any
+    setup: ChimeSetup
+    before: dict[str, Any]
+    url: str
+
+
+def killed_household(household: Any, chime_setup: Any, sounds: Any, faults: list[dict[str, Any]] | None = None) -> Killed:
+    home = household(kitchen_and_office(faults=faults))
+    url = sounds.url("/long.mp3")
+    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
+    before = snapshot_of(home)
+    killed_mid_chime(home, setup, url)
+    return Killed(home, setup, before, url)
 
 
 def recover(setup: ChimeSetup, *extra: str) -> Run:
@@ -113,11 +132,8 @@ def test_killed_mid_chime_then_recovered_soon_after_the_music_plays_on(household
 
 
 def test_recovered_hours_later_everything_goes_back_but_nothing_plays(household: Any, chime_setup: Any, sounds: Any) -> None:
-    home = household(kitchen_and_office())
-    url = sounds.url("/long.mp3")
-    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
-    before = snapshot_of(home)
-    killed_mid_chime(home, setup, url)
+    killed = killed_household(household, chime_setup, sounds)
+    home, setup, before = killed.home, killed.setup, killed.before
     [path] = state_files(setup)
     written_hours_ago(path)
     recovering = home.events()[-1]["mono"]
@@ -162,11 +178,8 @@ def test_recovery_leaves_what_a_person_started_since(household: Any, chime_setup
 def test_the_next_chime_puts_back_what_the_killed_one_left_before_its_snapshot(
     household: Any, chime_setup: Any, sounds: Any, faults: list[dict[str, Any]]
 ) -> None:
-    home = household(kitchen_and_office(faults=faults))
-    url = sounds.url("/long.mp3")
-    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
-    before = snapshot_of(home)
-    killed_mid_chime(home, setup, url)
+    killed = killed_household(household, chime_setup, sounds, faults)
+    home, setup, before = killed.home, killed.setup, killed.before
 
     setup.chimes[0]["sound"] = "chime.mp3"
     run = setup.run("Test")
@@ -242,11 +255,8 @@ def test_a_recovery_killed_while_restoring_is_finished_by_the_next(household: An
 
 
 def test_the_next_chime_finds_a_moved_player_by_its_uid_and_puts_it_back(household: Any, chime_setup: Any, sounds: Any) -> None:
-    home = household(kitchen_and_office())
-    url = sounds.url("/long.mp3")
-    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
-    before = snapshot_of(home)
-    killed_mid_chime(home, setup, url)
+    killed = killed_household(household, chime_setup, sounds)
+    home, setup, before = killed.home, killed.setup, killed.before
     [path] = state_files(setup)
     document = json.loads(path.read_text(encoding="utf-8"))
     for member in document["transport"]["group"]["members"]:
@@ -378,11 +388,8 @@ def test_a_source_refused_for_good_does_not_stop_every_later_chime(household: An
 
 
 def test_before_a_moment_a_leftover_goes_back_before_the_wait_not_at_the_moment(household: Any, chime_setup: Any, sounds: Any) -> None:
-    home = household(kitchen_and_office())
-    url = sounds.url("/long.mp3")
-    setup = chime_setup(home, ["Kitchen"], sound="long.mp3", volume=35)
-    before = snapshot_of(home)
-    killed_mid_chime(home, setup, url)
+    killed = killed_household(household, chime_setup, sounds)
+    home, setup, before = killed.home, killed.setup, killed.before
     setup.chimes[0]["sound"] = "chime.mp3"
 
     run = setup.run("Test", None, "--at", moment_in(3.0)[0])
