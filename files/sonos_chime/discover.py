@@ -7,19 +7,24 @@ import ipaddress
 import logging
 import sys
 import xml.etree.ElementTree as ET
-from typing import Any
+from dataclasses import dataclass
 
-import requests
 import soco  # type: ignore[import-untyped]
 import soco.discovery  # type: ignore[import-untyped]
 import yaml
 from soco.exceptions import SoCoException  # type: ignore[import-untyped]
 
 from .config import ConfigError, ipv4
+from .errors import PlayerError
+from .exchange import DEVICE_DESCRIPTION, ExchangeError, exchange
+from .netxml import parse_network_xml
+from .player import Player
 from .tasks import gather
+from .topology import Member
 from .zonelog import UNSAFE
 
 LOG = logging.getLogger("sonos-chime")
+DEVICE_NS = "urn:schemas-upnp-org:device-1-0"
 
 DISCOVERY_HELP = """\
 discover: no Sonos player answered{how}.
@@ -50,12 +55,41 @@ def discover(timeout: float, interface: str | None, scan: str | None) -> int:
         return 1
     try:
         entries = gather([functools.partial(describe_zone, zone, timeout) for zone in zones])
-    except (OSError, requests.RequestException, SoCoException, ET.ParseError) as error:
+    except (OSError, PlayerError, ExchangeError, ET.ParseError) as error:
         LOG.error("discover: a player answered the search but not the questions after it: %s", error)
         return 1
     entries.sort(key=lambda entry: (entry["name"].casefold(), entry["name"], entry["uid"]))
     sys.stdout.write(zones_yaml(entries))
     return 0
+
+
+@dataclass(frozen=True)
+class FoundZone:
+    member: Member
+    coordinator_uid: str
+
+
+class Responder(soco.SoCo):  # type: ignore[misc]
+    """An address that answered SoCo's search or scan (soco.config.SOCO_CLASS while they run).
+    What it says of its household is read by chime.py's bounded exchange and defused parser,
+    not by SoCo's requests, which read any answer whole however long it takes."""
+
+    @property
+    def found(self) -> set[FoundZone]:
+        topology = Player(self.ip_address, 1400, float(soco.config.REQUEST_TIMEOUT)).topology()
+        return {FoundZone(member, group.coordinator_uid) for group in topology.groups for member in group.members}
+
+    @property
+    def is_visible(self) -> bool:
+        return any(zone.member.host == self.ip_address and not zone.member.invisible for zone in self.found)
+
+    @property
+    def visible_zones(self) -> set[FoundZone]:
+        return {zone for zone in self.found if not zone.member.invisible}
+
+    @property
+    def all_zones(self) -> set[FoundZone]:
+        return self.found
 
 
 class ListingDumper(yaml.SafeDumper):
@@ -83,24 +117,34 @@ def scan_network(text: str) -> ipaddress.IPv4Network:
         raise ConfigError(f"--scan: {text!r} is not an IPv4 network such as 192.168.1.0/24") from None
 
 
-def find_players(timeout: float, interface: str | None, network: ipaddress.IPv4Network | None) -> set[Any] | None:
+def find_players(timeout: float, interface: str | None, network: ipaddress.IPv4Network | None) -> set[FoundZone] | None:
+    searcher = soco.config.SOCO_CLASS
+    soco.config.SOCO_CLASS = Responder
     try:
         if network is not None:
             found = soco.discovery.scan_network(networks_to_scan=[str(network)], scan_timeout=min(timeout, 1.0))
         else:
             found = soco.discover(timeout=timeout, interface_addr=interface)
-    except (OSError, requests.RequestException, SoCoException) as error:
+    except (OSError, PlayerError, SoCoException) as error:
         LOG.error("discover: %s", error)
         return None
+    finally:
+        soco.config.SOCO_CLASS = searcher
     return set(found) if found else None
 
 
-def describe_zone(zone: Any, timeout: float) -> dict[str, str]:
-    info = zone.get_speaker_info(timeout=timeout)
+def describe_zone(zone: FoundZone, timeout: float) -> dict[str, str]:
     return {
-        "name": str(zone.player_name),
-        "uid": str(zone.uid),
-        "host": str(zone.ip_address),
-        "model": str(info.get("model_name") or ""),
-        "coordinator": str(zone.group.coordinator.uid),
+        "name": zone.member.name,
+        "uid": zone.member.uid,
+        "host": zone.member.host,
+        "model": model_name(zone.member.host, timeout),
+        "coordinator": zone.coordinator_uid,
     }
+
+
+def model_name(host: str, timeout: float) -> str:
+    answer = exchange(host, 1400, "GET", "/xml/device_description.xml", DEVICE_DESCRIPTION, timeout)
+    if answer.status != 200:
+        raise PlayerError(host, "device description", f"HTTP {answer.status}")
+    return parse_network_xml(answer.body).findtext(f"{{{DEVICE_NS}}}device/{{{DEVICE_NS}}}modelName") or ""

@@ -12,6 +12,7 @@ tell whether it played, and the group is never interrupted after it, so no chime
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -21,11 +22,13 @@ from typing import Any
 import aiohttp
 from aiosonos.api.models import AudioClip, AudioClipStatusEvent, AudioClipType
 from aiosonos.api.websockets import SonosLocalWebSocketsApi
+from aiosonos.const import LOCAL_API_TOKEN
 from aiosonos.exceptions import SonosException
-from aiosonos.utils import get_discovery_info
+from aiosonos.utils import create_ssl_context
 
 from .config import AUTO_MODE
 from .errors import PlayerError
+from .exchange import LOCAL_API_MESSAGE, AnswerLimit
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
 from .moment import wait_until
 from .plan import decide_source
@@ -149,11 +152,59 @@ async def overlay_async(zone: ZoneTarget, group: Group, shared: RunShared, log: 
             await asyncio.gather(*(disconnect(player) for player in players))
 
 
+class BoundedWebsockets:
+    """The session as aiosonos sees it: its websocket reads messages up to LOCAL_API_MESSAGE
+    (aiosonos asks for no limit at all), and one that was larger is remembered."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+        self._sockets: list[aiohttp.ClientWebSocketResponse] = []
+
+    async def ws_connect(self, url: str, **options: Any) -> aiohttp.ClientWebSocketResponse:
+        socket: aiohttp.ClientWebSocketResponse = await self._session.ws_connect(
+            url, **{**options, "max_msg_size": LOCAL_API_MESSAGE.max_bytes})
+        self._sockets.append(socket)
+        return socket
+
+    def oversized(self) -> str | None:
+        for socket in self._sockets:
+            error = socket.exception()
+            if isinstance(error, aiohttp.WebSocketError) and error.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+                return f"sent a message larger than {LOCAL_API_MESSAGE.describe()}"
+        return None
+
+
+async def read_limited(response: aiohttp.ClientResponse, limit: AnswerLimit) -> bytes:
+    if response.content_length is not None and response.content_length > limit.max_bytes:
+        raise ValueError(f"answer of {response.content_length} bytes refused: larger than {limit.describe()}")
+    body = bytearray()
+    while chunk := await response.content.read(64 * 1024):
+        body += chunk
+        if len(body) > limit.max_bytes:
+            raise ValueError(f"answer cut off: larger than {limit.describe()}")
+    return bytes(body)
+
+
+async def discovery_info(session: aiohttp.ClientSession, host: str) -> dict[str, Any]:
+    """The player's local API info (aiosonos's get_discovery_info reads any size of answer)."""
+    url = f"https://{host}:1443/api/v1/players/local/info"
+    headers = {"X-Sonos-Api-Key": LOCAL_API_TOKEN}
+    async with session.get(url, headers=headers, ssl=create_ssl_context()) as response:
+        response.raise_for_status()
+        info = json.loads(await read_limited(response, LOCAL_API_MESSAGE))
+    if not isinstance(info, dict) or not isinstance(info.get("device", {}), dict):
+        raise ValueError("the player's info is not the local API's")  # noqa: TRY004 - what the player sent, not a caller's bug
+    missing = [key for key in ("websocketUrl", "playerId") if not isinstance(info.get(key), str)]
+    if missing:
+        raise ValueError(f"the player's info has no {missing[0]}")
+    return info
+
+
 async def connect(member: Member, session: aiohttp.ClientSession, timeout: float) -> ClipPlayer | Unable:
     """Discovery info (the capability), the websocket, and a subscription to clip statuses."""
     try:
         async with asyncio.timeout(timeout):
-            info = await get_discovery_info(session, member.host)
+            info = await discovery_info(session, member.host)
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
         return Unable(member, f"has no local API ({describe_network_error(error, timeout)})")
     capabilities = info.get("device", {}).get("capabilities", [])
@@ -166,7 +217,8 @@ async def connect(member: Member, session: aiohttp.ClientSession, timeout: float
         for clip in event.get("audioClips", []):
             statuses.put_nowait(clip)
 
-    api = SonosLocalWebSocketsApi(info["websocketUrl"], session)
+    websockets = BoundedWebsockets(session)
+    api = SonosLocalWebSocketsApi(info["websocketUrl"], websockets)  # type: ignore[arg-type]
     try:
         async with asyncio.timeout(timeout):
             await api.connect()
@@ -179,6 +231,9 @@ async def connect(member: Member, session: aiohttp.ClientSession, timeout: float
     except (SonosException, TimeoutError) as error:
         await api.disconnect()
         listener.cancel()
+        oversized = websockets.oversized()
+        if oversized is not None:
+            return Unable(member, oversized)
         if isinstance(error, TimeoutError):  # no clip was sent: interrupting instead cannot chime twice
             return Unable(member, f"did not answer the clip subscription within {timeout:g} s")
         return Unable(member, f"refused the clip subscription: {error or type(error).__name__}")

@@ -2,14 +2,14 @@
 
 SoCo's service objects build every request and read every answer and UPnP error (argument
 lists are given, so SoCo never fetches service descriptions). Only the HTTP exchange itself
-is made here, with http.client rather than SoCo's requests.post: that builds a session and
-scans the proxy environment per call, four times the CPU of the whole exchange, which is
-what limits a run of 16 groups on a Raspberry Pi.
+is made here (exchange.py, on http.client) rather than by SoCo's requests.post: that builds a
+session and scans the proxy environment per call, four times the CPU of the whole exchange,
+which is what limits a run of 16 groups on a Raspberry Pi; and it reads an answer whole,
+however long it takes and however large it is.
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
 import re
 import xml.etree.ElementTree as ET
@@ -19,6 +19,8 @@ import soco  # type: ignore[import-untyped]
 from soco.exceptions import SoCoException, SoCoUPnPException  # type: ignore[import-untyped]
 
 from .errors import PlayerError
+from .exchange import SOAP_ANSWER, TOPOLOGY_ANSWER, ExchangeError, exchange
+from .netxml import parse_network_xml
 from .topology import Member, Topology, parse_topology
 
 LOG = logging.getLogger("sonos-chime")
@@ -54,17 +56,17 @@ class Player:
         return {str(name): "" if value is None else str(value) for name, value in result.items()}
 
     def _post(self, path: str, body: str, headers: dict[str, str], action: str) -> tuple[int, str]:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        limit = TOPOLOGY_ANSWER if action == "GetZoneGroupState" else SOAP_ANSWER
         try:
-            connection.request("POST", path, body.encode("utf-8"), headers)
-            response = connection.getresponse()
-            return response.status, response.read().decode("utf-8", errors="replace")
-        except TimeoutError as error:
-            raise PlayerError(self.host, action, f"no answer within {self.timeout:g} s") from error
-        except (OSError, http.client.HTTPException) as error:
-            raise PlayerError(self.host, action, describe_network_error(error, self.timeout)) from error
-        finally:
-            connection.close()
+            answer = exchange(self.host, self.port, "POST", path, limit, self.timeout, body.encode("utf-8"), headers)
+        except ExchangeError as error:
+            raise PlayerError(self.host, action, error.detail) from error
+        text = answer.body.decode("utf-8", errors="replace")
+        try:
+            parse_network_xml(answer.body)
+        except ET.ParseError as error:
+            raise PlayerError(self.host, action, f"unreadable answer: {error}") from error
+        return answer.status, text
 
     def _raise_upnp_error(self, soap: object, text: str, action: str) -> None:
         try:

@@ -7,10 +7,8 @@ import functools
 import io
 from dataclasses import dataclass
 
-import requests
-
-from .audiofile import MAX_SOUND_BYTES, is_mp3, is_wav
-from .player import describe_network_error
+from .audiofile import is_mp3, is_wav
+from .exchange import SOUND_FILE, ExchangeError, fetch
 
 
 @dataclass(frozen=True)
@@ -32,15 +30,14 @@ class SoundCheck:
 
 def check_sound(url: str, timeout: float) -> SoundCheck:
     try:
-        with requests.get(url, timeout=timeout, stream=True) as response:
-            if response.status_code >= 400:
-                return SoundCheck(False, f"HTTP {response.status_code} for {url}")
-            data = response.raw.read(MAX_SOUND_BYTES, decode_content=True)
-    except requests.Timeout:
-        return SoundCheck(None, f"no answer from {url} within {timeout:g} s")
-    except (requests.RequestException, OSError) as error:
-        return SoundCheck(False, f"{url}: {describe_network_error(error, timeout)}")
-    return SoundCheck(True, "ok", data)
+        answer = fetch(url, SOUND_FILE, timeout)
+    except ExchangeError as error:
+        if error.timed_out:
+            return SoundCheck(None, f"{url}: {error.detail}")
+        return SoundCheck(False, f"{url}: {error.detail}")
+    if answer.status >= 400:
+        return SoundCheck(False, f"HTTP {answer.status} for {url}")
+    return SoundCheck(True, "ok", answer.body)
 
 
 def sound_duration(data: bytes) -> float | None:

@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from .netxml import parse_network_xml
+
 
 @dataclass(frozen=True)
 class Member:
@@ -60,7 +62,7 @@ class Topology:
 
 def parse_topology(payload: str) -> Topology:
     """Raises ET.ParseError for a document that is not XML."""
-    root = ET.fromstring(payload.encode("utf-8"))
+    root = parse_network_xml(payload)
     container = root.find("ZoneGroups")
     groups: list[Group] = []
     for group_element in (container if container is not None else root).findall("ZoneGroup"):

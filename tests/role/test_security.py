@@ -346,6 +346,11 @@ def test_a_config_yml_chime_py_cannot_read_is_not_written(tmp_path: Path) -> Non
     ("sonos_chime_sounds_dir", "/var/cache/private", "system folder"),
     ("sonos_chime_service_timeout", 0, "sonos_chime_service_timeout"),
     ("sonos_chime_service_timeout", -1, "sonos_chime_service_timeout"),
+    ("sonos_chime_memory_max_mib", 16, "64-65536"),
+    ("sonos_chime_memory_max_mib", "192M\nExecStartPre=/bin/sh", "sonos_chime_memory_max_mib"),
+    ("sonos_chime_memory_max_mib", True, "64-65536"),
+    ("sonos_chime_tasks_max", 0, "32-65536"),
+    ("sonos_chime_tasks_max", "max", "sonos_chime_tasks_max"),
 ])
 def test_review_a_careless_variable_is_refused(variable: str, value: Any, reason: str) -> None:
     refused(preflight(**{variable: value}), variable, reason)

@@ -89,3 +89,15 @@ def test_a_failed_or_killed_chime_and_a_boot_start_the_recovery_with_the_chimes_
 def test_a_chime_cannot_take_the_recovery_units_name() -> None:
     model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": [{**CHIMES[0], "name": "Recover"}]})
     assert [problem for problem in model.preflight() if "recovery unit" in problem and "Recover" in problem]
+
+
+def test_every_service_is_bounded_in_memory_threads_and_time_as_the_inventory_says() -> None:
+    for inventory, memory, tasks in (({}, "192M", "256"), ({"sonos_chime_memory_max_mib": 1024, "sonos_chime_tasks_max": 64}, "1024M", "64")):
+        model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, **inventory})
+        assert model.preflight() == []
+        files = model.unit_files()
+        for name in ("sonos-chime-kid-s-100-bell.service", "sonos-chime-recover.service"):
+            service = parsed(files[name])["Service"]
+            assert (service["MemoryMax"], service["MemorySwapMax"], service["TasksMax"]) == (memory, "0", tasks), name
+        assert parsed(files["sonos-chime-kid-s-100-bell.service"])["Service"]["TimeoutStartSec"] == "90"
+        assert int(parsed(files["sonos-chime-recover.service"])["Service"]["RuntimeMaxSec"]) > 0

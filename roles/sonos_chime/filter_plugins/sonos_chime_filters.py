@@ -521,6 +521,12 @@ def variable_problems(variables: Any) -> list[str]:
         if isinstance(timeout, bool) or not str(timeout).strip().isdigit() or not 1 <= int(str(timeout)) <= 86400:
             errs.append(f"sonos_chime_service_timeout: {timeout!r} is not a whole number of seconds within 1-86400 "
                         "(0 would let a hung run go on for ever)")
+    for name, low, high, why in (
+        ("sonos_chime_memory_max_mib", 64, 65536, "MiB (a run needs about 55 at 32 groups)"),
+        ("sonos_chime_tasks_max", 32, 65536, "threads (a run has about 101 at 32 groups)"),
+    ):
+        if name in v and not _whole_within(v[name], low, high):
+            errs.append(f"{name}: {v[name]!r} is not a whole number within {low}-{high} {why}")
     for name in ("sonos_chime_verbose",):
         if name in v and not _is_flag(v[name]):
             errs.append(f"{name}: {v[name]!r} is not a boolean (true or false)")
@@ -528,6 +534,10 @@ def variable_problems(variables: Any) -> list[str]:
         if name in v:
             errs += _controls_problem(name, "value", v[name])
     return errs
+
+
+def _whole_within(value: Any, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and str(value).strip().isdigit() and low <= int(str(value)) <= high
 
 
 def _web_problems(v: dict[str, Any]) -> list[str]:

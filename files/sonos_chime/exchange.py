@@ -1,0 +1,208 @@
+"""One HTTP exchange with whatever answers on a player's address, bounded in time and size.
+
+A device that answers the way no Sonos does (a body that never ends, an answer that drips a
+byte a second, one far larger than any player sends) must cost a chime one zone, never the
+host. So every exchange here ends by one deadline (connect, send, headers and body together,
+not per read) and reads at most the limit of its kind of answer.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from .audiofile import MAX_SOUND_BYTES
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+@dataclass(frozen=True)
+class AnswerLimit:
+    """The most an answer of one kind may hold: what real players send, with headroom."""
+
+    kind: str
+    max_bytes: int
+    # True: an answer beyond max_bytes is read that far and the rest ignored (the sound, whose
+    # header alone matters), rather than refused.
+    head_only: bool = False
+
+    def describe(self) -> str:
+        size = f"{self.max_bytes // MIB} MiB" if self.max_bytes % MIB == 0 else f"{self.max_bytes // KIB} KiB"
+        return f"{size}, the limit for {self.kind}"
+
+
+# A real GetZoneGroupState of 32 players (a household's most) is about 90 KiB inside its SOAP
+# envelope; any other answer chime.py asks for (transport, position with its track's
+# DIDL-Lite, levels) is a few KiB; a player's device description about 20 KiB.
+TOPOLOGY_ANSWER = AnswerLimit("a topology answer", 1 * MIB)
+SOAP_ANSWER = AnswerLimit("a SOAP answer", 256 * KIB)
+DEVICE_DESCRIPTION = AnswerLimit("a device description", 256 * KIB)
+LOCAL_API_MESSAGE = AnswerLimit("a local API message", 1 * MIB)
+SOUND_FILE = AnswerLimit("a chime's sound", MAX_SOUND_BYTES, head_only=True)
+
+
+class ExchangeError(Exception):
+    """The exchange failed; `detail` says how, in words for a log line."""
+
+    def __init__(self, detail: str, timed_out: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+
+
+class Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"past the {self.seconds:g} s deadline")
+        return left
+
+
+class DeadlineSocket(socket.socket):
+    """A connected socket whose every send and receive waits no longer than the time left."""
+
+    deadline: Deadline
+
+    @classmethod
+    def adopt(cls, connected: socket.socket, deadline: Deadline) -> DeadlineSocket:
+        adopted = cls(connected.family, connected.type, connected.proto, fileno=connected.detach())
+        adopted.deadline = deadline
+        return adopted
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        self.settimeout(self.deadline.remaining())
+        return super().recv_into(buffer, nbytes, flags)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        self.settimeout(self.deadline.remaining())
+        return super().recv(bufsize, flags)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        self.settimeout(self.deadline.remaining())
+        super().sendall(data, flags)
+
+
+class DeadlineConnection(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, deadline: Deadline) -> None:
+        super().__init__(host, port, timeout=deadline.seconds)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = self.deadline.remaining()
+        super().connect()
+        self.sock = DeadlineSocket.adopt(self.sock, self.deadline)
+
+
+class DeadlineSSLSocket(ssl.SSLSocket):
+    """DeadlineSocket's bound after the TLS handshake (which waits per read, up to the time left)."""
+
+    deadline: Deadline | None = None
+
+    def _bound(self) -> None:
+        if self.deadline is not None:
+            self.settimeout(self.deadline.remaining())
+
+    def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
+        self._bound()
+        return super().recv_into(buffer, nbytes, flags)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        self._bound()
+        super().sendall(data, flags)
+
+
+class DeadlineHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, deadline: Deadline) -> None:
+        context = ssl.create_default_context()
+        context.sslsocket_class = DeadlineSSLSocket
+        super().__init__(host, port, timeout=deadline.seconds, context=context)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = self.deadline.remaining()
+        super().connect()
+        if isinstance(self.sock, DeadlineSSLSocket):
+            self.sock.deadline = self.deadline
+
+
+def fetch(url: str, limit: AnswerLimit, timeout: float) -> Answer:
+    """GET an http or https URL, bounded as `exchange` is."""
+    parts = urlsplit(url)
+    secure = parts.scheme == "https"
+    deadline = Deadline(timeout)
+    port = parts.port or (443 if secure else 80)
+    host = parts.hostname or ""
+    connection = DeadlineHTTPSConnection(host, port, deadline) if secure else DeadlineConnection(host, port, deadline)
+    path = parts.path or "/"
+    return run_exchange(connection, "GET", f"{path}?{parts.query}" if parts.query else path, limit, None, {})
+
+
+def exchange(
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    limit: AnswerLimit,
+    timeout: float,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    """Send one request and read its whole answer, within `timeout` seconds and `limit` bytes."""
+    return run_exchange(DeadlineConnection(host, port, Deadline(timeout)), method, path, limit, body, headers or {})
+
+
+def run_exchange(
+    connection: DeadlineConnection | DeadlineHTTPSConnection,
+    method: str,
+    path: str,
+    limit: AnswerLimit,
+    body: bytes | None,
+    headers: dict[str, str],
+) -> Answer:
+    timeout = connection.deadline.seconds
+    response: http.client.HTTPResponse | None = None
+    try:
+        connection.request(method, path, body, headers)
+        response = connection.getresponse()
+        return Answer(response.status, read_body(response, limit))
+    except TimeoutError as error:
+        said = "no answer" if response is None else "an answer begun but not finished"
+        raise ExchangeError(f"{said} within {timeout:g} s", timed_out=True) from error
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        raise ExchangeError(network_error_text(error)) from error
+    finally:
+        connection.close()
+
+
+def read_body(response: http.client.HTTPResponse, limit: AnswerLimit) -> bytes:
+    declared = response.getheader("Content-Length", "")
+    if declared.strip().isdigit() and int(declared) > limit.max_bytes and not limit.head_only:
+        raise ExchangeError(f"answer of {int(declared)} bytes refused: larger than {limit.describe()}")
+    if limit.head_only:
+        return response.read(limit.max_bytes)
+    body = response.read(limit.max_bytes + 1)
+    if len(body) > limit.max_bytes:
+        raise ExchangeError(f"answer cut off: larger than {limit.describe()}")
+    return body
+
+
+def network_error_text(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return f"{type(error).__name__}: {str(error)[:160]}"
