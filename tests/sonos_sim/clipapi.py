@@ -197,33 +197,35 @@ class ClipServer:
             self._log(command, body, None, injected="no_answer", received=received)
             return
         withheld = decision if decision.late_answer else None
+        pad_to = _oversized(decision)
+        noted = decision if withheld is not None or pad_to is not None else None
         try:
             if decision.upnp_error is not None:
                 raise Refused("ERROR_COMMAND_FAILED", f"injected fault {decision.upnp_error}")
             reply, then = self._command(socket, header, body)
         except Refused as refusal:
-            self._log(command, body, {"success": False, "errorCode": refusal.code}, received=received, withheld=withheld)
-            await self._answer(socket, self._error_header(header, "globalError"), refusal, withheld)
+            self._log(command, body, {"success": False, "errorCode": refusal.code}, received=received, withheld=noted)
+            await self._answer(socket, self._error_header(header, "globalError"), refusal, withheld, pad_to)
             return
         self._log(command, body, {"success": True, **({"id": reply["id"]} if "id" in reply else {})}, received=received,
-                  withheld=withheld)
-        await self._answer(socket, self._reply_header(header), reply, withheld)
+                  withheld=noted)
+        await self._answer(socket, self._reply_header(header), reply, withheld, pad_to)
         if then is not None:
             self._spawn(then)
 
     async def _answer(self, socket: web.WebSocketResponse, header: dict[str, Any], body: dict[str, Any] | Refused,
-                      withheld: Decision | None) -> None:
+                      withheld: Decision | None, pad_to: int | None) -> None:
         """The command's reply frame; with late_answer, sent `answer_delay` later or never (its
         effects, such as a clip's playing and its status events, go on meanwhile)."""
         if withheld is None:
-            await self._send(socket, header, body)
+            await self._send(socket, header, body, pad_to)
         elif withheld.answer_delay is not None:
-            self._spawn(self._send_later(withheld.answer_delay, socket, header, body))
+            self._spawn(self._send_later(withheld.answer_delay, socket, header, body, pad_to))
 
     async def _send_later(self, delay: float, socket: web.WebSocketResponse, header: dict[str, Any],
-                          body: dict[str, Any] | Refused) -> None:
+                          body: dict[str, Any] | Refused, pad_to: int | None) -> None:
         await asyncio.sleep(delay)
-        await self._send(socket, header, body)
+        await self._send(socket, header, body, pad_to)
 
     def _command(self, socket: web.WebSocketResponse, header: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         namespace = header.get("namespace")
@@ -312,11 +314,12 @@ class ClipServer:
     def _error_header(self, header: dict[str, Any], kind: str) -> dict[str, Any]:
         return {**self._reply_header(header), "success": False, "type": kind}
 
-    async def _send(self, socket: web.WebSocketResponse, header: dict[str, Any], body: dict[str, Any] | Refused) -> None:
+    async def _send(self, socket: web.WebSocketResponse, header: dict[str, Any], body: dict[str, Any] | Refused,
+                    pad_to: int | None = None) -> None:
         if isinstance(body, Refused):
             body = {"_objectType": "globalError", "errorCode": body.code, "reason": body.reason}
         if not socket.closed:
-            await socket.send_str(json.dumps([header, body]))
+            await socket.send_str(padded_json([header, body], pad_to))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -343,6 +346,23 @@ class ClipServer:
                                      "result": None, "fault": None, **self.household.snapshot_fields(self.player)})
         for listener in self.household.listeners:
             listener(self.player, "rendering")
+
+
+def _oversized(decision: Decision) -> int | None:
+    """The size an oversized fault pads the reply frame to. The other hostile kinds spoil HTTP
+    answers on port 1400 only: a command they match is answered as usual."""
+    if decision.hostile is None or decision.hostile.kind != "oversized":
+        return None
+    return decision.hostile.size
+
+
+def padded_json(message: list[Any], pad_to: int | None) -> str:
+    """The message as JSON, padded with whitespace before its closing bracket to `pad_to`
+    bytes (ASCII: json.dumps escapes everything else)."""
+    text = json.dumps(message)
+    if pad_to is None or len(text) >= pad_to:
+        return text
+    return text[:-1] + " " * (pad_to - len(text)) + "]"
 
 
 def parse_message(data: str | bytes) -> tuple[dict[str, Any], dict[str, Any]]:

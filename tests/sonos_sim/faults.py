@@ -6,7 +6,52 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schema import REQUEST_FAULT_KINDS, FaultSpec
+from .schema import (
+    DRIP_INTERVAL,
+    HOSTILE_KINDS,
+    OVERSIZED_SIZE,
+    REQUEST_FAULT_KINDS,
+    FaultSpec,
+)
+
+# Hostile answers to a request that is not carried out (the others carry it out first).
+INSTEAD_OF_ANSWER = ("endless_body", "malformed_xml", "hostile_xml")
+
+
+@dataclass(frozen=True)
+class HostileAnswer:
+    """An answer no Sonos gives (schema.HOSTILE_KINDS), with its options resolved."""
+
+    kind: str
+    interval: float = DRIP_INTERVAL
+    start: str = "status"
+    size: int = OVERSIZED_SIZE
+    payload: str = "laughs"
+
+    @classmethod
+    def from_fault(cls, fault: FaultSpec) -> HostileAnswer:
+        return cls(
+            kind=fault.kind,
+            interval=DRIP_INTERVAL if fault.interval is None else fault.interval,
+            start=fault.start or "status",
+            size=OVERSIZED_SIZE if fault.size is None else fault.size,
+            payload=fault.payload or "laughs",
+        )
+
+    @property
+    def carried_out(self) -> bool:
+        return self.kind not in INSTEAD_OF_ANSWER
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The options of this kind, as the event log says them beside `injected`."""
+        if self.kind == "drip":
+            return {"interval": self.interval, "start": self.start}
+        if self.kind == "oversized":
+            return {"size": self.size}
+        if self.kind == "hostile_xml":
+            return {"payload": self.payload}
+        return {}
 
 
 @dataclass(frozen=True)
@@ -19,6 +64,7 @@ class Decision:
     no_answer: bool = False
     late_answer: bool = False  # carried out, its answer withheld
     answer_delay: float | None = None  # with late_answer: sent this much later; None: never
+    hostile: HostileAnswer | None = None
 
     @property
     def injected(self) -> str | None:
@@ -26,6 +72,8 @@ class Decision:
             return "reset"
         if self.no_answer:
             return "no_answer"
+        if self.hostile is not None:
+            return self.hostile.kind
         if self.late_answer:
             return "late_answer"
         if self.upnp_error is not None:
@@ -34,12 +82,13 @@ class Decision:
 
     @property
     def withheld(self) -> dict[str, Any]:
-        """How the answer is withheld (late_answer), as the event log says it."""
+        """How the answer is withheld (late_answer) or spoilt (a hostile kind), as the event log says it."""
+        spoilt = {} if self.hostile is None else self.hostile.options
         if not self.late_answer:
-            return {}
+            return spoilt
         if self.answer_delay is None:
-            return {"answer": "lost"}
-        return {"answer": "late", "answer_delay": self.answer_delay}
+            return {**spoilt, "answer": "lost"}
+        return {**spoilt, "answer": "late", "answer_delay": self.answer_delay}
 
 
 @dataclass
@@ -53,6 +102,7 @@ class FaultInjector:
         upnp_error: int | None = None
         reset = no_answer = late_answer = False
         answer_delay: float | None = None
+        hostile: HostileAnswer | None = None
         for index, fault in enumerate(self.faults):
             if fault.player is not None and fault.player != player:
                 continue
@@ -71,11 +121,12 @@ class FaultInjector:
                 reset = True
             elif fault.kind == "late_answer":
                 late_answer, answer_delay = True, fault.delay
+            elif fault.kind in HOSTILE_KINDS:
+                hostile = HostileAnswer.from_fault(fault)
             else:
                 no_answer = True
         return Decision(delay=delay, upnp_error=upnp_error, reset=reset, no_answer=no_answer,
-                        late_answer=late_answer, answer_delay=answer_delay)
-
+                        late_answer=late_answer, answer_delay=answer_delay, hostile=hostile)
 
     def _fires(self, index: int, fault: FaultSpec) -> bool:
         count = self.matches.get(index, 0) + 1

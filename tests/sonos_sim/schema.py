@@ -36,9 +36,17 @@ TRANSPORT_STATES = ("PLAYING", "PAUSED_PLAYBACK", "STOPPED")
 PLAY_MODES = ("NORMAL", "REPEAT_ALL", "REPEAT_ONE", "SHUFFLE_NOREPEAT", "SHUFFLE", "SHUFFLE_REPEAT_ONE")
 SOURCES = ("idle", "queue", "radio", "http", "line_in", "tv", "cloud", "cloud_queue")
 CHANNELS = ("RF", "SW", "LR", "RR")
-FAULT_KINDS = ("latency", "upnp_error", "reset", "no_answer", "late_answer", "vanish", "regroup")
+# Answers no Sonos gives: a hostile or broken device on the player's address.
+HOSTILE_KINDS = ("endless_body", "drip", "oversized", "malformed_xml", "hostile_xml")
+FAULT_KINDS = ("latency", "upnp_error", "reset", "no_answer", "late_answer", "vanish", "regroup", *HOSTILE_KINDS)
 # Kinds that match requests by `action` and fire by `mode`.
-REQUEST_FAULT_KINDS = ("upnp_error", "reset", "no_answer", "late_answer")
+REQUEST_FAULT_KINDS = ("upnp_error", "reset", "no_answer", "late_answer", *HOSTILE_KINDS)
+DRIP_STARTS = ("status", "body")
+HOSTILE_PAYLOADS = ("laughs", "external")
+DRIP_INTERVAL = 1.0  # seconds between two bytes of a drip, unless the fault says
+DRIP_INTERVAL_BOUNDS = (0.01, 60.0)
+OVERSIZED_SIZE = 64 * 1024 * 1024  # bytes of an oversized answer, unless the fault says
+OVERSIZED_SIZE_BOUNDS = (1024, 1024 * 1024 * 1024)
 FAULT_MODES = ("once", "always", "after")
 VANISH_HOWS = ("refuse", "silent")
 
@@ -131,6 +139,23 @@ class FaultSpec:
     with duration, it answers again that many seconds after it vanished (the same player, its
     state kept, as after a Wi-Fi drop-out), and the others list it again if they had dropped it.
     kind regroup: at `at` seconds after start the topology becomes `groups`.
+
+    A device that answers as no Sonos does (matched by `action`, `mode` and `after` like
+    upnp_error; on SOAP actions and plain requests such as "GET /xml/device_description.xml"):
+    kind endless_body: not carried out; 200 and a chunked SOAP body that never ends, written
+    as fast as the client reads, until it hangs up.
+    kind drip: carried out; its real answer sent one byte every `interval` seconds (default
+    1.0, 0.01-60), from the status line (`start` "status", the default) or with the status
+    line and headers at once and only the body dripping (`start` "body").
+    kind oversized: carried out; its real answer padded with XML whitespace to `size` bytes
+    (default 64 MiB, 1 KiB-1 GiB) and sent with that Content-Length; on the websocket, the
+    reply frame padded with JSON whitespace to `size` bytes.
+    kind malformed_xml: not carried out; 200 with a SOAP envelope cut mid-tag.
+    kind hostile_xml: not carried out; 200 with a SOAP envelope under a DOCTYPE: `payload`
+    "laughs" (the default: the billion laughs) or "external" (an external entity on the
+    player's own /xxe-canary, whose fetches the log shows).
+    A device that accepts a request and never answers is no_answer (one request) or vanish
+    with how "silent" (every request).
     """
 
     kind: str
@@ -147,6 +172,10 @@ class FaultSpec:
     forget_after: float | None = None
     duration: float | None = None
     delay: float | None = None
+    interval: float | None = None
+    start: str | None = None
+    size: int | None = None
+    payload: str | None = None
 
 
 @dataclass(frozen=True)
@@ -363,15 +392,40 @@ def _parse_fault(raw: Any, path: str, names: set[str], players: tuple[PlayerSpec
         forget_after=_optional_number(mapping, "forget_after", path, "vanish"),
         duration=_optional_number(mapping, "duration", path, "vanish"),
         delay=_optional_number(mapping, "delay", path, "late_answer"),
+        interval=_optional_number(mapping, "interval", path, "drip", DRIP_INTERVAL_BOUNDS),
+        start=_optional_choice(mapping, "start", path, "drip", DRIP_STARTS),
+        size=_optional_int(mapping, "size", path, "oversized", OVERSIZED_SIZE_BOUNDS),
+        payload=_optional_choice(mapping, "payload", path, "hostile_xml", HOSTILE_PAYLOADS),
     )
 
 
-def _optional_number(mapping: dict[str, Any], key: str, path: str, kind: str) -> float | None:
+def _only_with_kind(mapping: dict[str, Any], key: str, path: str, kind: str) -> bool:
+    """Is `key` set? Refused unless the fault is of `kind`, the one it means something for."""
     if mapping.get(key) is None:
-        return None
+        return False
     if mapping.get("kind") != kind:
         raise HouseholdError(f"{path}.{key}: only meaningful with kind {kind}")
-    return _number(mapping[key], f"{path}.{key}", 0.0, 86400.0)
+    return True
+
+
+def _optional_number(
+    mapping: dict[str, Any], key: str, path: str, kind: str, bounds: tuple[float, float] = (0.0, 86400.0)
+) -> float | None:
+    if not _only_with_kind(mapping, key, path, kind):
+        return None
+    return _number(mapping[key], f"{path}.{key}", *bounds)
+
+
+def _optional_int(mapping: dict[str, Any], key: str, path: str, kind: str, bounds: tuple[int, int]) -> int | None:
+    if not _only_with_kind(mapping, key, path, kind):
+        return None
+    return _int(mapping[key], f"{path}.{key}", *bounds)
+
+
+def _optional_choice(mapping: dict[str, Any], key: str, path: str, kind: str, choices: tuple[str, ...]) -> str | None:
+    if not _only_with_kind(mapping, key, path, kind):
+        return None
+    return _choice(mapping[key], f"{path}.{key}", choices)
 
 
 def _check_unique(players: tuple[PlayerSpec, ...]) -> None:

@@ -18,8 +18,21 @@ from .actions import COORDINATOR_ONLY, HANDLERS, Call
 from .clipapi import ClipServer, household_tls
 from .descriptions import device_description, player_services, scpd_xml
 from .eventlog import EventLog
-from .faults import Decision, FaultInjector
+from .faults import Decision, FaultInjector, HostileAnswer
 from .gena import EVENTED, Gena, SubscriptionError
+from .hostile import (
+    CANARY_PATH,
+    Answer,
+    Frame,
+    Wire,
+    description_frame,
+    hostile_body,
+    malformed_body,
+    send_dripping,
+    send_endless,
+    send_padded,
+    soap_frame,
+)
 from .media import tiny_png
 from .model import Household, Player, PlayerState, UpnpFault
 from .schema import FaultSpec, HouseholdSpec
@@ -28,7 +41,7 @@ from .ssdp import Scope, SsdpResponder
 
 PORT = 1400
 RECEIVED = web.RequestKey("received", float)
-SERVER_HEADER = "Linux UPnP/1.0 Sonos/85.0-64200 (ZPS1)"
+SERVER_HEADER = soap.SERVER_HEADER
 T = TypeVar("T")
 
 
@@ -46,6 +59,7 @@ class PlayerServer:
     vanished: bool = False
     vanish_how: str = "refuse"
     held: set[asyncio.Task[Any]] = field(default_factory=set)
+    streaming: set[asyncio.Task[Any]] = field(default_factory=set)  # hostile answers under way
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
     vanish_spent: bool = False
@@ -139,13 +153,23 @@ class PlayerServer:
             status, body = 200, scpd_xml(scpd[path]).encode("utf-8")
         elif request.method == "GET" and (path == "/getaa" or path.startswith("/img/")):
             status, body, content_type = 200, tiny_png(), "image/png"
+        elif request.method == "GET" and path == CANARY_PATH:
+            status, body, content_type = 200, b"an XML parser fetched an external entity", "text/plain"
         elif request.method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             return self._subscription(request)
-        self._log_request(None, f"{request.method} {path}", {}, {"status": status}, None, decision, request)
+        action = f"{request.method} {path}"
+        hostile = decision.hostile
+        if hostile is not None and not hostile.carried_out:
+            self._log_request(None, action, {}, None, None, decision, request)
+            return await self._answer_hostile(request, None, action, hostile, description_frame())
+        self._log_request(None, action, {}, {"status": status}, None, decision, request)
         if await self._apply_connection_faults(request, decision):
             return web.Response(status=500)
         if decision.late_answer:
             await self._withhold_answer(decision)
+        if hostile is not None:
+            answer = Answer(status, body, content_type)
+            return await self._answer_hostile(request, None, action, hostile, description_frame(), answer)
         return web.Response(status=status, body=body, headers={"Content-Type": content_type, "Server": SERVER_HEADER})
 
     def _subscription(self, request: web.Request) -> web.Response:
@@ -189,6 +213,10 @@ class PlayerServer:
             self._log_request(service.name, action, args, None, None, decision, request)
             await self._apply_connection_faults(request, decision)
             return web.Response(status=500)
+        hostile = decision.hostile
+        if hostile is not None and not hostile.carried_out:
+            self._log_request(service.name, action, args, None, None, decision, request)
+            return await self._answer_hostile(request, service.name, action, hostile, _action_frame(service, action))
         result: dict[str, str] | None = None
         code: int | None = decision.upnp_error
         if code is None:
@@ -200,12 +228,13 @@ class PlayerServer:
         if decision.late_answer:
             await self._withhold_answer(decision)
         if code is not None:
-            return web.Response(status=500, body=soap.fault_body(code), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
-        assert result is not None
-        return web.Response(
-            body=soap.response_body(service.service_type, action, result),
-            headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER},
-        )
+            answer = Answer(500, soap.fault_body(code))
+        else:
+            assert result is not None
+            answer = Answer(200, soap.response_body(service.service_type, action, result))
+        if hostile is not None:
+            return await self._answer_hostile(request, service.name, action, hostile, _action_frame(service, action), answer)
+        return web.Response(status=answer.status, body=answer.body, headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
 
     async def _dispatch(self, service: Service, action: str, args: dict[str, str]) -> dict[str, str]:
         handler = HANDLERS.get((service.name, action))
@@ -229,6 +258,51 @@ class PlayerServer:
             await self._hold_forever()
         else:
             await asyncio.sleep(decision.answer_delay)
+
+    async def _answer_hostile(
+        self,
+        request: web.Request,
+        service: str | None,
+        action: str,
+        hostile: HostileAnswer,
+        frame: Frame,
+        answer: Answer | None = None,
+    ) -> web.Response:
+        """Send a hostile answer on the connection itself; log `answer_cut` if the client hangs
+        up first. The connection is closed after it, so aiohttp's own response goes nowhere."""
+        wire = Wire(request)
+        task = asyncio.current_task()
+        if task is not None:
+            self.streaming.add(task)
+        try:
+            await self._send_hostile(wire, hostile, frame, answer)
+        except ConnectionError:
+            self._log_cut(service, action, wire.sent)
+        finally:
+            self.streaming.discard(task)
+            wire.close()
+        return web.Response(status=500)
+
+    async def _send_hostile(self, wire: Wire, hostile: HostileAnswer, frame: Frame, answer: Answer | None) -> None:
+        if hostile.kind == "endless_body":
+            await send_endless(wire, frame)
+        elif hostile.kind == "malformed_xml":
+            await wire.send(_whole(Answer(200, malformed_body(frame))))
+        elif hostile.kind == "hostile_xml":
+            canary = f"http://{self.player.ip}:{self.port}{CANARY_PATH}"
+            await wire.send(_whole(Answer(200, hostile_body(frame, hostile.payload, canary))))
+        elif hostile.kind == "drip":
+            assert answer is not None
+            await send_dripping(wire, answer, hostile.interval, hostile.start)
+        else:
+            assert answer is not None
+            await send_padded(wire, answer, hostile.size)
+
+    def _log_cut(self, service: str | None, action: str, bytes_sent: int) -> None:
+        """The client hung up before a streamed or dripped answer was complete."""
+        self.household.events.write({**self._base(), "kind": "answer_cut", "service": service, "action": action,
+                                     "args": {}, "result": None, "fault": None, "bytes_sent": bytes_sent,
+                                     **self._snapshot()})
 
     def _base(self) -> dict[str, Any]:
         return {"player": self.player.name, "uid": self.player.uid}
@@ -264,6 +338,16 @@ class PlayerServer:
         if request is not None and RECEIVED in request:
             event["received"] = request[RECEIVED]
         self.household.events.write(event)
+
+
+def _action_frame(service: Service, action: str) -> Frame:
+    declared = service.action(action)
+    first_output = declared.outputs[0] if declared is not None and declared.outputs else None
+    return soap_frame(service.service_type, action, first_output)
+
+
+def _whole(answer: Answer) -> bytes:
+    return answer.head(len(answer.body)) + answer.body
 
 
 async def _sonos_server_header(request: web.Request, response: web.StreamResponse) -> None:
@@ -337,7 +421,7 @@ class HouseholdRuntime:
         for server in self.servers.values():
             for handle in server.timers:
                 handle.cancel()
-            for task in list(server.held):
+            for task in [*server.held, *server.streaming]:
                 task.cancel()
         await asyncio.gather(*(server.stop() for server in self.servers.values()))
         await asyncio.gather(*(clip_server.stop() for clip_server in self.clip_servers.values()))

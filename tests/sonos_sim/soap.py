@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 CONTENT_TYPE = 'text/xml; charset="utf-8"'
+SERVER_HEADER = "Linux UPnP/1.0 Sonos/85.0-64200 (ZPS1)"
 
 class BadRequest(Exception):
     """Not a SOAP request at all (a player answers these with HTTP 400)."""
