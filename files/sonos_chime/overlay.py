@@ -15,9 +15,9 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiosonos.api.models import AudioClip, AudioClipStatusEvent, AudioClipType
@@ -37,6 +37,7 @@ from .sound import SoundCheck
 from .topology import Group, Member
 from .zonelog import ZoneLog, quote
 
+T = TypeVar("T")
 APP_ID = "com.github.sonos-chime"
 CAPABILITY = "AUDIO_CLIP"
 ENDED = frozenset({"DONE", "DISMISSED", "INTERRUPTED", "ERROR", "INACTIVE"})
@@ -167,10 +168,8 @@ class BoundedWebsockets:
         return socket
 
     def oversized(self) -> str | None:
-        for socket in self._sockets:
-            error = socket.exception()
-            if isinstance(error, aiohttp.WebSocketError) and error.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
-                return f"sent a message larger than {LOCAL_API_MESSAGE.describe()}"
+        if any(socket.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG for socket in self._sockets):
+            return f"sent a message larger than {LOCAL_API_MESSAGE.describe()}"
         return None
 
 
@@ -226,11 +225,11 @@ async def connect(member: Member, session: aiohttp.ClientSession, timeout: float
         return Unable(member, f"refused the websocket: {error}")
     listener = asyncio.create_task(api.start_listening())
     try:
-        async with asyncio.timeout(timeout):
-            await api.audio_clip.subscribe(info["playerId"], on_status)
-    except (SonosException, TimeoutError) as error:
+        await answer_of(api.audio_clip.subscribe(info["playerId"], on_status), timeout)
+    except (SonosException, TimeoutError, ConnectionError) as error:
         await api.disconnect()
         listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
         oversized = websockets.oversized()
         if oversized is not None:
             return Unable(member, oversized)
@@ -238,6 +237,20 @@ async def connect(member: Member, session: aiohttp.ClientSession, timeout: float
             return Unable(member, f"did not answer the clip subscription within {timeout:g} s")
         return Unable(member, f"refused the clip subscription: {error or type(error).__name__}")
     return ClipPlayer(member, info["playerId"], api, listener, statuses)
+
+
+async def answer_of(command: Awaitable[T], timeout: float) -> T:
+    """A websocket command's answer within `timeout`. When the player's socket fails (a message
+    too large, a reset), aiosonos cancels the answers it waits for: that is the player's
+    doing, a ConnectionError here, not a cancellation of this task."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await command
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        raise ConnectionError("its websocket closed before the answer") from None
 
 
 async def disconnect(player: ClipPlayer) -> None:
@@ -301,15 +314,16 @@ def log_unanswered(sent: ClipSent, end: ClipEnd, log: ZoneLog) -> None:
 async def send_clip(player: ClipPlayer, shared: RunShared) -> ClipSent:
     sent = time.monotonic()
     try:
-        async with asyncio.timeout(shared.timeout):
-            clip = await player.api.audio_clip.load_audio_clip(
-                player.player_id, shared.job.name, APP_ID, stream_url=shared.job.url,
-                volume=shared.job.volume_for(player.member), clip_type=AudioClipType.CUSTOM,
-            )
+        clip = await answer_of(player.api.audio_clip.load_audio_clip(
+            player.player_id, shared.job.name, APP_ID, stream_url=shared.job.url,
+            volume=shared.job.volume_for(player.member), clip_type=AudioClipType.CUSTOM,
+        ), shared.timeout)
     except SonosException as error:
         return ClipSent(player, sent, None, str(getattr(error, "error_code", "") or error))
     except TimeoutError:
         return ClipSent(player, sent, None, f"no answer within {shared.timeout:g} s", unanswered=True)
+    except ConnectionError as error:  # the clip may have been taken before the socket closed
+        return ClipSent(player, sent, None, str(error), unanswered=True)
     return ClipSent(player, sent, str(clip.get("id", "")))
 
 
