@@ -35,6 +35,11 @@ class FaultCase:
 LATE_BY = 3.0  # beyond the default request timeout (2 s): chime.py has given up by then
 
 
+def hostile(kind: str, action: str = "GetMediaInfo", **options: Any) -> dict[str, Any]:
+    """Every `action` the affected coordinator is asked is answered the way no Sonos does."""
+    return {"kind": kind, "player": AFFECTED, "action": action, **options}
+
+
 def late_answer(action: str, after: int = 0, delay: float | None = LATE_BY, mode: str = "once") -> dict[str, Any]:
     """The affected coordinator carries the `after`+1-th call of the action out (with mode
     after: every call from then on) and answers `delay` later, or never (None)."""
@@ -64,6 +69,15 @@ CASES = (
               [late_answer("SetAVTransportURI", after=1, delay=None, mode="after")]),
     FaultCase("sound server down", sound="server_down"),
     FaultCase("16 groups, one answering in 1 s", groups=16, slow="Room 05"),
+    # A device that answers the way no Sonos does (issue #23): each costs its group, never the run.
+    FaultCase("snapshot read answered by a body that never ends", [hostile("endless_body")]),
+    FaultCase("snapshot read answered one byte a second", [hostile("drip", interval=1.0, start="status")]),
+    FaultCase("snapshot read: headers, then its body one byte a second", [hostile("drip", interval=1.0, start="body")]),
+    FaultCase("snapshot read answered with 64 MiB", [hostile("oversized")]),
+    FaultCase("topology answered with 64 MiB", [hostile("oversized", "GetZoneGroupState")]),
+    FaultCase("snapshot read answered with malformed XML", [hostile("malformed_xml")]),
+    FaultCase("snapshot read answered with the billion laughs", [hostile("hostile_xml", payload="laughs")]),
+    FaultCase("snapshot read answered with an external entity", [hostile("hostile_xml", payload="external")]),
 )
 
 
@@ -96,6 +110,7 @@ def judge(case: FaultCase, run: RunResult) -> dict[str, Any]:
         "case": case.name,
         "exit_code": max(run.exit_codes),
         "wall": run.wall,
+        "peak_rss_kib": run.peak_rss_kib,
         "affected": describe(affected) if affected in verdicts else "n/a",
         "others": f"{len(others)} groups: " + ", ".join(other_outcomes),
         "nothing_lost": all(exact for exact, _, _ in verdicts.values()),

@@ -63,12 +63,13 @@ def speed_table(rows: list[dict[str, Any]]) -> str:
 
 def fault_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| fault | exit | run time s | affected group | other groups | nothing lost |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| fault | exit | run time s | peak RSS MiB | affected group | other groups | nothing lost |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         lines.append(
-            f"| {row['case']} | {row['exit_code']} | {row['wall']:.2f} | {row['affected']} | {row['others']} | {'yes' if row['nothing_lost'] else 'NO'} |"
+            f"| {row['case']} | {row['exit_code']} | {row['wall']:.2f} | {row['peak_rss_kib'] / 1024:.0f} | {row['affected']} | "
+            f"{row['others']} | {'yes' if row['nothing_lost'] else 'NO'} |"
         )
     lost = sum(not row["nothing_lost"] for row in rows)
     lines.append("")
