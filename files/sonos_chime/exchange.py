@@ -98,7 +98,18 @@ class DeadlineSocket(socket.socket):
         super().sendall(data, flags)
 
 
+class BoundedResponse(http.client.HTTPResponse):
+    def _read_next_chunk_size(self) -> int:
+        # http.client reads a chunk of negative size as a read to the end of the stream.
+        size: int = super()._read_next_chunk_size()  # type: ignore[misc]
+        if size < 0:
+            raise http.client.HTTPException(f"invalid chunk size {size}")
+        return size
+
+
 class DeadlineConnection(http.client.HTTPConnection):
+    response_class = BoundedResponse
+
     def __init__(self, host: str, port: int, deadline: Deadline) -> None:
         super().__init__(host, port, timeout=deadline.seconds)
         self.deadline = deadline
@@ -128,6 +139,8 @@ class DeadlineSSLSocket(ssl.SSLSocket):
 
 
 class DeadlineHTTPSConnection(http.client.HTTPSConnection):
+    response_class = BoundedResponse
+
     def __init__(self, host: str, port: int, deadline: Deadline) -> None:
         context = ssl.create_default_context()
         context.sslsocket_class = DeadlineSSLSocket

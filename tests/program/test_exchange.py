@@ -192,3 +192,18 @@ def test_xml_from_the_network_with_any_document_type_is_refused(document: str) -
 
 def test_xml_from_the_network_without_one_is_read() -> None:
     assert parse_network_xml('<?xml version="1.0"?><r a="1">&amp;</r>').text == "&"
+
+
+def test_a_negative_chunk_size_is_refused_not_read_to_the_end(peer) -> None:  # type: ignore[no-untyped-def]
+    # http.client takes "-1" for a chunk size and reads a chunk of -1 bytes: to the end of the stream.
+    def negative(connection: socket.socket, me: Peer) -> None:
+        me.send(connection, HEADERS + b"Transfer-Encoding: chunked\r\n\r\n-1\r\n")
+        while me.sent < 64 * 1024 * 1024:
+            me.send(connection, b"x" * 65536)
+
+    server = peer(negative)
+    with pytest.raises(ExchangeError, match="chunk"):
+        exchange("127.0.0.1", server.port, "POST", "/x", SMALL, 30.0, b"<q/>")
+    assert server.hung_up.wait(5)
+    assert server.sent < 16 * 1024 * 1024, f"read {server.sent} bytes of one chunk: far past the limit"
+
