@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from sonos_chime.errors import PlayerError
 from sonos_chime.exchange import (
     KIB,
     SOAP_ANSWER,
@@ -20,6 +21,7 @@ from sonos_chime.exchange import (
     fetch,
 )
 from sonos_chime.netxml import parse_network_xml
+from sonos_chime.player import Player
 
 SMALL = AnswerLimit("a test answer", 64 * KIB)
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
@@ -207,3 +209,30 @@ def test_a_negative_chunk_size_is_refused_not_read_to_the_end(peer) -> None:  # 
     assert server.hung_up.wait(5)
     assert server.sent < 16 * 1024 * 1024, f"read {server.sent} bytes of one chunk: far past the limit"
 
+
+ENVELOPE = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">%s</s:Envelope>'
+
+
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 200 " + b"O" * 70000 + b"\r\n\r\n",
+    b"garbage\r\n\r\n",
+    b"HTTP/2.0 200 OK\r\n\r\n",
+    b"HTTP/1.1 99999 OK\r\n\r\n",
+    HEADERS + b"X: y\r\n" * 200 + b"\r\n",
+    HEADERS + b"X: " + b"y" * 70000 + b"\r\n\r\n",
+    HEADERS + b"Content-Length: -5\r\n\r\n" + ENVELOPE % b"<s:Body/>",
+    HEADERS + "Content-Length: 1²\r\n\r\n".encode("latin-1") + ENVELOPE % b"<s:Body/>",
+    HEADERS + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+    HEADERS + b"Transfer-Encoding: chunked\r\n\r\n" + b"f" * 40 + b"\r\nabc",
+    b"",
+    answer_of(b"<a/>"),  # XML, but no SOAP envelope
+    answer_of(ENVELOPE % b""),
+    answer_of(ENVELOPE % b"<s:Body/>"),
+    b"HTTP/1.1 500 Internal Server Error\r\n" + answer_of(b"<a/>").split(b"\r\n", 1)[1],
+], ids=["long status line", "bad status line", "unknown protocol", "status out of range", "too many headers",
+        "long header", "negative length", "junk length", "invalid chunk size", "huge chunk size", "nothing",
+        "not SOAP", "no Body", "empty Body", "not a UPnP error"])
+def test_garbage_from_a_player_is_a_player_error_that_names_it(peer, answer: bytes) -> None:  # type: ignore[no-untyped-def]
+    server = peer(lambda connection, me: me.send(connection, answer))
+    with pytest.raises(PlayerError, match=r"^GetTransportInfo on 127\.0\.0\.1: "):
+        Player("127.0.0.1", server.port, 2.0).transport_state()
