@@ -142,14 +142,18 @@ class DeadlineHTTPSConnection(http.client.HTTPSConnection):
     response_class = BoundedResponse
 
     def __init__(self, host: str, port: int, deadline: Deadline) -> None:
-        context = ssl.create_default_context()
-        context.sslsocket_class = DeadlineSSLSocket
-        super().__init__(host, port, timeout=deadline.seconds, context=context)
+        self.tls = ssl.create_default_context()
+        self.tls.sslsocket_class = DeadlineSSLSocket
+        super().__init__(host, port, timeout=deadline.seconds, context=self.tls)
         self.deadline = deadline
 
     def connect(self) -> None:
+        """HTTPSConnection.connect, with the handshake given the time left after the TCP connect
+        (there, it would wait the socket's timeout again)."""
         self.timeout = self.deadline.remaining()
-        super().connect()
+        http.client.HTTPConnection.connect(self)
+        self.sock.settimeout(self.deadline.remaining())
+        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host)
         if isinstance(self.sock, DeadlineSSLSocket):
             self.sock.deadline = self.deadline
 

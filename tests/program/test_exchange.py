@@ -236,3 +236,19 @@ def test_garbage_from_a_player_is_a_player_error_that_names_it(peer, answer: byt
     server = peer(lambda connection, me: me.send(connection, answer))
     with pytest.raises(PlayerError, match=r"^GetTransportInfo on 127\.0\.0\.1: "):
         Player("127.0.0.1", server.port, 2.0).transport_state()
+
+
+def test_an_https_handshake_ends_by_the_deadline_of_the_whole_exchange(peer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    server = peer(lambda connection, me: None)  # takes the connection, never says a word of TLS
+    connect = socket.create_connection
+
+    def slow_connect(*args: object, **options: object) -> socket.socket:
+        time.sleep(0.6)
+        return connect(*args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "create_connection", slow_connect)
+    started = time.monotonic()
+    with pytest.raises(ExchangeError) as failure:
+        fetch(f"https://127.0.0.1:{server.port}/chimes/a.mp3", SMALL, 1.0)
+    assert failure.value.timed_out
+    assert time.monotonic() - started < 1.4, "the handshake had a deadline of its own, after the connect"
