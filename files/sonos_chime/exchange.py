@@ -160,10 +160,14 @@ class DeadlineHTTPSConnection(http.client.HTTPSConnection):
 
 def fetch(url: str, limit: AnswerLimit, timeout: float) -> Answer:
     """GET an http or https URL, bounded as `exchange` is."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:  # a port out of range or not a number, a broken IPv6 address
+        raise ExchangeError(f"not a usable URL: {error}") from error
     secure = parts.scheme == "https"
     deadline = Deadline(timeout)
-    port = parts.port or (443 if secure else 80)
+    port = port or (443 if secure else 80)
     host = parts.hostname or ""
     connection = DeadlineHTTPSConnection(host, port, deadline) if secure else DeadlineConnection(host, port, deadline)
     path = parts.path or "/"

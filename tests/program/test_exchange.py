@@ -22,6 +22,7 @@ from sonos_chime.exchange import (
 )
 from sonos_chime.netxml import parse_network_xml
 from sonos_chime.player import Player
+from sonos_chime.sound import check_sound
 
 SMALL = AnswerLimit("a test answer", 64 * KIB)
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
@@ -252,3 +253,10 @@ def test_an_https_handshake_ends_by_the_deadline_of_the_whole_exchange(peer, mon
         fetch(f"https://127.0.0.1:{server.port}/chimes/a.mp3", SMALL, 1.0)
     assert failure.value.timed_out
     assert time.monotonic() - started < 1.4, "the handshake had a deadline of its own, after the connect"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/chime.mp3", "http://127.0.0.1:abc/chime.mp3", "https://[::1/chime.mp3"])
+def test_a_sound_url_with_no_usable_port_or_host_is_an_unreachable_sound(url: str) -> None:
+    # config.py takes any http(s) URL with a host part; requests refused these as InvalidURL.
+    check = check_sound(url, 1.0)
+    assert (check.reachable, check.detail.startswith(f"{url}: ")) == (False, True), check
