@@ -9,14 +9,17 @@ not per read) and reads at most the limit of its kind of answer.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from .audiofile import MAX_SOUND_BYTES
+from .tasks import spawn
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -74,6 +77,37 @@ class Deadline:
         return left
 
 
+AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
+
+
+def connected(host: str, port: int, deadline: Deadline) -> socket.socket:
+    """A TCP connection to `host`: its name looked up and each of its addresses tried, all
+    within the deadline (socket.create_connection gives each address the whole timeout)."""
+    failure: OSError = OSError(f"no address for {host}")
+    for family, kind, proto, _, address in addresses_of(host, port, deadline):
+        connection = socket.socket(family, kind, proto)
+        try:
+            connection.settimeout(deadline.remaining())
+            connection.connect(address)
+        except OSError as error:
+            connection.close()
+            failure = error
+            continue
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection
+    raise failure
+
+
+def addresses_of(host: str, port: int, deadline: Deadline) -> Sequence[AddressInfo]:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        # A name: looked up in a daemon thread, as the resolver's wait is not ours to set.
+        lookup = spawn(lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        return lookup.result(timeout=deadline.remaining())
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
 class DeadlineSocket(socket.socket):
     """A connected socket whose every send and receive waits no longer than the time left."""
 
@@ -115,9 +149,7 @@ class DeadlineConnection(http.client.HTTPConnection):
         self.deadline = deadline
 
     def connect(self) -> None:
-        self.timeout = self.deadline.remaining()
-        super().connect()
-        self.sock = DeadlineSocket.adopt(self.sock, self.deadline)
+        self.sock = DeadlineSocket.adopt(connected(self.host, self.port, self.deadline), self.deadline)
 
 
 class DeadlineSSLSocket(ssl.SSLSocket):
@@ -150,10 +182,9 @@ class DeadlineHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         """HTTPSConnection.connect, with the handshake given the time left after the TCP connect
         (there, it would wait the socket's timeout again)."""
-        self.timeout = self.deadline.remaining()
-        http.client.HTTPConnection.connect(self)
-        self.sock.settimeout(self.deadline.remaining())
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host)
+        plain = connected(self.host, self.port, self.deadline)
+        plain.settimeout(self.deadline.remaining())
+        self.sock = self.tls.wrap_socket(plain, server_hostname=self.host)
         if isinstance(self.sock, DeadlineSSLSocket):
             self.sock.deadline = self.deadline
 

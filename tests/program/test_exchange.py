@@ -260,3 +260,34 @@ def test_a_sound_url_with_no_usable_port_or_host_is_an_unreachable_sound(url: st
     # config.py takes any http(s) URL with a host part; requests refused these as InvalidURL.
     check = check_sound(url, 1.0)
     assert (check.reachable, check.detail.startswith(f"{url}: ")) == (False, True), check
+
+
+def test_a_name_that_takes_long_to_resolve_ends_by_the_deadline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    resolve = socket.getaddrinfo
+
+    def slow_resolver(host: str, *args: object, **options: object) -> object:
+        if host == "sounds.example":
+            time.sleep(3.0)
+        return resolve(host, *args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_resolver)
+    started = time.monotonic()
+    with pytest.raises(ExchangeError) as failure:
+        fetch("http://sounds.example/chime.mp3", SMALL, 1.0)
+    assert failure.value.timed_out
+    assert time.monotonic() - started < 1.4, "the name lookup had no deadline"
+
+
+def test_every_address_of_a_name_shares_the_one_deadline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as full:  # a listener whose backlog is full: a connect to it waits for ever
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        waiting = socket.create_connection(full.getsockname(), timeout=1.0)
+        address = (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", full.getsockname())
+        monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **options: [address, address])
+        started = time.monotonic()
+        with pytest.raises(ExchangeError) as failure:
+            fetch("http://sounds.example/chime.mp3", SMALL, 1.0)
+        waiting.close()
+    assert failure.value.timed_out
+    assert time.monotonic() - started < 1.4, "each address had a deadline of its own"
