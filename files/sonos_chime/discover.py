@@ -5,8 +5,12 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+import select
+import socket
 import sys
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import soco  # type: ignore[import-untyped]
@@ -25,6 +29,9 @@ from .zonelog import UNSAFE
 
 LOG = logging.getLogger("sonos-chime")
 DEVICE_NS = "urn:schemas-upnp-org:device-1-0"
+SSDP_GROUP = ("239.255.255.250", 1900)
+# SoCo's search, byte for byte: what players are known to answer.
+PLAYER_SEARCH = b'M-SEARCH * HTTP/1.1\nHOST: 239.255.255.250:1900\nMAN: "ssdp:discover"\nMX: 1\nST: urn:schemas-upnp-org:device:ZonePlayer:1\n'
 
 DISCOVERY_HELP = """\
 discover: no Sonos player answered{how}.
@@ -53,11 +60,7 @@ def discover(timeout: float, interface: str | None, scan: str | None) -> int:
         how = f" on {scan}" if scan else f" via {interface}" if interface else ""
         sys.stderr.write(DISCOVERY_HELP.format(how=how, timeout=timeout))
         return 1
-    try:
-        entries = gather([functools.partial(describe_zone, zone, timeout) for zone in zones])
-    except (OSError, PlayerError, ExchangeError, ET.ParseError) as error:
-        LOG.error("discover: a player answered the search but not the questions after it: %s", error)
-        return 1
+    entries = gather([functools.partial(describe_zone, zone, timeout) for zone in zones])
     entries.sort(key=lambda entry: (entry["name"].casefold(), entry["name"], entry["uid"]))
     sys.stdout.write(zones_yaml(entries))
     return 0
@@ -69,15 +72,19 @@ class FoundZone:
     coordinator_uid: str
 
 
-class Responder(soco.SoCo):  # type: ignore[misc]
-    """An address that answered SoCo's search or scan (soco.config.SOCO_CLASS while they run).
-    What it says of its household is read by chime.py's bounded exchange and defused parser,
-    not by SoCo's requests, which read any answer whole however long it takes."""
+def zones_seen_by(host: str, timeout: float) -> set[FoundZone]:
+    """The household as the player at `host` tells it, read by chime.py's bounded exchange and
+    defused parser, not by SoCo's requests, which read any answer whole however long it takes."""
+    topology = Player(host, 1400, timeout).topology()
+    return {FoundZone(member, group.coordinator_uid) for group in topology.groups for member in group.members}
 
-    @property
+
+class Responder(soco.SoCo):  # type: ignore[misc]
+    """An address that answered SoCo's scan (soco.config.SOCO_CLASS while it runs)."""
+
+    @functools.cached_property
     def found(self) -> set[FoundZone]:
-        topology = Player(self.ip_address, 1400, float(soco.config.REQUEST_TIMEOUT)).topology()
-        return {FoundZone(member, group.coordinator_uid) for group in topology.groups for member in group.members}
+        return zones_seen_by(self.ip_address, float(soco.config.REQUEST_TIMEOUT))
 
     @property
     def is_visible(self) -> bool:
@@ -118,19 +125,87 @@ def scan_network(text: str) -> ipaddress.IPv4Network:
 
 
 def find_players(timeout: float, interface: str | None, network: ipaddress.IPv4Network | None) -> set[FoundZone] | None:
+    if network is None:
+        return zones_by_search(timeout, interface)
     searcher = soco.config.SOCO_CLASS
     soco.config.SOCO_CLASS = Responder
     try:
-        if network is not None:
-            found = soco.discovery.scan_network(networks_to_scan=[str(network)], scan_timeout=min(timeout, 1.0))
-        else:
-            found = soco.discover(timeout=timeout, interface_addr=interface)
+        found = soco.discovery.scan_network(networks_to_scan=[str(network)], scan_timeout=min(timeout, 1.0))
     except (OSError, PlayerError, SoCoException) as error:
         LOG.error("discover: %s", error)
         return None
     finally:
         soco.config.SOCO_CLASS = searcher
     return set(found) if found else None
+
+
+def zones_by_search(timeout: float, interface: str | None) -> set[FoundZone] | None:
+    """The visible zones as the first player to answer the search with its household tells
+    them. SoCo's discover asks only the first that answers: a device that answers as Sonos and
+    then not with its household would hide every player."""
+    for host in responders(timeout, interface):
+        try:
+            return {zone for zone in zones_seen_by(host, timeout) if not zone.member.invisible} or None
+        except PlayerError as error:
+            LOG.warning("discover: %s answered the search but not with its household: %s", host, error)
+    return None
+
+
+def responders(timeout: float, interface: str | None) -> Iterator[str]:
+    """Each address that answers the search as Sonos, once, in the order of their answers: those
+    that came within `timeout` of the search, however long the caller takes between two."""
+    sockets = sent_search(search_sockets(interface))
+    answered: set[str] = set()
+    end = time.monotonic() + timeout
+    try:
+        while sockets:
+            left = end - time.monotonic()
+            ready, _, _ = select.select(sockets, [], [], max(0.0, min(left, 0.1)))
+            if not ready and left <= 0:
+                return
+            for each in ready:
+                data, (host, _) = each.recvfrom(1024)
+                if b"Sonos" in data and host not in answered:
+                    answered.add(host)
+                    yield host
+    finally:
+        for each in sockets:
+            each.close()
+
+
+def search_addresses(interface: str | None) -> list[str]:
+    """This host's addresses to search from: the one given, or those SoCo's discover would take."""
+    return [interface] if interface is not None else sorted(soco.discovery._find_ipv4_addresses())
+
+
+def search_sockets(interface: str | None) -> list[socket.socket]:
+    sockets = []
+    for address in search_addresses(interface):
+        search = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        try:
+            search.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 4)  # UPnP 1.0's
+            search.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(address))
+        except OSError as error:
+            search.close()
+            LOG.warning("discover: cannot search from %s: %s", address, error)
+            continue
+        sockets.append(search)
+    return sockets
+
+
+def sent_search(sockets: list[socket.socket]) -> list[socket.socket]:
+    """The sockets the search went out on, three times each (UDP may lose one); the others closed."""
+    sent = []
+    for search in sockets:
+        try:
+            for _ in range(3):
+                search.sendto(PLAYER_SEARCH, SSDP_GROUP)
+        except OSError as error:
+            search.close()
+            LOG.warning("discover: the search did not go out from %s: %s", search.getsockname()[0], error)
+            continue
+        sent.append(search)
+    return sent
 
 
 def describe_zone(zone: FoundZone, timeout: float) -> dict[str, str]:
@@ -144,7 +219,15 @@ def describe_zone(zone: FoundZone, timeout: float) -> dict[str, str]:
 
 
 def model_name(host: str, timeout: float) -> str:
-    answer = exchange(host, 1400, "GET", "/xml/device_description.xml", DEVICE_DESCRIPTION, timeout)
-    if answer.status != 200:
-        raise PlayerError(host, "device description", f"HTTP {answer.status}")
-    return parse_network_xml(answer.body).findtext(f"{{{DEVICE_NS}}}device/{{{DEVICE_NS}}}modelName") or ""
+    """The player's model, or "" when its description cannot be read (the listing is complete without it)."""
+    try:
+        answer = exchange(host, 1400, "GET", "/xml/device_description.xml", DEVICE_DESCRIPTION, timeout)
+        if answer.status != 200:
+            LOG.warning("discover: no model for %s: its device description: HTTP %d", host, answer.status)
+            return ""
+        return parse_network_xml(answer.body).findtext(f"{{{DEVICE_NS}}}device/{{{DEVICE_NS}}}modelName") or ""
+    except ExchangeError as error:
+        LOG.warning("discover: no model for %s: its device description: %s", host, error.detail)
+    except ET.ParseError as error:
+        LOG.warning("discover: no model for %s: its device description is unreadable: %s", host, error)
+    return ""

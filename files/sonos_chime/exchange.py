@@ -9,14 +9,17 @@ not per read) and reads at most the limit of its kind of answer.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from .audiofile import MAX_SOUND_BYTES
+from .tasks import spawn
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -75,6 +78,37 @@ class Deadline:
         return left
 
 
+AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
+
+
+def connected(host: str, port: int, deadline: Deadline) -> socket.socket:
+    """A TCP connection to `host`: its name looked up and each of its addresses tried, all
+    within the deadline (socket.create_connection gives each address the whole timeout)."""
+    failure: OSError = OSError(f"no address for {host}")
+    for family, kind, proto, _, address in addresses_of(host, port, deadline):
+        connection = socket.socket(family, kind, proto)
+        try:
+            connection.settimeout(deadline.remaining())
+            connection.connect(address)
+        except OSError as error:
+            connection.close()
+            failure = error
+            continue
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection
+    raise failure
+
+
+def addresses_of(host: str, port: int, deadline: Deadline) -> Sequence[AddressInfo]:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        # A name: looked up in a daemon thread, as the resolver's wait is not ours to set.
+        lookup = spawn(lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        return lookup.result(timeout=deadline.remaining())
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
 class DeadlineSocket(socket.socket):
     """A connected socket whose every send and receive waits no longer than the time left."""
 
@@ -99,15 +133,24 @@ class DeadlineSocket(socket.socket):
         super().sendall(data, flags)
 
 
+class BoundedResponse(http.client.HTTPResponse):
+    def _read_next_chunk_size(self) -> int:
+        # http.client reads a chunk of negative size as a read to the end of the stream.
+        size: int = super()._read_next_chunk_size()  # type: ignore[misc]
+        if size < 0:
+            raise http.client.HTTPException(f"invalid chunk size {size}")
+        return size
+
+
 class DeadlineConnection(http.client.HTTPConnection):
+    response_class = BoundedResponse
+
     def __init__(self, host: str, port: int, deadline: Deadline) -> None:
         super().__init__(host, port, timeout=deadline.seconds)
         self.deadline = deadline
 
     def connect(self) -> None:
-        self.timeout = self.deadline.remaining()
-        super().connect()
-        self.sock = DeadlineSocket.adopt(self.sock, self.deadline)
+        self.sock = DeadlineSocket.adopt(connected(self.host, self.port, self.deadline), self.deadline)
 
 
 class DeadlineSSLSocket(ssl.SSLSocket):
@@ -129,25 +172,34 @@ class DeadlineSSLSocket(ssl.SSLSocket):
 
 
 class DeadlineHTTPSConnection(http.client.HTTPSConnection):
+    response_class = BoundedResponse
+
     def __init__(self, host: str, port: int, deadline: Deadline) -> None:
-        context = ssl.create_default_context()
-        context.sslsocket_class = DeadlineSSLSocket
-        super().__init__(host, port, timeout=deadline.seconds, context=context)
+        self.tls = ssl.create_default_context()
+        self.tls.sslsocket_class = DeadlineSSLSocket
+        super().__init__(host, port, timeout=deadline.seconds, context=self.tls)
         self.deadline = deadline
 
     def connect(self) -> None:
-        self.timeout = self.deadline.remaining()
-        super().connect()
+        """HTTPSConnection.connect, with the handshake given the time left after the TCP connect
+        (there, it would wait the socket's timeout again)."""
+        plain = connected(self.host, self.port, self.deadline)
+        plain.settimeout(self.deadline.remaining())
+        self.sock = self.tls.wrap_socket(plain, server_hostname=self.host)
         if isinstance(self.sock, DeadlineSSLSocket):
             self.sock.deadline = self.deadline
 
 
 def fetch(url: str, limit: AnswerLimit, timeout: float) -> Answer:
     """GET an http or https URL, bounded as `exchange` is."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:  # a port out of range or not a number, a broken IPv6 address
+        raise ExchangeError(f"not a usable URL: {error}") from error
     secure = parts.scheme == "https"
     deadline = Deadline(timeout)
-    port = parts.port or (443 if secure else 80)
+    port = port or (443 if secure else 80)
     host = parts.hostname or ""
     connection = DeadlineHTTPSConnection(host, port, deadline) if secure else DeadlineConnection(host, port, deadline)
     path = parts.path or "/"

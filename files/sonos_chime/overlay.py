@@ -12,7 +12,6 @@ tell whether it played, and the group is never interrupted after it, so no chime
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Sequence
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
+import orjson
 from aiosonos.api.models import AudioClip, AudioClipStatusEvent, AudioClipType
 from aiosonos.api.websockets import SonosLocalWebSocketsApi
 from aiosonos.const import LOCAL_API_TOKEN
@@ -190,7 +190,8 @@ async def discovery_info(session: aiohttp.ClientSession, host: str) -> dict[str,
     headers = {"X-Sonos-Api-Key": LOCAL_API_TOKEN}
     async with session.get(url, headers=headers, ssl=create_ssl_context()) as response:
         response.raise_for_status()
-        info = json.loads(await read_limited(response, LOCAL_API_MESSAGE))
+        # orjson, as aiosonos reads its messages: json raises RecursionError, not ValueError, on deep nesting.
+        info = orjson.loads(await read_limited(response, LOCAL_API_MESSAGE))
     if not isinstance(info, dict) or not isinstance(info.get("device", {}), dict):
         raise ValueError("the player's info is not the local API's")  # noqa: TRY004 - what the player sent, not a caller's bug
     missing = [key for key in ("websocketUrl", "playerId") if not isinstance(info.get(key), str)]

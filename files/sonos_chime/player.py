@@ -51,6 +51,8 @@ class Player:
             result = soap.unwrap_arguments(text)
         except (ET.ParseError, SyntaxError, ValueError) as error:
             raise PlayerError(self.host, action, f"unreadable answer: {error}") from error
+        except (TypeError, IndexError) as error:  # SoCo takes the envelope's Body and its first child as given
+            raise PlayerError(self.host, action, "unreadable answer: not a SOAP answer") from error
         if not isinstance(result, dict):
             return {}
         return {str(name): "" if value is None else str(value) for name, value in result.items()}

@@ -61,7 +61,7 @@ class Topology:
 
 
 def parse_topology(payload: str) -> Topology:
-    """Raises ET.ParseError for a document that is not XML."""
+    """Raises ET.ParseError for a document that is not XML, or a member with no usable Location."""
     root = parse_network_xml(payload)
     container = root.find("ZoneGroups")
     groups: list[Group] = []
@@ -88,13 +88,18 @@ def room_uids(elements: list[ET.Element]) -> dict[str, str]:
 
 
 def parse_member(element: ET.Element, rooms: dict[str, str]) -> Member:
-    location = urlparse(element.get("Location", ""))
     uid = element.get("UUID", "")
+    name = element.get("ZoneName", "")
+    try:
+        location = urlparse(element.get("Location", ""))
+        port = location.port or 1400
+    except ValueError as error:  # a port out of range or not a number, a broken IPv6 address
+        raise ET.ParseError(f"{name!r} ({uid}) has no usable Location: {error}") from error
     return Member(
         uid=uid,
-        name=element.get("ZoneName", ""),
+        name=name,
         host=location.hostname or "",
-        port=location.port or 1400,
+        port=port,
         invisible=element.get("Invisible") == "1",
         room_uid=rooms.get(uid, uid),
     )

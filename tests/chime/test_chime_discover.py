@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 import yaml
-from chime_helpers import run_chime
+from chime_helpers import ROOT, run_chime
 
 SIX_PLAYER_HOME = {
     "Bedroom": ("RINCON_000E58A0001001400", "Sonos Era 100", "RINCON_000E58A0001001400"),
@@ -56,3 +56,35 @@ def test_discover_explains_what_to_try_when_nothing_answers(loopback_addresses: 
     assert run.stdout == ""
     for hint in ("multicast", "--interface", "firewall", "--scan", "--timeout"):
         assert hint in run.stderr
+
+
+def six_player_home_with(fault: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load((ROOT / "tests" / "households" / "six-player-home.yml").read_text(encoding="utf-8"))
+    return {**spec, "faults": [*spec.get("faults", []), fault]}
+
+
+def test_a_responder_that_answers_the_search_and_never_its_topology_costs_only_itself(household: Any) -> None:
+    # Living Room answers the search first; what it says of its household never ends in time.
+    home = household(six_player_home_with({"kind": "drip", "player": "Living Room", "action": "GetZoneGroupState",
+                                           "mode": "always", "interval": 0.5}), ssdp=True)
+
+    run = run_chime("discover", "--interface", home.interface, "--timeout", "1")
+
+    assert run.returncode == 0, run.stderr
+    assert yaml.safe_load(run.stdout) == expected_listing(home)
+    assert "GetZoneGroupState on " + home.players["Living Room"].ip in run.stderr
+
+
+def test_a_player_whose_description_is_hostile_is_listed_without_its_model(household: Any) -> None:
+    home = household(six_player_home_with({"kind": "endless_body", "player": "Study",
+                                           "action": "GET /xml/device_description.xml", "mode": "always"}), ssdp=True)
+
+    run = run_chime("discover", "--interface", home.interface, "--timeout", "2")
+
+    assert run.returncode == 0, run.stderr
+    listing = expected_listing(home)
+    for entry in listing:
+        if entry["name"] == "Study":
+            entry["model"] = ""
+    assert yaml.safe_load(run.stdout) == listing
+    assert "larger than 256 KiB, the limit for a device description" in run.stderr

@@ -11,11 +11,12 @@ its answer did.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
-import threading
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ QUEUE = [{"title": "So What", "duration": 300}, {"title": "Freddie Freeloader", 
 RADIO = {"source": "radio", "uri": "x-sonosapi-stream:s15200?sid=254&flags=8224&sn=0", "title": "FIP", "transport_state": "PLAYING"}
 REQUEST_TIMEOUT = 1.0
 UNIT_MEMORY_MAX_KIB = 192 * 1024  # roles/sonos_chime/defaults/main.yml: sonos_chime_memory_max_mib
+SPAWN = ROOT / "tests" / "bench" / "spawn.py"
 
 
 @dataclass(frozen=True)
@@ -81,21 +83,31 @@ class MeasuredRun:
 
 def run_measured(args: list[str], timeout: float) -> MeasuredRun:
     """chime.py to its end, with its own peak RSS (wait4's, as make bench and molecule take it)."""
-    process = subprocess.Popen([sys.executable, str(CHIME), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True, cwd=ROOT)
-    stderr: list[str] = []
-    reader = threading.Thread(target=lambda: stderr.append(process.stderr.read() if process.stderr else ""))
-    reader.start()
-    killer = threading.Timer(timeout, process.kill)
-    killer.start()
-    try:
-        _, status, usage = os.wait4(process.pid, 0)
-    finally:
-        killer.cancel()
-        reader.join()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    assert process.returncode != -signal.SIGKILL, f"chime.py did not end by itself within {timeout:g} s"
-    return MeasuredRun(process.returncode, "".join(stderr), usage.ru_maxrss)
+    return measured([sys.executable, str(CHIME), *args], timeout)
+
+
+def measured(argv: list[str], timeout: float) -> MeasuredRun:
+    """Run by bench's spawn.py, a small process of its own: Linux keeps the RSS high-water mark
+    across exec, so a command spawned straight from pytest would count pytest's size as its peak."""
+    with tempfile.NamedTemporaryFile("r", encoding="utf-8", suffix=".log") as log:
+        spawner = subprocess.Popen([sys.executable, str(SPAWN), json.dumps([argv]), log.name], stdout=subprocess.PIPE,
+                                   text=True, cwd=ROOT, start_new_session=True)
+        try:
+            output, _ = spawner.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(spawner.pid, signal.SIGKILL)
+            spawner.communicate()
+            pytest.fail(f"{argv[-3:]} did not end by itself within {timeout:g} s:\n{log.read()}")
+        figures = json.loads(output)
+        return MeasuredRun(figures["codes"][0], log.read(), figures["peak"])
+
+
+def test_the_peak_measured_is_the_commands_not_pytests() -> None:
+    ballast = bytearray(UNIT_MEMORY_MAX_KIB * 1024)
+    ballast[::4096] = b"x" * len(ballast[::4096])  # resident, not only reserved
+    run = measured([sys.executable, "-c", "pass"], timeout=30.0)
+    assert (run.returncode, run.peak_rss_kib < UNIT_MEMORY_MAX_KIB // 4) == (0, True), f"peak {run.peak_rss_kib} KiB"
+    del ballast
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from sonos_chime.errors import PlayerError
 from sonos_chime.exchange import (
     KIB,
     SOAP_ANSWER,
@@ -20,6 +21,8 @@ from sonos_chime.exchange import (
     fetch,
 )
 from sonos_chime.netxml import parse_network_xml
+from sonos_chime.player import Player
+from sonos_chime.sound import check_sound
 
 SMALL = AnswerLimit("a test answer", 64 * KIB)
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
@@ -192,3 +195,99 @@ def test_xml_from_the_network_with_any_document_type_is_refused(document: str) -
 
 def test_xml_from_the_network_without_one_is_read() -> None:
     assert parse_network_xml('<?xml version="1.0"?><r a="1">&amp;</r>').text == "&"
+
+
+def test_a_negative_chunk_size_is_refused_not_read_to_the_end(peer) -> None:  # type: ignore[no-untyped-def]
+    # http.client takes "-1" for a chunk size and reads a chunk of -1 bytes: to the end of the stream.
+    def negative(connection: socket.socket, me: Peer) -> None:
+        me.send(connection, HEADERS + b"Transfer-Encoding: chunked\r\n\r\n-1\r\n")
+        while me.sent < 64 * 1024 * 1024:
+            me.send(connection, b"x" * 65536)
+
+    server = peer(negative)
+    with pytest.raises(ExchangeError, match="chunk"):
+        exchange("127.0.0.1", server.port, "POST", "/x", SMALL, 30.0, b"<q/>")
+    assert server.hung_up.wait(5)
+    assert server.sent < 16 * 1024 * 1024, f"read {server.sent} bytes of one chunk: far past the limit"
+
+
+ENVELOPE = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">%s</s:Envelope>'
+
+
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 200 " + b"O" * 70000 + b"\r\n\r\n",
+    b"garbage\r\n\r\n",
+    b"HTTP/2.0 200 OK\r\n\r\n",
+    b"HTTP/1.1 99999 OK\r\n\r\n",
+    HEADERS + b"X: y\r\n" * 200 + b"\r\n",
+    HEADERS + b"X: " + b"y" * 70000 + b"\r\n\r\n",
+    HEADERS + b"Content-Length: -5\r\n\r\n" + ENVELOPE % b"<s:Body/>",
+    HEADERS + "Content-Length: 1²\r\n\r\n".encode("latin-1") + ENVELOPE % b"<s:Body/>",
+    HEADERS + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+    HEADERS + b"Transfer-Encoding: chunked\r\n\r\n" + b"f" * 40 + b"\r\nabc",
+    b"",
+    answer_of(b"<a/>"),  # XML, but no SOAP envelope
+    answer_of(ENVELOPE % b""),
+    answer_of(ENVELOPE % b"<s:Body/>"),
+    b"HTTP/1.1 500 Internal Server Error\r\n" + answer_of(b"<a/>").split(b"\r\n", 1)[1],
+], ids=["long status line", "bad status line", "unknown protocol", "status out of range", "too many headers",
+        "long header", "negative length", "junk length", "invalid chunk size", "huge chunk size", "nothing",
+        "not SOAP", "no Body", "empty Body", "not a UPnP error"])
+def test_garbage_from_a_player_is_a_player_error_that_names_it(peer, answer: bytes) -> None:  # type: ignore[no-untyped-def]
+    server = peer(lambda connection, me: me.send(connection, answer))
+    with pytest.raises(PlayerError, match=r"^GetTransportInfo on 127\.0\.0\.1: "):
+        Player("127.0.0.1", server.port, 2.0).transport_state()
+
+
+def test_an_https_handshake_ends_by_the_deadline_of_the_whole_exchange(peer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    server = peer(lambda connection, me: None)  # takes the connection, never says a word of TLS
+    connect = socket.create_connection
+
+    def slow_connect(*args: object, **options: object) -> socket.socket:
+        time.sleep(0.6)
+        return connect(*args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "create_connection", slow_connect)
+    started = time.monotonic()
+    with pytest.raises(ExchangeError) as failure:
+        fetch(f"https://127.0.0.1:{server.port}/chimes/a.mp3", SMALL, 1.0)
+    assert failure.value.timed_out
+    assert time.monotonic() - started < 1.4, "the handshake had a deadline of its own, after the connect"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/chime.mp3", "http://127.0.0.1:abc/chime.mp3", "https://[::1/chime.mp3"])
+def test_a_sound_url_with_no_usable_port_or_host_is_an_unreachable_sound(url: str) -> None:
+    # config.py takes any http(s) URL with a host part; requests refused these as InvalidURL.
+    check = check_sound(url, 1.0)
+    assert (check.reachable, check.detail.startswith(f"{url}: ")) == (False, True), check
+
+
+def test_a_name_that_takes_long_to_resolve_ends_by_the_deadline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    resolve = socket.getaddrinfo
+
+    def slow_resolver(host: str, *args: object, **options: object) -> object:
+        if host == "sounds.example":
+            time.sleep(3.0)
+        return resolve(host, *args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_resolver)
+    started = time.monotonic()
+    with pytest.raises(ExchangeError) as failure:
+        fetch("http://sounds.example/chime.mp3", SMALL, 1.0)
+    assert failure.value.timed_out
+    assert time.monotonic() - started < 1.4, "the name lookup had no deadline"
+
+
+def test_every_address_of_a_name_shares_the_one_deadline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as full:  # a listener whose backlog is full: a connect to it waits for ever
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        waiting = socket.create_connection(full.getsockname(), timeout=1.0)
+        address = (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", full.getsockname())
+        monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **options: [address, address])
+        started = time.monotonic()
+        with pytest.raises(ExchangeError) as failure:
+            fetch("http://sounds.example/chime.mp3", SMALL, 1.0)
+        waiting.close()
+    assert failure.value.timed_out
+    assert time.monotonic() - started < 1.4, "each address had a deadline of its own"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
+import pytest
 from sonos_chime.topology import parse_topology
 
 PAYLOAD = (
@@ -57,3 +60,10 @@ def test_a_group_whose_coordinator_is_not_listed_is_left_out() -> None:
         "</ZoneGroup></ZoneGroups></ZoneGroupState>"
     )
     assert parse_topology(payload).groups == ()
+
+
+@pytest.mark.parametrize("location", ["http://192.0.2.2:99999/xml", "http://192.0.2.2:abc/xml", "http://[::1/xml"])
+def test_a_member_whose_location_is_no_url_makes_the_answer_unreadable(location: str) -> None:
+    payload = PAYLOAD.replace("http://192.0.2.6:1410/xml/device_description.xml", location)
+    with pytest.raises(ET.ParseError, match="Office"):
+        parse_topology(payload)
