@@ -26,6 +26,7 @@ from aiosonos.const import LOCAL_API_TOKEN
 from aiosonos.exceptions import SonosException
 from aiosonos.utils import create_ssl_context
 
+from .clipmodels import misbehaving
 from .config import AUTO_MODE
 from .errors import PlayerError
 from .exchange import LOCAL_API_MESSAGE, AnswerLimit
@@ -207,6 +208,9 @@ async def connect(member: Member, session: aiohttp.ClientSession, timeout: float
             info = await discovery_info(session, member.host)
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
         return Unable(member, f"has no local API ({describe_network_error(error, timeout)})")
+    known = misbehaving(info.get("device", {}))
+    if known is not None:
+        return Unable(member, known.reason())
     capabilities = info.get("device", {}).get("capabilities", [])
     if CAPABILITY not in capabilities:
         model = info.get("device", {}).get("modelDisplayName", "this model")

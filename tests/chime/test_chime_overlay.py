@@ -4,8 +4,9 @@ The households of test_chime_matrix (every source, in every position: a lone pla
 coordinator of two, a member whose coordinator is not configured, a stereo pair) chimed as the
 role deploys it, with `mode: overlay` or `mode: auto`. Under overlay no player's music is
 touched: every speaker of every group gets its own clip at the chime's volume, and nothing
-needs putting back. Under auto, a group with a player that cannot play clips is interrupted
-and restored instead, in the same run.
+needs putting back. Under auto, a group with a player that must not get a clip (a Play:1: it
+reports AUDIO_CLIP, but a clip on it pauses its whole group) is interrupted and restored
+instead, in the same run; under overlay that group is refused and left as it was.
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ def assert_played_over_the_music(home: Any, speakers: list[str], before: dict[st
             assert after.position == before[speaker].position, speaker
 
 
+PLAY1_REASON = '"Coord Member" is a Play:1: a clip there pauses its whole group (home-assistant/core#182047)'
+
+
 def with_older_member(source: str, song_url: str) -> dict[str, Any]:
-    """The matrix household with the member of Coord's group an older player (no clips)."""
+    """The matrix household with the member of Coord's group a Play:1 (its clips pause the group)."""
     spec = matrix_household(source, song_url)
     for player in spec["players"]:
         if player["name"] == "Coord Member":
@@ -124,19 +128,39 @@ def test_auto_overlays_where_it_can_and_interrupts_the_group_that_cannot(househo
     home, before, elapsed, run = chimed.home, chimed.before, chimed.elapsed, chimed.run
     assert run.returncode == 0, run.stderr
     assert outcomes(run.stderr) == dict.fromkeys(CONFIGURED, "ok"), run.stderr
-    assert '"Coord Member" cannot play clips (Play:1 lacks AUDIO_CLIP): interrupted instead' in run.stderr
+    assert f"{PLAY1_REASON}: interrupted instead" in run.stderr
     overlaid = [speaker for zone, (_, members) in GROUPS.items() if zone != "Coord" for speaker in members]
     assert_played_over_the_music(home, overlaid, before, sounds.url("/chime.mp3"), elapsed)
     events = home.events()
     # Coord's group: snapshot and restore, on its coordinator, and no clip anywhere in it.
     assert [e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))] == ["Coord"]
-    assert clips(events, "Coord") == [] and clips(events, "Coord Member") == []
+    assert requests(events, "loadAudioClip", "Coord") == [] and requests(events, "loadAudioClip", "Coord Member") == []
+    assert [e for e in events if e["action"] == "clip_paused_group"] == []
     for speaker in ("Coord", "Coord Member"):
         after = home.players[speaker].state()
         for attribute in ATTRIBUTES:
             assert getattr(after, attribute) == getattr(before[speaker], attribute), f"{speaker}: {attribute}"
     if source in POSITIONED and before["Coord"].transport_state != "PLAYING":
         assert home.players["Coord"].state().position == before["Coord"].position
+
+
+@pytest.mark.parametrize("source", ["queue_mid_track", "radio", "paused_queue"])
+def test_overlay_refuses_the_group_with_a_play1_and_leaves_it_as_it_was(household: Any, chime_setup: Any, sounds: Any,
+                                                                       source: str) -> None:
+    chimed = chime_matrix(household, chime_setup, with_older_member(source, sounds.url("/song.mp3")), "overlay")
+    home, before, elapsed, run = chimed.home, chimed.before, chimed.elapsed, chimed.run
+    assert run.returncode == 1, run.stderr
+    assert outcomes(run.stderr) == {**dict.fromkeys(CONFIGURED, "ok"), "Coord": "failed"}, run.stderr
+    assert f"{PLAY1_REASON}, nothing changed" in run.stderr
+    overlaid = [speaker for zone, (_, members) in GROUPS.items() if zone != "Coord" for speaker in members]
+    assert_played_over_the_music(home, overlaid, before, sounds.url("/chime.mp3"), elapsed)
+    events = home.events()
+    for speaker in ("Coord", "Coord Member"):
+        assert requests(events, "loadAudioClip", speaker) == [] and changing_requests(events, speaker) == [], speaker
+        assert [e for e in events if e["player"] == speaker and e["kind"] == "state"] == [], speaker
+        after = home.players[speaker].state()
+        for attribute in ATTRIBUTES:
+            assert getattr(after, attribute) == getattr(before[speaker], attribute), f"{speaker}: {attribute}"
 
 
 def test_a_clip_is_sent_at_the_moment_to_every_speaker(household: Any, chime_setup: Any, sounds: Any) -> None:

@@ -28,12 +28,16 @@ def report(events: list[dict[str, Any]], tmp_path: Path, url: str) -> subprocess
 
 
 def chimed_demo_home(household: Any, chime_setup: Any, sounds: Any, mode: str = "interrupt") -> list[dict[str, Any]]:
-    """The demo household chimed; under auto, Bathroom (a Play:1, no clips) is interrupted."""
+    """The demo household chimed; under auto, Bathroom (a Play:1: a clip there would pause its
+    group) is interrupted."""
     spec = yaml.safe_load(DEMO_HOUSEHOLD.read_text(encoding="utf-8").replace("__NET__", "127.0.0"))
     spec["transition_time"] = 0.05
     home = household(spec)
     run = chime_setup(home, ZONES, mode=mode).run("Test")
     assert run.returncode == 0, run.stderr
+    if mode == "auto":
+        assert '"Bathroom" is a Play:1: a clip there pauses its whole group (home-assistant/core#182047): interrupted instead' \
+            in run.stderr
     return home.events()
 
 

@@ -29,7 +29,25 @@ def mixed_home() -> dict[str, Any]:
                        "transport_state": "PLAYING", "volume": 40}},
             {"name": "Den R", "model": "Sonos One", "bonded_to": "Den", "channel": "RF", "state": {"volume": 40}},
             {"name": "Attic", "model": "Play:1", "state": {"volume": 20}},
+            {"name": "Loft", "model": "Play:5", "state": {"volume": 20}},
         ],
+    }
+
+
+def grouped_home(coordinator_model: str, member_model: str) -> dict[str, Any]:
+    """Hall playing a queue, with Nook in its group."""
+    return {
+        "transition_time": 0.05,
+        "players": [
+            {"name": "Hall", "model": coordinator_model,
+             "state": {"source": "queue", "queue": [{"title": "Long", "duration": 600}], "position": 30.0,
+                       "transport_state": "PLAYING", "volume": 40}},
+            {"name": "Nook", "model": member_model, "state": {"volume": 20}},
+            {"name": "Porch", "model": "Sonos One",
+             "state": {"source": "radio", "uri": "x-sonosapi-stream:s44255?sid=254", "transport_state": "PLAYING",
+                       "volume": 25}},
+        ],
+        "groups": [{"coordinator": "Hall", "members": ["Nook"]}],
     }
 
 
@@ -81,11 +99,71 @@ def test_discovery_info_names_the_capability_per_model(household):
     async def infos() -> dict[str, list[str]]:
         async with aiohttp.ClientSession() as session:
             return {name: (await get_discovery_info(session, home.players[name].ip))["device"]["capabilities"]
-                    for name in ("Den", "Attic")}
+                    for name in ("Den", "Attic", "Loft")}
 
     capabilities = asyncio.run(infos())
     assert "AUDIO_CLIP" in capabilities["Den"]
-    assert "AUDIO_CLIP" not in capabilities["Attic"]
+    assert "AUDIO_CLIP" in capabilities["Attic"]  # a Play:1 reports it, as real ones do
+    assert "AUDIO_CLIP" not in capabilities["Loft"]  # the first Play:5 does not
+
+
+def test_a_play1_names_its_model_in_its_info(household):
+    home = household(mixed_home())
+
+    async def device() -> dict[str, Any]:
+        async with aiohttp.ClientSession() as session:
+            return (await get_discovery_info(session, home.players["Attic"].ip))["device"]
+
+    info = asyncio.run(device())
+    assert (info["modelDisplayName"], info["model"]) == ("Play:1", "S12")
+
+
+def transport_changes(home: Any, player: str) -> list[tuple[str, str]]:
+    """(cause, transport state) of the player's state events, clip and group changes only."""
+    causes = ("clip_start", "clip_end", "clip_paused_group", "clip_resumed_group")
+    return [(e["action"], e["transport_state"]) for e in home.events(player=player, kind="state") if e["action"] in causes]
+
+
+def test_a_clip_on_a_play1_pauses_its_whole_group_while_it_plays(household, media_server):
+    home = household(grouped_home("Sonos One", "Play:1"))
+    result = asyncio.run(clip_session(home.players["Nook"].ip, media_server.url("/chime.mp3")))
+    assert result["statuses"] == ["DONE"]
+    assert transport_changes(home, "Nook") == [
+        ("clip_start", "PLAYING"), ("clip_paused_group", "PAUSED_PLAYBACK"),
+        ("clip_end", "PAUSED_PLAYBACK"), ("clip_resumed_group", "PLAYING")]
+    # The coordinator, a Sonos One, is paused with it: every room of the group goes quiet.
+    assert transport_changes(home, "Hall") == [("clip_paused_group", "PAUSED_PLAYBACK"), ("clip_resumed_group", "PLAYING")]
+    (paused,) = home.events(player="Hall", action="clip_paused_group")
+    (resumed,) = home.events(player="Hall", action="clip_resumed_group")
+    assert resumed["mono"] - paused["mono"] == pytest.approx(2.0, abs=0.3)  # the clip's length
+    assert resumed["position"] == paused["position"]  # the music stood still under the clip
+    assert not home.events(player="Porch", action="clip_paused_group")  # another group plays on
+    assert home.players["Hall"].state().transport_state == "PLAYING"
+    assert not [e for e in home.requests() if e["action"] in ("Pause", "Play", "Stop")]
+
+
+def test_a_clip_on_a_play1_playing_alone_pauses_its_own_music(household, media_server):
+    home = household({**grouped_home("Play:1", "Sonos One"), "groups": []})
+    asyncio.run(clip_session(home.players["Hall"].ip, media_server.url("/chime.mp3")))
+    assert transport_changes(home, "Hall") == [
+        ("clip_start", "PLAYING"), ("clip_paused_group", "PAUSED_PLAYBACK"),
+        ("clip_end", "PAUSED_PLAYBACK"), ("clip_resumed_group", "PLAYING")]
+
+
+def test_a_clip_on_a_sonos_one_with_a_play1_coordinator_pauses_nothing(household, media_server):
+    home = household(grouped_home("Play:1", "Sonos One"))
+    asyncio.run(clip_session(home.players["Nook"].ip, media_server.url("/chime.mp3")))
+    assert transport_changes(home, "Nook") == [("clip_start", "PLAYING"), ("clip_end", "PLAYING")]
+    assert transport_changes(home, "Hall") == []
+
+
+def test_a_clip_on_a_play1_whose_group_is_paused_changes_nothing_else(household, media_server):
+    spec = grouped_home("Sonos One", "Play:1")
+    spec["players"][0]["state"]["transport_state"] = "PAUSED_PLAYBACK"
+    home = household(spec)
+    asyncio.run(clip_session(home.players["Nook"].ip, media_server.url("/chime.mp3")))
+    assert transport_changes(home, "Nook") == [("clip_start", "PAUSED_PLAYBACK"), ("clip_end", "PAUSED_PLAYBACK")]
+    assert home.players["Hall"].state().transport_state == "PAUSED_PLAYBACK"
 
 
 def test_a_clip_plays_over_the_music_ducks_it_and_ends_done(household, media_server):
@@ -124,11 +202,11 @@ def test_the_ducked_volume_is_what_soco_reads_during_the_clip(household, media_s
 
 def test_an_older_player_refuses_the_clip_and_keeps_its_state(household, media_server):
     home = household(mixed_home())
-    before = home.players["Attic"].state()
-    result = asyncio.run(clip_session(home.players["Attic"].ip, media_server.url("/chime.mp3")))
+    before = home.players["Loft"].state()
+    result = asyncio.run(clip_session(home.players["Loft"].ip, media_server.url("/chime.mp3")))
     assert result["refused"] == "ERROR_NOT_CAPABLE"
-    assert home.players["Attic"].state() == before
-    assert not home.events(player="Attic", action="clip_start")
+    assert home.players["Loft"].state() == before
+    assert not home.events(player="Loft", action="clip_start")
 
 
 def test_each_half_of_a_stereo_pair_plays_only_what_it_is_sent(household, media_server):

@@ -6,7 +6,9 @@ the websocket at `/websocket/api`, both behind the `X-Sonos-Api-Key` header, the
 subprotocol `v1.api.smartspeaker.audio`. Every message is a JSON array `[header, body]`.
 Of the namespaces only `audioClip:1` is served: `subscribe`, `unsubscribe` and
 `loadAudioClip`, with `audioClipStatus` events. A clip plays over the music: the transport
-goes on, the reported volume is ducked until the clip ends (model.DUCKED_SHARE).
+goes on, the reported volume is ducked until the clip ends (model.DUCKED_SHARE). On a model
+whose clips pause its group (schema.CLIP_PAUSES_GROUP: the Play:1) the group's music is paused
+while the clip plays and resumed when it ends.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ class Clip:
     volume: int | None
     status: str = "ACTIVE"
     error_code: str | None = None
+    paused: Player | None = None  # the coordinator whose music the clip paused
+    paused_uri: str = ""  # what it played then: resumed only if it still is
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -283,6 +287,7 @@ class ClipServer:
             return
         self.player.ducked = True
         self._log_clip("clip_start", clip, duration=round(found.duration, 3))
+        self._pause_group(clip)
         await asyncio.sleep(found.duration)
         if clip.status == "ACTIVE":
             await self._finish(clip, "DONE")
@@ -293,8 +298,21 @@ class ClipServer:
         if was_playing and not any(other.status == "ACTIVE" for other in self.clips):
             self.player.ducked = False
         self._log_clip("clip_end", clip, status=status)
+        self._resume_group(clip)
         await self._event()
         self.clips = [other for other in self.clips if other.status == "ACTIVE"]
+
+    def _pause_group(self, clip: Clip) -> None:
+        if not self.player.clip_pauses_group:
+            return
+        clip.paused = self.household.pause_for_clip(self.player)
+        if clip.paused is not None:
+            clip.paused_uri = clip.paused.transport.uri
+
+    def _resume_group(self, clip: Clip) -> None:
+        if clip.paused is not None:
+            self.household.resume_after_clip(clip.paused, clip.paused_uri)
+            clip.paused = None
 
     async def _event(self) -> None:
         header = {"namespace": NAMESPACE, "householdId": self.household.spec.household_id, "playerId": self.player.uid,

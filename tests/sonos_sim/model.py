@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from .eventlog import EventLog
 from .schema import (
+    CLIP_PAUSES_GROUP,
     MODELS,
     GroupSpec,
     HouseholdSpec,
@@ -239,6 +240,11 @@ class Player:
     def plays_clips(self) -> bool:
         """The AUDIO_CLIP capability of the local websocket API (newer S2 players)."""
         return MODELS[self.spec.model][3]
+
+    @property
+    def clip_pauses_group(self) -> bool:
+        """A clip on it pauses its group's music while it plays (schema.CLIP_PAUSES_GROUP)."""
+        return self.spec.model in CLIP_PAUSES_GROUP
 
 
 class Household:
@@ -528,6 +534,29 @@ class Household:
         self._freeze(transport)
         transport.state = "PAUSED_PLAYBACK"
         self.log_state(player, "Pause")
+
+    def pause_for_clip(self, player: Player) -> Player | None:
+        """A clip starts on a model whose clips pause its group: the coordinator it follows is
+        paused (a state event per member). The coordinator paused, or None if nothing played."""
+        coordinator = self.coordinator(player)
+        transport = coordinator.transport
+        if transport.state not in ("PLAYING", "TRANSITIONING") or transport.kind == "tv":
+            return None
+        self._freeze(transport)
+        transport.state = "PAUSED_PLAYBACK"
+        self.log_state(coordinator, "clip_paused_group")
+        return coordinator
+
+    def resume_after_clip(self, coordinator: Player, uri: str) -> None:
+        """The clip that paused the group ended: its music plays on from where it paused,
+        unless it was stopped or given another source meanwhile."""
+        transport = coordinator.transport
+        if transport.state != "PAUSED_PLAYBACK" or transport.uri != uri:
+            return
+        transport.state = "PLAYING"
+        transport.anchor_mono = time.monotonic()
+        self.log_state(coordinator, "clip_resumed_group")
+        self._arm_end_timer(coordinator)
 
     def stop(self, player: Player) -> None:
         transport = player.transport

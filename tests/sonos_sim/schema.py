@@ -51,14 +51,16 @@ FAULT_MODES = ("once", "always", "after")
 VANISH_HOWS = ("refuse", "silent")
 
 # model name -> (modelNumber, has line-in, is a home-theatre soundbar, plays audio clips).
-# Audio clips (the local API's AUDIO_CLIP capability) are for newer S2 players; the first
-# Play:1, Play:5 and Connect, which S2 still runs, do not have it.
+# Audio clips (the local API's AUDIO_CLIP capability) are for S2 players; the first Play:5
+# and the Connect, which S2 still runs, do not have it. The Play:1 reports it: "Every affected
+# Play:1 reports `SupportsAudioClip: 1`" (home-assistant/core#182047); "Sonos Play:1's report
+# they DO support audio_clip" (music-assistant/server#3009).
 MODELS: dict[str, tuple[str, bool, bool, bool]] = {
     "Sonos One": ("S18", False, False, True),
     "Sonos One SL": ("S38", False, False, True),
     "Sonos Era 100": ("S39", False, False, True),
     "Sonos Five": ("S24", True, False, True),
-    "Play:1": ("S12", False, False, False),
+    "Play:1": ("S12", False, False, True),
     "Play:5": ("S6", True, False, False),
     "Sonos Move": ("S17", False, False, True),
     "Sonos Port": ("S23", True, False, True),
@@ -68,6 +70,18 @@ MODELS: dict[str, tuple[str, bool, bool, bool]] = {
     "Sonos Sub": ("Sub", False, False, False),
     "Connect": ("ZP90", True, False, False),
 }
+
+# Models that take a clip but pause the music of their whole group while it plays, and
+# resume it when the clip ends (clipapi.ClipServer._play). The Play:1, as home-assistant/core#182047
+# reports it: a clip on a Play:1 in a playing group "pauses the playback of the entire group for
+# the duration of the AudioClip"; it "follows the target device model, not the group
+# coordinator" (a clip on a Sonos One grouped with a Play:1 coordinator pauses nothing); "the
+# group resumes automatically after approximately 3.3 seconds" (that clip's length). Music
+# Assistant's reports go further, for its own streams: after the clip the Play:1's group fails
+# the track with ERROR_CORRUPT_FILE and skips to the next (music-assistant/support#3907,
+# server#3009); that is a failure of Music Assistant's stream, which the simulator does not serve,
+# so it is not modelled: the group resumes the track it paused.
+CLIP_PAUSES_GROUP = frozenset({"Play:1"})
 
 
 class HouseholdError(ValueError):
