@@ -39,6 +39,8 @@ MISBEHAVING = (
 def misbehaving(device: dict[str, Any]) -> Misbehaving | None:
     """The entry for the model a player's local API info names, if its clips misbehave."""
     name, number = device.get("modelDisplayName"), device.get("model")
+    if not isinstance(number, str):
+        number = None
     for model in MISBEHAVING:
         if name == model.name or number in model.numbers:
             return model

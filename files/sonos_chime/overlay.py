@@ -212,7 +212,7 @@ async def connect(member: Member, session: aiohttp.ClientSession, timeout: float
     if known is not None:
         return Unable(member, known.reason())
     capabilities = info.get("device", {}).get("capabilities", [])
-    if CAPABILITY not in capabilities:
+    if not isinstance(capabilities, list) or CAPABILITY not in capabilities:
         model = info.get("device", {}).get("modelDisplayName", "this model")
         return Unable(member, f"cannot play clips ({model} lacks {CAPABILITY})")
     statuses: asyncio.Queue[AudioClip] = asyncio.Queue()

@@ -26,6 +26,9 @@ def test_the_models_whose_clips_misbehave_are_known_by_name_or_number(device: di
     {"modelDisplayName": "Era 100", "model": "S39"},
     {"modelDisplayName": "Play:5", "model": "S6"},
     {},
+    # What a hostile device may send in their place: never an error, only "not known".
+    {"modelDisplayName": ["Play:1"], "model": ["S12"]},
+    {"modelDisplayName": {"a": 1}, "model": {"b": 2}},
 ])
 def test_other_models_are_not(device: dict[str, str]) -> None:
     assert misbehaving(device) is None

@@ -5,6 +5,7 @@ error out of the zone's overlay."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -38,3 +39,12 @@ def test_an_info_no_player_sends_is_a_player_without_clips(loopback_addresses: A
     host = loopback_addresses.take(1)[0]
     ready = asyncio.run(connect_to(host, body))
     assert isinstance(ready, Unable) and ready.reason.startswith("has no local API ("), ready
+
+
+@pytest.mark.parametrize("device", [{"capabilities": 5}, {"capabilities": "AUDIO_CLIP"}, {"model": ["S12"], "capabilities": None}],
+                         ids=["a number", "a string", "no list"])
+def test_capabilities_no_player_sends_are_a_player_without_clips(loopback_addresses: Any, device: dict[str, Any]) -> None:
+    host = loopback_addresses.take(1)[0]
+    body = json.dumps({"device": device, "websocketUrl": f"wss://{host}:1443/websocket/api", "playerId": "RINCON_1"}).encode()
+    ready = asyncio.run(connect_to(host, body))
+    assert isinstance(ready, Unable) and "lacks AUDIO_CLIP" in ready.reason, ready
