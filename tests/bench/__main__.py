@@ -1,6 +1,6 @@
 """`make bench`: how fast, how faithful, how robust chime.py is, beside the usual approach.
 
-    PYTHONPATH=tests:files python -m bench [--repeat N] [--only speed,on-time,faults,role] [--results DIR] [--chime PATH]
+    PYTHONPATH=tests:files python -m bench [--repeat N] [--only speed,on-time,field,faults,role] [--results DIR] [--chime PATH]
 
 --chime measures another chime.py (an older release, say: `git show v1:files/chime.py`) on the
 same households, with the same config.yml.
@@ -23,6 +23,7 @@ from sonos_sim.mediaserver import MediaServer
 from sonos_sim.testing import LoopbackAddresses
 
 from .faults import run_fault_matrix
+from .field import run_field
 from .households import bench_home
 from .ontime import on_time_table, run_on_time
 from .report import as_json, fault_table, speed_row, speed_table, timeline_chart
@@ -31,7 +32,7 @@ from .runner import CHIME, REPO, TOOLS, RunResult, Sound, run_once
 SOUND_FILE = REPO / "files" / "sounds" / "ding-dong.mp3"
 GROUP_COUNTS = (1, 4, 16)
 LATENCIES = (0.02, 0.1)
-PARTS = ("speed", "on-time", "faults", "role")
+PARTS = ("speed", "on-time", "field", "faults", "role")
 
 
 def sound_server() -> tuple[MediaServer, dict[str, Sound]]:
@@ -111,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             on_time_rows = run_on_time(sounds["good"], options.repeat, addresses, workdir, GROUP_COUNTS, LATENCIES, options.chime)
             record["on_time"] = on_time_rows
             print("## On the second\n\n" + on_time_table(on_time_rows) + "\n")
+        if "field" in parts:
+            field_speed, field_on_time = run_field(sounds["good"], options.repeat, addresses, workdir, options.chime)
+            record["field"] = {"speed": field_speed, "on_time": field_on_time}
+            print("## Sonos's limit: 32 players\n\n" + speed_table(field_speed) + "\n\n" + on_time_table(field_on_time) + "\n")
         if "faults" in parts:
             fault_rows = run_fault_matrix(sounds.__getitem__, addresses, workdir, options.chime)
             record["faults"] = fault_rows

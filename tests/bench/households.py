@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 # The sources cycle over the groups so every size mixes them: music that must resume at its
 # position, a radio stream, paused music that must stay paused, and an idle player.
@@ -66,6 +69,23 @@ def bench_home(groups: int, latency: float, first_ip: tuple[int, int]) -> BenchH
 
 
 def group_names(spec: dict[str, Any]) -> list[list[str]]:
+    """Each group's rooms, coordinator first (the zones of the chime: no stereo-pair half, sub
+    or surround, which follow their room)."""
     members_of = {group["coordinator"]: list(group["members"]) for group in spec.get("groups", [])}
     grouped = {name for members in members_of.values() for name in members}
-    return [[player["name"], *members_of.get(player["name"], [])] for player in spec["players"] if player["name"] not in grouped]
+    return [[player["name"], *members_of.get(player["name"], [])] for player in spec["players"]
+            if player["name"] not in grouped and not player.get("bonded_to")]
+
+
+def with_bonded(spec: dict[str, Any], group: list[str]) -> list[str]:
+    """A group's rooms and the speakers bonded to them: every speaker its chime asks and changes."""
+    return [*group, *(player["name"] for player in spec["players"] if player.get("bonded_to") in group)]
+
+
+def field_home() -> BenchHome:
+    """tests/households/thirty-two-players.yml: Sonos's limit, as a real home mixes it."""
+    path = Path(__file__).resolve().parents[1] / "households" / "thirty-two-players.yml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for player in spec["players"]:
+        player.pop("ip", None)  # the runner gives fresh addresses
+    return BenchHome(name="32 players (the field)", groups=len(group_names(spec)), latency=0.0, spec=spec)

@@ -20,7 +20,7 @@ from role_model import RoleModel
 from sonos_sim.model import PlayerState
 from sonos_sim.testing import LoopbackAddresses, RunningHousehold, start_household
 
-from .households import group_names
+from .households import group_names, with_bonded
 from .metrics import GroupResult, compare_group, group_timeline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,7 +73,7 @@ class RunResult:
     @property
     def arrival_skew(self) -> float | None:
         arrivals = [g.timeline.chime_arrived for g in self.groups if g.timeline.chime_arrived is not None]
-        return max(arrivals) - min(arrivals) if len(arrivals) == len(self.groups) and arrivals else None
+        return max(arrivals) - min(arrivals) if len(arrivals) >= 2 else None
 
     @property
     def start_latencies(self) -> list[float]:
@@ -82,7 +82,7 @@ class RunResult:
     @property
     def skew(self) -> float | None:
         plays = [g.timeline.play for g in self.groups if g.timeline.play is not None]
-        return max(plays) - min(plays) if len(plays) == len(self.groups) and plays else None
+        return max(plays) - min(plays) if len(plays) >= 2 else None
 
     @property
     def resume_gaps(self) -> list[float]:
@@ -197,7 +197,8 @@ def run_once(
         log.writelines(json.dumps(event) + "\n" for event in events)
     results = []
     for group in groups:
-        timeline = group_timeline(events, group, sound.url, started)
-        results.append(compare_group(group, before, before_at, after, after_at, events, timeline))
+        speakers = with_bonded(spec, group)
+        timeline = group_timeline(events, speakers, sound.url, started)
+        results.append(compare_group(speakers, before, before_at, after, after_at, events, timeline))
     stderr = (workdir / "stderr.log").read_text(encoding="utf-8")
     return RunResult(tool, home_name, codes, started, wall, peak, results, stderr, moment)
