@@ -241,7 +241,13 @@ def test_without_the_api_key_the_websocket_is_refused(household):
     assert asyncio.run(connect()) == 403
 
 
-def test_a_malformed_message_gets_a_global_error_with_the_household(household):
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [("[{}, {}]", "ERROR_MISSING_PARAMETERS"), ("not json", "ERROR_INVALID_SYNTAX"), ("[{}]", "ERROR_INVALID_SYNTAX")],
+    ids=["empty_command", "not_json", "no_body"],
+)
+def test_a_malformed_message_gets_a_global_error_with_the_household(household, message, code):
+    """docs.sonos.com/docs/globalerror: a header without a required value is ERROR_MISSING_PARAMETERS."""
     home = household(mixed_home())
 
     async def send_raw(text: str) -> list[Any]:
@@ -255,10 +261,10 @@ def test_a_malformed_message_gets_a_global_error_with_the_household(household):
             await socket.send_str(text)
             return json.loads((await socket.receive()).data)
 
-    header, body = asyncio.run(send_raw("[{}, {}]"))
+    header, body = asyncio.run(send_raw(message))
     assert header["success"] is False and header["type"] == "globalError"
     assert header["householdId"] == home.model.spec.household_id
-    assert body["_objectType"] == "globalError" and body["errorCode"] == "ERROR_INVALID_SYNTAX"
+    assert body["_objectType"] == "globalError" and body["errorCode"] == code
 
 
 async def clip_without_its_answer(ip: str, url: str, wait: float) -> dict[str, Any]:

@@ -4,16 +4,25 @@ What a controller such as aiosonos or Home Assistant's sonos-websocket meets on 
 `GET /api/v1/players/local/info` (the discovery info: ids, websocket URL, capabilities) and
 the websocket at `/websocket/api`, both behind the `X-Sonos-Api-Key` header, the socket with
 subprotocol `v1.api.smartspeaker.audio`. Every message is a JSON array `[header, body]`.
-Of the namespaces only `audioClip:1` is served: `subscribe`, `unsubscribe` and
-`loadAudioClip`, with `audioClipStatus` events. A clip plays over the music: the transport
-goes on, the reported volume is ducked until the clip ends (model.DUCKED_SHARE). On a model
-whose clips pause its group (schema.CLIP_PAUSES_GROUP: the Play:1) the group's music is paused
-while the clip plays and resumed when it ends.
+This module serves `audioClip:1` (`subscribe`, `unsubscribe`, `loadAudioClip`,
+`cancelAudioClip`, `audioClipStatus` events) and hands the other namespaces to controlapi.py.
+A command without namespace or command (sonos-websocket's way to learn the household id) is
+refused, its reply header carrying the householdId as every reply does.
+
+Clips follow docs.sonos.com/reference/audioclip: without a streamUrl the built-in CHIME plays;
+with one the clip is CUSTOM whatever clipType says. Priorities: a LOW clip cannot interrupt a
+HIGH one (it waits for it to end), a HIGH one interrupts another HIGH one only after that has
+played HIGH_PROTECTED_SECONDS, every other interruption is allowed (the interrupted clip ends
+INTERRUPTED). A clip plays over the music: the transport goes on, the reported volume is ducked
+until the clip ends (model.DUCKED_SHARE). On a model whose clips pause its group
+(schema.CLIP_PAUSES_GROUP: the Play:1) the group's music is paused while the clip plays and
+resumed when it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 import subprocess
@@ -28,17 +37,21 @@ from urllib.parse import urlparse
 
 from aiohttp import WSMsgType, web
 
-from .descriptions import room_name
+from . import controlapi
+from .controlapi import PORT, Command, Refused, device_info, websocket_url
 from .faults import Decision, FaultInjector
 from .media import NotAudio, probe
 from .model import Household, Player
 
-PORT = 1443
 API_KEY = "123e4567-e89b-12d3-a456-426655440000"  # the local API's key, the same on every player
 PROTOCOL = "v1.api.smartspeaker.audio"
 NAMESPACE = "audioClip:1"
 OVERLAY_TYPES = ("audio/mpeg", "audio/mp3", "audio/wav", "audio/x-wav", "audio/wave")
-CAPABILITIES = ("CLOUD", "PLAYBACK", "AIRPLAY", "VOICE")
+PRIORITIES = ("LOW", "HIGH")
+CLIP_TYPES = ("CHIME", "CUSTOM")
+HIGH_PROTECTED_SECONDS = 10.0  # docs: a HIGH clip interrupts another HIGH one after it played this long
+BUILT_IN_CHIME_SECONDS = 1.5  # the firmware's CHIME sound; its exact length is not published
+NAME_LIMIT, APP_ID_LIMIT = 64, 127  # docs: loadAudioClip's name and appId lengths
 
 
 def self_signed_context(directory: Path) -> ssl.SSLContext:
@@ -59,15 +72,6 @@ def household_tls() -> ssl.SSLContext:
         return self_signed_context(Path(directory))
 
 
-class Refused(Exception):
-    """A command the player answers with a globalError."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
 @dataclass
 class Clip:
     id: str
@@ -76,12 +80,18 @@ class Clip:
     priority: str
     clip_type: str
     led: str
-    stream_url: str
+    stream_url: str | None  # None: the built-in CHIME
     volume: int | None
     status: str = "ACTIVE"
     error_code: str | None = None
+    started: float | None = None  # when its sound began (monotonic)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
     paused: Player | None = None  # the coordinator whose music the clip paused
     paused_uri: str = ""  # what it played then: resumed only if it still is
+
+    @property
+    def sounding(self) -> bool:
+        return self.started is not None and self.status == "ACTIVE"
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -110,7 +120,7 @@ class ClipServer:
 
     @property
     def websocket_url(self) -> str:
-        return f"wss://{self.player.ip}:{PORT}/websocket/api"
+        return websocket_url(self.player)
 
     async def start(self) -> None:
         app = web.Application()
@@ -139,24 +149,14 @@ class ClipServer:
             raise web.HTTPServiceUnavailable()
         if not self._authorised(request):
             return web.json_response({"_objectType": "globalError", "errorCode": "ERROR_NOT_AUTHORIZED"}, status=401)
-        self._log("GET /api/v1/players/local/info", {}, {"status": 200})
+        self._log(NAMESPACE, "GET /api/v1/players/local/info", {}, {"status": 200})
         return web.json_response(self.discovery_info())
 
     def discovery_info(self) -> dict[str, Any]:
         coordinator = self.household.coordinator(self.player)
-        capabilities = list(CAPABILITIES) + (["AUDIO_CLIP"] if self.player.plays_clips else [])
-        if self.player.has_line_in:
-            capabilities.append("LINE_IN")
         return {
             "_objectType": "discoveryInfo",
-            "device": {
-                "_objectType": "deviceInfo", "id": self.player.uid, "primaryDeviceId": "",
-                "serialNumber": f"00-0E-58-{self.player.uid[-6:]}:0", "model": self.player.model_number,
-                "modelDisplayName": self.player.spec.model, "color": "Black", "capabilities": capabilities,
-                "apiVersion": "1.41.0", "minApiVersion": "1.1.0", "name": room_name(self.household, self.player),
-                "websocketUrl": self.websocket_url, "softwareVersion": "85.0-64200", "hwVersion": "1.8.1.2-2.0",
-                "swGen": 2,
-            },
+            "device": device_info(self.household, self.player),
             "householdId": self.household.spec.household_id,
             "locationId": f"lc_{self.household.active_zone_id}",
             "playerId": self.player.uid,
@@ -186,19 +186,20 @@ class ClipServer:
         try:
             header, body = parse_message(data)
         except Refused as refusal:
-            await self._send(socket, self._error_header({}, "globalError"), refusal)
+            await self._send(socket, self._error_header({}, refusal), refusal)
             return
         received = time.monotonic()
-        command = header.get("command", "")
+        command = header["command"]
+        service = header["namespace"]
         decision = self.faults.decide(self.player.key, command)
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.reset:
-            self._log(command, body, None, injected="reset", received=received)
+            self._log(service, command, body, None, injected="reset", received=received)
             await socket.close()
             return
         if decision.no_answer:
-            self._log(command, body, None, injected="no_answer", received=received)
+            self._log(service, command, body, None, injected="no_answer", received=received)
             return
         withheld = decision if decision.late_answer else None
         pad_to = _oversized(decision)
@@ -206,14 +207,15 @@ class ClipServer:
         try:
             if decision.upnp_error is not None:
                 raise Refused("ERROR_COMMAND_FAILED", f"injected fault {decision.upnp_error}")
-            reply, then = self._command(socket, header, body)
+            reply, then = self._command(socket, Command(self.household, self.player, header, body))
         except Refused as refusal:
-            self._log(command, body, {"success": False, "errorCode": refusal.code}, received=received, withheld=noted)
-            await self._answer(socket, self._error_header(header, "globalError"), refusal, withheld, pad_to)
+            self._log(service, command, body, {"success": False, "errorCode": refusal.code}, received=received,
+                      withheld=noted)
+            await self._answer(socket, self._error_header(header, refusal), refusal, withheld, pad_to)
             return
-        self._log(command, body, {"success": True, **({"id": reply["id"]} if "id" in reply else {})}, received=received,
-                  withheld=noted)
-        await self._answer(socket, self._reply_header(header), reply, withheld, pad_to)
+        self._log(service, command, body, {"success": True, **({"id": reply["id"]} if "id" in reply else {})},
+                  received=received, withheld=noted)
+        await self._answer(socket, self._reply_header(header, reply), reply, withheld, pad_to)
         if then is not None:
             self._spawn(then)
 
@@ -231,71 +233,122 @@ class ClipServer:
         await asyncio.sleep(delay)
         await self._send(socket, header, body, pad_to)
 
-    def _command(self, socket: web.WebSocketResponse, header: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-        namespace = header.get("namespace")
-        if namespace not in (NAMESPACE, "audioClip"):  # aiosonos unsubscribes without the version
-            raise Refused("ERROR_INVALID_NAMESPACE", f"namespace {namespace!r} is not served")
-        if header.get("playerId") != self.player.uid:
-            raise Refused("ERROR_INVALID_PARAMETER", "the local API speaks only for its own player")
-        command = header.get("command")
-        if command == "subscribe":
+    def _command(self, socket: web.WebSocketResponse, command: Command) -> tuple[dict[str, Any], Any]:
+        """The reply's body, and what to start once it is sent (or None)."""
+        if command.header["namespace"] in (NAMESPACE, "audioClip"):  # aiosonos unsubscribes without the version
+            return self._audio_clip(socket, command)
+        handle = controlapi.handler(command.header["namespace"], command.header["command"])
+        return handle(command), None
+
+    def _audio_clip(self, socket: web.WebSocketResponse, command: Command) -> tuple[dict[str, Any], Any]:
+        command.own_player()
+        name = command.header["command"]
+        if name == "subscribe":
             self.subscribers.add(socket)
             return {}, None
-        if command == "unsubscribe":
+        if name == "unsubscribe":
             self.subscribers.discard(socket)
             return {}, None
-        if command == "loadAudioClip":
-            clip = self._new_clip(body)
+        if name == "loadAudioClip":
+            clip = self._new_clip(command.body)
             return clip.body(), self._play(clip)
-        raise Refused("ERROR_INVALID_COMMAND", f"unknown command {command!r}")
+        if name == "cancelAudioClip":
+            return {}, self._finish(self._clip_named(command.body), "DISMISSED")
+        raise Refused("ERROR_UNSUPPORTED_COMMAND", f"unknown command {name!r} in {NAMESPACE!r}")
+
+    def _clip_named(self, body: dict[str, Any]) -> Clip:
+        clip_id = body.get("id")
+        if not isinstance(clip_id, str) or not clip_id:
+            raise Refused("ERROR_MISSING_PARAMETERS", "Missing required value: id")
+        clip = next((clip for clip in self.clips if clip.id == clip_id and clip.status == "ACTIVE"), None)
+        if clip is None:
+            raise Refused("ERROR_AUDIO_CLIP_ID_NOT_FOUND", f"no audio clip {clip_id!r}")
+        return clip
 
     def _new_clip(self, body: dict[str, Any]) -> Clip:
         if not self.player.plays_clips:
             raise Refused("ERROR_NOT_CAPABLE", "this player cannot play audio clips")
-        for key in ("name", "appId"):
-            if not isinstance(body.get(key), str) or not body[key]:
-                raise Refused("ERROR_MISSING_PARAMETERS", f"{key} is required")
+        name = required_text(body, "name", NAME_LIMIT)
+        app_id = required_text(body, "appId", APP_ID_LIMIT)
+        priority = one_of(body, "priority", PRIORITIES)
+        clip_type = one_of(body, "clipType", CLIP_TYPES)
         stream_url = body.get("streamUrl")
-        if not isinstance(stream_url, str) or urlparse(stream_url).scheme not in ("http", "https"):
-            raise Refused("ERROR_INVALID_PARAMETER", "streamUrl must be an http(s) URL")
+        if stream_url is not None:
+            if not isinstance(stream_url, str) or urlparse(stream_url).scheme not in ("http", "https"):
+                raise Refused("ERROR_INVALID_PARAMETER", "streamUrl must be an http(s) URL")
+            clip_type = "CUSTOM"  # docs: a streamUrl implies CUSTOM
+        elif clip_type == "CUSTOM":
+            raise Refused("ERROR_MISSING_PARAMETERS", "Missing required value: streamUrl (clipType CUSTOM)")
         volume = body.get("volume")
         if volume is not None and (isinstance(volume, bool) or not isinstance(volume, int) or not 0 <= volume <= 100):
             raise Refused("ERROR_INVALID_PARAMETER", "volume must be a whole number within 0-100")
-        clip = Clip(
-            id=str(uuid.uuid4()), name=body["name"], app_id=body["appId"], priority=str(body.get("priority", "LOW")),
-            clip_type=str(body.get("clipType", "CHIME")), led=str(body.get("clipLEDBehavior", "NONE")),
-            stream_url=stream_url, volume=volume,
-        )
+        clip = Clip(id=str(uuid.uuid4()), name=name, app_id=app_id, priority=priority, clip_type=clip_type,
+                    led=str(body.get("clipLEDBehavior", "NONE")), stream_url=stream_url, volume=volume)
         self.clips.append(clip)
         return clip
 
     async def _play(self, clip: Clip) -> None:
-        """Fetch the clip, duck the music under it, then report its end; a later clip ends an earlier one."""
-        for other in self.clips:
-            if other is not clip and other.status == "ACTIVE":
-                await self._finish(other, "INTERRUPTED")
+        """Take its turn, fetch the clip, duck the music under it, then report its end."""
+        await self._take_turn(clip)
+        if clip.status != "ACTIVE":
+            return  # cancelled while it waited
+        duration = await self._sound_length(clip)
+        if duration is None or clip.status != "ACTIVE":
+            return
+        clip.started = time.monotonic()
+        self.player.ducked = True
+        self._log_clip("clip_start", clip, duration=round(duration, 3))
+        self._pause_group(clip)
+        await asyncio.sleep(duration)
+        if clip.status == "ACTIVE":
+            await self._finish(clip, "DONE")
+
+    async def _take_turn(self, clip: Clip) -> None:
+        """Wait for the earlier clips it may not interrupt, then interrupt the others."""
+        while (blocking := self._blocking(clip)) is not None:
+            other, wait = blocking
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(other.ended.wait(), wait)
+        for other in self._earlier(clip):
+            await self._finish(other, "INTERRUPTED")
+
+    def _earlier(self, clip: Clip) -> list[Clip]:
+        earlier = self.clips[: self.clips.index(clip)] if clip in self.clips else []
+        return [other for other in earlier if other.status == "ACTIVE"]
+
+    def _blocking(self, clip: Clip) -> tuple[Clip, float | None] | None:
+        """An earlier clip `clip` may not interrupt yet, and how long at most to wait for it."""
+        for other in self._earlier(clip):
+            if other.priority != "HIGH":
+                continue
+            if clip.priority == "LOW":
+                return other, None
+            played = 0.0 if other.started is None else time.monotonic() - other.started
+            if played < HIGH_PROTECTED_SECONDS:
+                return other, HIGH_PROTECTED_SECONDS - played
+        return None
+
+    async def _sound_length(self, clip: Clip) -> float | None:
+        """The clip's length; None if the player cannot play it (it then ends in ERROR)."""
+        if clip.stream_url is None:
+            return BUILT_IN_CHIME_SECONDS
         try:
             found = await probe(clip.stream_url, self.player.ip, content_types=OVERLAY_TYPES)
         except NotAudio:
             found = None
         if found is None or found.error is not None:
             # A real player accepts a clip it cannot play, then reports an error and plays nothing.
-            clip.error_code = "ERROR_AUDIO_CLIP_DOWNLOAD_FAILED" if found is not None else "ERROR_AUDIO_CLIP_FORMAT"
+            clip.error_code = "ERROR_AUDIO_CLIP_MEDIA_ERROR"
             await self._finish(clip, "ERROR")
-            return
-        if clip.status != "ACTIVE":
-            return
-        self.player.ducked = True
-        self._log_clip("clip_start", clip, duration=round(found.duration, 3))
-        self._pause_group(clip)
-        await asyncio.sleep(found.duration)
-        if clip.status == "ACTIVE":
-            await self._finish(clip, "DONE")
+            return None
+        return found.duration
 
     async def _finish(self, clip: Clip, status: str) -> None:
-        was_playing = clip.status == "ACTIVE" and self.player.ducked
+        if clip.status != "ACTIVE":
+            return  # ended meanwhile (cancelled and done at once)
         clip.status = status
-        if was_playing and not any(other.status == "ACTIVE" for other in self.clips):
+        clip.ended.set()
+        if not any(other.sounding for other in self.clips):
             self.player.ducked = False
         self._log_clip("clip_end", clip, status=status)
         self._resume_group(clip)
@@ -324,18 +377,20 @@ class ClipServer:
 
     # ---- messages and the event log
 
-    def _reply_header(self, header: dict[str, Any]) -> dict[str, Any]:
-        return {"namespace": header.get("namespace", NAMESPACE), "householdId": self.household.spec.household_id,
-                "response": header.get("command", ""), "success": True, "type": "audioClip",
+    def _reply_header(self, header: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+        namespace = header.get("namespace", NAMESPACE)
+        kind = "audioClip" if namespace.startswith("audioClip") else reply.get("_objectType", "none")
+        return {"namespace": namespace, "householdId": self.household.spec.household_id,
+                "response": header.get("command", ""), "success": True, "type": kind,
                 "cmdId": header.get("cmdId", ""), "playerId": self.player.uid}
 
-    def _error_header(self, header: dict[str, Any], kind: str) -> dict[str, Any]:
-        return {**self._reply_header(header), "success": False, "type": kind}
+    def _error_header(self, header: dict[str, Any], refusal: Refused) -> dict[str, Any]:
+        return {**self._reply_header(header, {}), "success": False, "type": refusal.kind}
 
     async def _send(self, socket: web.WebSocketResponse, header: dict[str, Any], body: dict[str, Any] | Refused,
                     pad_to: int | None = None) -> None:
         if isinstance(body, Refused):
-            body = {"_objectType": "globalError", "errorCode": body.code, "reason": body.reason}
+            body = body.body()
         if not socket.closed:
             await socket.send_str(padded_json([header, body], pad_to))
 
@@ -344,9 +399,9 @@ class ClipServer:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    def _log(self, action: str, args: dict[str, Any], result: dict[str, Any] | None, injected: str | None = None,
-             received: float | None = None, withheld: Decision | None = None) -> None:
-        event: dict[str, Any] = {"player": self.player.name, "uid": self.player.uid, "kind": "request", "service": NAMESPACE,
+    def _log(self, service: str, action: str, args: dict[str, Any], result: dict[str, Any] | None,
+             injected: str | None = None, received: float | None = None, withheld: Decision | None = None) -> None:
+        event: dict[str, Any] = {"player": self.player.name, "uid": self.player.uid, "kind": "request", "service": service,
                                  "action": action, "args": args, "result": result, "fault": None,
                                  **self.household.snapshot_fields(self.player)}
         if injected is not None:
@@ -391,6 +446,25 @@ def parse_message(data: str | bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     if not (isinstance(message, list) and len(message) == 2 and all(isinstance(part, dict) for part in message)):
         raise Refused("ERROR_INVALID_SYNTAX", "a message is an array of a header and a body")
     header, body = message
-    if not header.get("namespace") or not header.get("command"):
-        raise Refused("ERROR_INVALID_SYNTAX", "the header names no namespace or command")
+    for key in ("namespace", "command"):
+        if not isinstance(header.get(key), str) or not header[key]:
+            # docs.sonos.com/docs/globalerror: a required header value missing
+            raise Refused("ERROR_MISSING_PARAMETERS", f"Missing required value:[0].{key}")
     return header, body
+
+
+def required_text(body: dict[str, Any], key: str, limit: int) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise Refused("ERROR_MISSING_PARAMETERS", f"Missing required value: {key}")
+    if len(value) > limit:
+        raise Refused("ERROR_INVALID_PARAMETER", f"{key} is longer than {limit} characters")
+    return value
+
+
+def one_of(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    """The body's value of an enumeration; the first allowed value (the default) if absent."""
+    value = body.get(key, allowed[0])
+    if value not in allowed:
+        raise Refused("ERROR_INVALID_PARAMETER", f"{key} must be one of {', '.join(allowed)}")
+    return str(value)
