@@ -544,13 +544,17 @@ def _require_coordinator(call: Call) -> list[Player]:
     return call.household.visible_members(call.player)
 
 
-def _group_volume(members: list[Player]) -> int:
+def group_volume(members: list[Player]) -> int:
     return round(sum(p.volume for p in members) / len(members))
+
+
+def group_mute(members: list[Player]) -> bool:
+    return all(p.mute for p in members)
 
 
 @handles("GroupRenderingControl", "GetGroupVolume")
 async def get_group_volume(call: Call) -> Result:
-    return {"CurrentVolume": str(_group_volume(_require_coordinator(call)))}
+    return {"CurrentVolume": str(group_volume(_require_coordinator(call)))}
 
 
 @handles("GroupRenderingControl", "SetGroupVolume")
@@ -562,14 +566,14 @@ async def set_group_volume(call: Call) -> Result:
 @handles("GroupRenderingControl", "SetRelativeGroupVolume")
 async def set_relative_group_volume(call: Call) -> Result:
     members = _require_coordinator(call)
-    _scale_group_volume(call, max(0, min(100, _group_volume(members) + call.int_arg("Adjustment", -100, 100))))
-    return {"NewVolume": str(_group_volume(members))}
+    _scale_group_volume(call, max(0, min(100, group_volume(members) + call.int_arg("Adjustment", -100, 100))))
+    return {"NewVolume": str(group_volume(members))}
 
 
 def _scale_group_volume(call: Call, desired: int) -> None:
     """Like a player: keep the members' proportions, move the average to `desired`."""
     members = _require_coordinator(call)
-    current = _group_volume(members)
+    current = group_volume(members)
     for member in members:
         if member.output_fixed:
             continue
@@ -582,7 +586,7 @@ def _scale_group_volume(call: Call, desired: int) -> None:
 
 @handles("GroupRenderingControl", "GetGroupMute")
 async def get_group_mute(call: Call) -> Result:
-    return {"CurrentMute": flag(all(p.mute for p in _require_coordinator(call)))}
+    return {"CurrentMute": flag(group_mute(_require_coordinator(call)))}
 
 
 @handles("GroupRenderingControl", "SetGroupMute")
@@ -652,9 +656,13 @@ async def set_zone_attributes(call: Call) -> Result:
 
 
 def _room(call: Call) -> Player:
+    return room_of(call.household, call.player)
+
+
+def room_of(household: Household, player: Player) -> Player:
     """The player that holds the room's name: a bonded speaker's primary, else itself."""
-    bonded_to = call.player.spec.bonded_to
-    return call.household.players[bonded_to] if bonded_to is not None else call.player
+    bonded_to = player.spec.bonded_to
+    return household.players[bonded_to] if bonded_to is not None else player
 
 
 @handles("DeviceProperties", "GetZoneInfo")
@@ -714,4 +722,9 @@ async def refresh_share_index(call: Call) -> Result:
 
 @handles("AlarmClock", "ListAlarms")
 async def list_alarms(call: Call) -> Result:
-    return {"CurrentAlarmList": "<Alarms></Alarms>", "CurrentAlarmListVersion": f"{call.player.uid}:1"}
+    return {"CurrentAlarmList": "<Alarms></Alarms>", "CurrentAlarmListVersion": alarm_list_version(call.player)}
+
+
+def alarm_list_version(player: Player) -> str:
+    """The list never changes here (no alarms): one version, in firmware's "<uid>:<n>" form."""
+    return f"{player.uid}:1"
