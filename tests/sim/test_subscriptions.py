@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import soco
 from soco import events
+from soco.data_structures_entry import from_didl_string
 from soco.events import Subscription
 from soco.services import Queue, Service
 from sonos_sim.gena import PROPERTY_SERVICES
@@ -170,3 +171,77 @@ def test_every_variable_sent_is_declared_evented(household):
         for service, properties in PROPERTY_SERVICES.items():
             names = {name for name, _ in properties(home.model, player)}
             assert names <= declared[service], f"{service} sends undeclared {names - declared[service]}"
+
+
+# ---- events and polling agree (issue #24 part 2) ------------------------------------------
+
+SOURCE_STATES = {
+    "queue": {"source": "queue", "queue": [{"title": "One", "duration": 300}, {"title": "Two", "duration": 200}], "track": 2,
+              "position": 42.0, "transport_state": "PLAYING", "play_mode": "SHUFFLE_NOREPEAT"},
+    "radio": {"source": "radio", "uri": "x-sonosapi-stream:s44255?sid=254&flags=8224&sn=0", "title": "FIP",
+              "stream_content": "Miles Davis - So What", "transport_state": "PLAYING"},
+    "http": {"source": "http", "uri": "http://127.0.0.1:9/long.mp3", "title": "Long", "duration": 30.0, "position": 5.0,
+             "transport_state": "PAUSED_PLAYBACK"},
+    "line_in": {"source": "line_in", "transport_state": "PLAYING"},
+    "tv": {"source": "tv", "transport_state": "PLAYING"},
+    "idle": {},
+    "cloud": {"source": "cloud", "uri": "x-sonos-vli:RINCON_000E58A0001001400:1,spotify:7c1b3a2e", "transport_state": "PLAYING"},
+}
+
+
+def didl_summary(value: object) -> tuple[str, str]:
+    """(title, stream content) of DIDL metadata however it arrives: parsed by SoCo's event
+    parser, as a SOAP answer's string, or none ("" in events, NOT_IMPLEMENTED when polled)."""
+    if isinstance(value, str):
+        if not value.startswith("<DIDL"):
+            return ("", "")
+        value = from_didl_string(value)[0]
+    return (getattr(value, "title", ""), getattr(value, "stream_content", "") or "")
+
+
+def polled_transport(player: soco.SoCo) -> dict[str, object]:
+    """The AVTransport and RenderingControl values a first event also carries, as polled, in SoCo's event names."""
+    position = player.avTransport.GetPositionInfo([("InstanceID", 0)])
+    media = player.avTransport.GetMediaInfo([("InstanceID", 0)])
+    return {
+        "transport_state": player.get_current_transport_info()["current_transport_state"],
+        "current_play_mode": player.avTransport.GetTransportSettings([("InstanceID", 0)])["PlayMode"],
+        "current_track": position["Track"],
+        "current_track_uri": position["TrackURI"],
+        "current_track_meta_data": didl_summary(position["TrackMetaData"]),
+        "number_of_tracks": media["NrTracks"],
+        "av_transport_uri": media["CurrentURI"],
+        "av_transport_uri_meta_data": didl_summary(media["CurrentURIMetaData"]),
+        "volume": str(player.volume),
+        "mute": "1" if player.mute else "0",
+    }
+
+
+def evented_transport(player: soco.SoCo) -> dict[str, object]:
+    subscriptions = (player.avTransport.subscribe(), player.renderingControl.subscribe())
+    try:
+        transport, rendering = (first_event(subscription).variables for subscription in subscriptions)
+    finally:
+        for subscription in subscriptions:
+            subscription.unsubscribe()
+    values = {name: transport[name] for name in ("transport_state", "current_play_mode", "current_track", "current_track_uri",
+                                                 "number_of_tracks", "av_transport_uri")}
+    values["current_track_meta_data"] = didl_summary(transport["current_track_meta_data"])
+    values["av_transport_uri_meta_data"] = didl_summary(transport["av_transport_uri_meta_data"])
+    values["volume"], values["mute"] = rendering["volume"]["Master"], rendering["mute"]["Master"]
+    return {**values, "enqueued": didl_summary(transport["enqueued_transport_uri_meta_data"])}
+
+
+@pytest.mark.parametrize("source", SOURCE_STATES)
+def test_first_transport_and_rendering_events_say_what_polling_says(household, soco_events, source):
+    model = "Sonos Arc" if source == "tv" else "Sonos Five"
+    home = household({"players": [{"name": "Den", "model": model, "state": {"volume": 20, **SOURCE_STATES[source]}}]}, ssdp=False)
+    den = soco.SoCo(home.players["Den"].ip)
+    evented = evented_transport(den)
+    enqueued = evented.pop("enqueued")
+    assert evented == polled_transport(den)
+    if source == "radio":
+        # Home Assistant names the station from EnqueuedTransportURIMetaData and the song from
+        # CurrentTrackMetaData's stream content (components/sonos/media.py).
+        assert enqueued[0] == "FIP"
+        assert evented["current_track_meta_data"] == ("FIP", "Miles Davis - So What")

@@ -23,6 +23,7 @@ from .model import (
     Household,
     Player,
     Track,
+    Transport,
     UpnpFault,
     source_kind,
 )
@@ -195,7 +196,7 @@ async def get_media_info(call: Call) -> Result:
         "NrTracks": str(count),
         "MediaDuration": "NOT_IMPLEMENTED",
         "CurrentURI": transport.uri,
-        "CurrentURIMetaData": transport.uri_metadata or _default_media_metadata(call),
+        "CurrentURIMetaData": media_metadata(household, player),
         "NextURI": "",
         "NextURIMetaData": "",
         "PlayMedium": "NONE" if transport.kind == "idle" else "NETWORK",
@@ -204,9 +205,13 @@ async def get_media_info(call: Call) -> Result:
     }
 
 
-def _default_media_metadata(call: Call) -> str:
-    transport = call.coordinator.transport
-    if call.household.is_coordinator(call.player) and transport.kind == "radio" and transport.single_title:
+def media_metadata(household: Household, player: Player) -> str:
+    """GetMediaInfo's CurrentURIMetaData (and AVTransportURIMetaData in events): what the
+    URI was set with; for a radio station set without any, the station's own."""
+    transport = player.transport
+    if transport.uri_metadata:
+        return transport.uri_metadata
+    if household.is_coordinator(player) and transport.kind == "radio" and transport.single_title:
         return didl.station_didl(transport.single_title)
     return ""
 
@@ -232,9 +237,13 @@ async def get_position_info(call: Call) -> Result:
         metadata = transport.uri_metadata or "NOT_IMPLEMENTED"
         return _position_result("1", didl.hms(transport.single_duration), metadata, transport.uri, didl.hms(position))
     if kind == "radio":
-        metadata = didl.stream_didl(transport.single_title, transport.stream_content)
-        return _position_result("1", "0:00:00", metadata, transport.uri, didl.hms(position))
+        return _position_result("1", "0:00:00", radio_track_metadata(transport), transport.uri, didl.hms(position))
     return _position_result("1", "0:00:00", "NOT_IMPLEMENTED", transport.uri, didl.hms(position))
+
+
+def radio_track_metadata(transport: Transport) -> str:
+    """A station's current track: its name and what it says is playing (r:streamContent)."""
+    return didl.stream_didl(transport.single_title, transport.stream_content)
 
 
 def _position_result(track: str, duration: str, metadata: str, uri: str, rel_time: str) -> Result:

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 import aiohttp
 
 from . import didl, propertysets
+from .actions import media_metadata, radio_track_metadata
 from .descriptions import zone_group_state
 from .model import Household, Player
 from .soap import xml_text
@@ -210,14 +211,15 @@ def _av_values(household: Household, player: Player) -> list[tuple[str, str]]:
         ("CurrentSection", "0"),
         ("CurrentTrackURI", track.uri if track else ("" if kind == "idle" else own_uri)),
         ("CurrentTrackDuration", didl.hms(duration) if duration else ""),
-        ("CurrentTrackMetaData", didl.track_didl(track) if track else ""),
+        ("CurrentTrackMetaData", didl.track_didl(track) if track else (radio_track_metadata(transport) if kind == "radio" else "")),
         ("r:NextTrackURI", following.uri if following else ""),
         ("r:NextTrackMetaData", didl.track_didl(following) if following else ""),
-        ("r:EnqueuedTransportURI", ""),
-        ("r:EnqueuedTransportURIMetaData", ""),
+        # A station is what was enqueued: Home Assistant names it from this (components/sonos/media.py).
+        ("r:EnqueuedTransportURI", transport.uri if kind == "radio" else ""),
+        ("r:EnqueuedTransportURIMetaData", media_metadata(household, coordinator) if kind == "radio" else ""),
         ("PlaybackStorageMedium", "NONE" if kind == "idle" else "NETWORK"),
         ("AVTransportURI", own_uri),
-        ("AVTransportURIMetaData", transport.uri_metadata if kind != "member" else ""),
+        ("AVTransportURIMetaData", media_metadata(household, player) if kind != "member" else ""),
         ("NextAVTransportURI", ""),
         ("NextAVTransportURIMetaData", ""),
         ("CurrentTransportActions", household.transport_actions(player)),
