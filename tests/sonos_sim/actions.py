@@ -23,6 +23,7 @@ from .model import (
     Household,
     Player,
     Track,
+    Transport,
     UpnpFault,
     source_kind,
 )
@@ -195,7 +196,7 @@ async def get_media_info(call: Call) -> Result:
         "NrTracks": str(count),
         "MediaDuration": "NOT_IMPLEMENTED",
         "CurrentURI": transport.uri,
-        "CurrentURIMetaData": transport.uri_metadata or _default_media_metadata(call),
+        "CurrentURIMetaData": media_metadata(household, player),
         "NextURI": "",
         "NextURIMetaData": "",
         "PlayMedium": "NONE" if transport.kind == "idle" else "NETWORK",
@@ -204,9 +205,13 @@ async def get_media_info(call: Call) -> Result:
     }
 
 
-def _default_media_metadata(call: Call) -> str:
-    transport = call.coordinator.transport
-    if call.household.is_coordinator(call.player) and transport.kind == "radio" and transport.single_title:
+def media_metadata(household: Household, player: Player) -> str:
+    """GetMediaInfo's CurrentURIMetaData (and AVTransportURIMetaData in events): what the
+    URI was set with; for a radio station set without any, the station's own."""
+    transport = player.transport
+    if transport.uri_metadata:
+        return transport.uri_metadata
+    if household.is_coordinator(player) and transport.kind == "radio" and transport.single_title:
         return didl.station_didl(transport.single_title)
     return ""
 
@@ -232,9 +237,13 @@ async def get_position_info(call: Call) -> Result:
         metadata = transport.uri_metadata or "NOT_IMPLEMENTED"
         return _position_result("1", didl.hms(transport.single_duration), metadata, transport.uri, didl.hms(position))
     if kind == "radio":
-        metadata = didl.stream_didl(transport.single_title, transport.stream_content)
-        return _position_result("1", "0:00:00", metadata, transport.uri, didl.hms(position))
+        return _position_result("1", "0:00:00", radio_track_metadata(transport), transport.uri, didl.hms(position))
     return _position_result("1", "0:00:00", "NOT_IMPLEMENTED", transport.uri, didl.hms(position))
+
+
+def radio_track_metadata(transport: Transport) -> str:
+    """A station's current track: its name and what it says is playing (r:streamContent)."""
+    return didl.stream_didl(transport.single_title, transport.stream_content)
 
 
 def _position_result(track: str, duration: str, metadata: str, uri: str, rel_time: str) -> Result:
@@ -544,13 +553,17 @@ def _require_coordinator(call: Call) -> list[Player]:
     return call.household.visible_members(call.player)
 
 
-def _group_volume(members: list[Player]) -> int:
+def group_volume(members: list[Player]) -> int:
     return round(sum(p.volume for p in members) / len(members))
+
+
+def group_mute(members: list[Player]) -> bool:
+    return all(p.mute for p in members)
 
 
 @handles("GroupRenderingControl", "GetGroupVolume")
 async def get_group_volume(call: Call) -> Result:
-    return {"CurrentVolume": str(_group_volume(_require_coordinator(call)))}
+    return {"CurrentVolume": str(group_volume(_require_coordinator(call)))}
 
 
 @handles("GroupRenderingControl", "SetGroupVolume")
@@ -562,14 +575,14 @@ async def set_group_volume(call: Call) -> Result:
 @handles("GroupRenderingControl", "SetRelativeGroupVolume")
 async def set_relative_group_volume(call: Call) -> Result:
     members = _require_coordinator(call)
-    _scale_group_volume(call, max(0, min(100, _group_volume(members) + call.int_arg("Adjustment", -100, 100))))
-    return {"NewVolume": str(_group_volume(members))}
+    _scale_group_volume(call, max(0, min(100, group_volume(members) + call.int_arg("Adjustment", -100, 100))))
+    return {"NewVolume": str(group_volume(members))}
 
 
 def _scale_group_volume(call: Call, desired: int) -> None:
     """Like a player: keep the members' proportions, move the average to `desired`."""
     members = _require_coordinator(call)
-    current = _group_volume(members)
+    current = group_volume(members)
     for member in members:
         if member.output_fixed:
             continue
@@ -582,7 +595,7 @@ def _scale_group_volume(call: Call, desired: int) -> None:
 
 @handles("GroupRenderingControl", "GetGroupMute")
 async def get_group_mute(call: Call) -> Result:
-    return {"CurrentMute": flag(all(p.mute for p in _require_coordinator(call)))}
+    return {"CurrentMute": flag(group_mute(_require_coordinator(call)))}
 
 
 @handles("GroupRenderingControl", "SetGroupMute")
@@ -652,9 +665,13 @@ async def set_zone_attributes(call: Call) -> Result:
 
 
 def _room(call: Call) -> Player:
+    return room_of(call.household, call.player)
+
+
+def room_of(household: Household, player: Player) -> Player:
     """The player that holds the room's name: a bonded speaker's primary, else itself."""
-    bonded_to = call.player.spec.bonded_to
-    return call.household.players[bonded_to] if bonded_to is not None else call.player
+    bonded_to = player.spec.bonded_to
+    return household.players[bonded_to] if bonded_to is not None else player
 
 
 @handles("DeviceProperties", "GetZoneInfo")
@@ -714,4 +731,9 @@ async def refresh_share_index(call: Call) -> Result:
 
 @handles("AlarmClock", "ListAlarms")
 async def list_alarms(call: Call) -> Result:
-    return {"CurrentAlarmList": "<Alarms></Alarms>", "CurrentAlarmListVersion": f"{call.player.uid}:1"}
+    return {"CurrentAlarmList": "<Alarms></Alarms>", "CurrentAlarmListVersion": alarm_list_version(call.player)}
+
+
+def alarm_list_version(player: Player) -> str:
+    """The list never changes here (no alarms): one version, in firmware's "<uid>:<n>" form."""
+    return f"{player.uid}:1"

@@ -40,6 +40,9 @@ _EVENTED_TYPES = {
     "IsZoneBridge": "boolean", "SupportsAudioIn": "boolean", "LineInConnected": "boolean", "Playing": "boolean",
     "LeftLineInLevel": "i4", "RightLineInLevel": "i4", "ServiceListVersion": "string", "TOSLinkConnected": "boolean",
     "GroupCoordinatorIsLocal": "boolean", "ResetVolumeAfter": "boolean", "AlarmRunSequence": "string",
+    "WirelessMode": "ui4", "WirelessLeafOnly": "boolean", "HasConfiguredSSID": "boolean", "ChannelFreq": "ui4",
+    "BehindWifiExtender": "ui4", "WifiEnabled": "boolean", "SecureRegState": "ui4", "IsIdle": "boolean", "Orientation": "i4",
+    "RoomCalibrationState": "i4", "SupportsAudioClip": "boolean", "MicEnabled": "ui4",
 }
 _ALLOWED = {
     "Channel": ("Master", "LF", "RF"),

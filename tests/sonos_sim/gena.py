@@ -2,7 +2,9 @@
 
 A player sends the full current state as the first event of a subscription, then one event
 per change, each with the next SEQ, from its own address. Evented here: AVTransport and
-RenderingControl (LastChange) of the player, and ZoneGroupTopology (ZoneGroupState).
+RenderingControl (LastChange) of the player, ZoneGroupTopology (ZoneGroupState), and the
+services of propertysets.py: DeviceProperties, AlarmClock, ContentDirectory, Queue and
+GroupRenderingControl, each sent again only when what it says has changed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from xml.sax.saxutils import escape
 
 import aiohttp
 
-from . import didl
+from . import didl, propertysets
+from .actions import media_metadata, radio_track_metadata
 from .descriptions import zone_group_state
 from .model import Household, Player
 from .soap import xml_text
@@ -24,6 +27,18 @@ EVENTED = {
     "/MediaRenderer/AVTransport/Event": "AVTransport",
     "/MediaRenderer/RenderingControl/Event": "RenderingControl",
     "/ZoneGroupTopology/Event": "ZoneGroupTopology",
+    "/DeviceProperties/Event": "DeviceProperties",
+    "/AlarmClock/Event": "AlarmClock",
+    "/MediaServer/ContentDirectory/Event": "ContentDirectory",
+    "/MediaRenderer/Queue/Event": "Queue",
+    "/MediaRenderer/GroupRenderingControl/Event": "GroupRenderingControl",
+}
+PROPERTY_SERVICES = {
+    "DeviceProperties": propertysets.device_properties,
+    "AlarmClock": propertysets.alarm_clock,
+    "ContentDirectory": propertysets.content_directory,
+    "Queue": propertysets.queue,
+    "GroupRenderingControl": propertysets.group_rendering_control,
 }
 DEFAULT_TIMEOUT = 3600
 
@@ -36,6 +51,7 @@ class Subscription:
     callback: str
     expires: float
     seq: int = 0
+    last_body: str = ""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -52,7 +68,7 @@ class Gena:
         self.household = household
         self.subscriptions: dict[str, Subscription] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._topology_pending: set[str] = set()
+        self._settling: set[str] = set()
         household.listeners.append(self.on_change)
 
     def subscribe(self, player: Player, path: str, headers: dict[str, str]) -> tuple[Subscription, int]:
@@ -89,19 +105,24 @@ class Gena:
             if subscription.expires < now:
                 del self.subscriptions[subscription.sid]
             elif subscription.service == "ZoneGroupTopology" and kind == "topology":
-                self._send_topology_once(subscription)
+                self._send_when_settled(subscription, only_if_changed=False)
+            elif subscription.service in PROPERTY_SERVICES:
+                self._send_when_settled(subscription, only_if_changed=True)
             elif self._concerns(subscription, player, kind):
                 self._send(subscription)
 
-    def _send_topology_once(self, subscription: Subscription) -> None:
-        """One regroup touches many players but is one topology change: one event."""
-        if subscription.sid in self._topology_pending:
+    def _send_when_settled(self, subscription: Subscription, only_if_changed: bool) -> None:
+        """One regroup or SetGroupVolume touches many players but is one change: one event,
+        with the state once all of it is done (and, for property services, only if it differs)."""
+        if subscription.sid in self._settling:
             return
-        self._topology_pending.add(subscription.sid)
+        self._settling.add(subscription.sid)
 
         def flush() -> None:
-            self._topology_pending.discard(subscription.sid)
-            if subscription.sid in self.subscriptions:
+            self._settling.discard(subscription.sid)
+            if subscription.sid not in self.subscriptions:
+                return
+            if not only_if_changed or self._body(subscription) != subscription.last_body:
                 self._send(subscription)
 
         asyncio.get_running_loop().call_soon(flush)
@@ -121,6 +142,7 @@ class Gena:
 
     def _send(self, subscription: Subscription) -> None:
         body = self._body(subscription)
+        subscription.last_body = body
         task = asyncio.get_running_loop().create_task(self._notify(subscription, body))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -143,6 +165,8 @@ class Gena:
                 pass
 
     def _body(self, subscription: Subscription) -> str:
+        if subscription.service in PROPERTY_SERVICES:
+            return propertysets.propertyset(PROPERTY_SERVICES[subscription.service](self.household, subscription.player))
         if subscription.service == "ZoneGroupTopology":
             properties = {"ZoneGroupState": zone_group_state(self.household)}
         elif subscription.service == "AVTransport":
@@ -187,14 +211,15 @@ def _av_values(household: Household, player: Player) -> list[tuple[str, str]]:
         ("CurrentSection", "0"),
         ("CurrentTrackURI", track.uri if track else ("" if kind == "idle" else own_uri)),
         ("CurrentTrackDuration", didl.hms(duration) if duration else ""),
-        ("CurrentTrackMetaData", didl.track_didl(track) if track else ""),
+        ("CurrentTrackMetaData", didl.track_didl(track) if track else (radio_track_metadata(transport) if kind == "radio" else "")),
         ("r:NextTrackURI", following.uri if following else ""),
         ("r:NextTrackMetaData", didl.track_didl(following) if following else ""),
-        ("r:EnqueuedTransportURI", ""),
-        ("r:EnqueuedTransportURIMetaData", ""),
+        # A station is what was enqueued: Home Assistant names it from this (components/sonos/media.py).
+        ("r:EnqueuedTransportURI", transport.uri if kind == "radio" else ""),
+        ("r:EnqueuedTransportURIMetaData", media_metadata(household, coordinator) if kind == "radio" else ""),
         ("PlaybackStorageMedium", "NONE" if kind == "idle" else "NETWORK"),
         ("AVTransportURI", own_uri),
-        ("AVTransportURIMetaData", transport.uri_metadata if kind != "member" else ""),
+        ("AVTransportURIMetaData", media_metadata(household, player) if kind != "member" else ""),
         ("NextAVTransportURI", ""),
         ("NextAVTransportURIMetaData", ""),
         ("CurrentTransportActions", household.transport_actions(player)),

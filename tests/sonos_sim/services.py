@@ -136,7 +136,9 @@ GetInvisible: -> CurrentInvisible
 GetLEDState: -> CurrentLEDState
 SetLEDState: DesiredLEDState ->
 GetButtonLockState: -> CurrentButtonLockState
-"""), evented=("ZoneName", "Icon", "Configuration", "Invisible", "IsZoneBridge", "SupportsAudioIn", "ChannelMapSet", "HTSatChanMapSet"))
+"""), evented=("ZoneName", "Icon", "Configuration", "Invisible", "IsZoneBridge", "WirelessMode", "WirelessLeafOnly", "HasConfiguredSSID",
+               "ChannelFreq", "BehindWifiExtender", "WifiEnabled", "SecureRegState", "IsIdle", "MoreInfo", "ChannelMapSet",
+               "HTSatChanMapSet", "Orientation", "RoomCalibrationState", "SupportsAudioIn", "SupportsAudioClip", "MicEnabled"))
 
 CONTENT_DIRECTORY = Service("ContentDirectory", "/MediaServer/ContentDirectory/Control", "/MediaServer/ContentDirectory/Event", _actions("""
 Browse: ObjectID, BrowseFlag, Filter, StartingIndex, RequestedCount, SortCriteria -> Result, NumberReturned, TotalMatches, UpdateID
@@ -146,7 +148,9 @@ DestroyObject: ObjectID ->
 GetShareIndexInProgress: -> IsIndexing
 GetAlbumArtistDisplayOption: -> AlbumArtistDisplayOption
 RefreshShareIndex: AlbumArtistDisplayOption ->
-"""), evented=("SystemUpdateID", "ContainerUpdateIDs", "ShareIndexInProgress", "SavedQueuesUpdateID", "FavoritesUpdateID"))
+"""), evented=("SystemUpdateID", "ContainerUpdateIDs", "ShareListRefreshState", "ShareIndexInProgress", "ShareIndexLastError",
+               "RadioFavoritesUpdateID", "RadioLocationUpdateID", "SavedQueuesUpdateID", "ShareListUpdateID", "RecentlyPlayedUpdateID",
+               "FavoritesUpdateID"))
 
 ALARM_CLOCK = Service("AlarmClock", "/AlarmClock/Control", "/AlarmClock/Event", _actions("""
 ListAlarms: -> CurrentAlarmList, CurrentAlarmListVersion
