@@ -41,7 +41,7 @@ from . import controlapi
 from .controlapi import PORT, Command, Refused, device_info, websocket_url
 from .faults import Decision, FaultInjector
 from .media import NotAudio, probe
-from .model import Household, Player
+from .model import ClipPause, Household, Player
 
 API_KEY = "123e4567-e89b-12d3-a456-426655440000"  # the local API's key, the same on every player
 PROTOCOL = "v1.api.smartspeaker.audio"
@@ -86,8 +86,7 @@ class Clip:
     error_code: str | None = None
     started: float | None = None  # when its sound began (monotonic)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
-    paused: Player | None = None  # the coordinator whose music the clip paused
-    paused_uri: str = ""  # what it played then: resumed only if it still is
+    paused: ClipPause | None = None  # the group's music it holds paused (schema.CLIP_PAUSES_GROUP)
 
     @property
     def sounding(self) -> bool:
@@ -310,6 +309,8 @@ class ClipServer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(other.ended.wait(), wait)
         for other in self._earlier(clip):
+            if clip.paused is None:  # the group stays paused from one clip to the next
+                clip.paused, other.paused = other.paused, None
             await self._finish(other, "INTERRUPTED")
 
     def _earlier(self, clip: Clip) -> list[Clip]:
@@ -356,15 +357,12 @@ class ClipServer:
         self.clips = [other for other in self.clips if other.status == "ACTIVE"]
 
     def _pause_group(self, clip: Clip) -> None:
-        if not self.player.clip_pauses_group:
-            return
-        clip.paused = self.household.pause_for_clip(self.player)
-        if clip.paused is not None:
-            clip.paused_uri = clip.paused.transport.uri
+        if self.player.clip_pauses_group and clip.paused is None:
+            clip.paused = self.household.pause_for_clip(self.player)
 
     def _resume_group(self, clip: Clip) -> None:
         if clip.paused is not None:
-            self.household.resume_after_clip(clip.paused, clip.paused_uri)
+            self.household.resume_after_clip(clip.paused)
             clip.paused = None
 
     async def _event(self) -> None:
