@@ -244,8 +244,9 @@ def test_without_the_api_key_the_websocket_is_refused(household):
 
 @pytest.mark.parametrize(
     ("message", "code"),
-    [("[{}, {}]", "ERROR_MISSING_PARAMETERS"), ("not json", "ERROR_INVALID_SYNTAX"), ("[{}]", "ERROR_INVALID_SYNTAX")],
-    ids=["empty_command", "not_json", "no_body"],
+    [("[{}, {}]", "ERROR_MISSING_PARAMETERS"), ("not json", "ERROR_INVALID_SYNTAX"), ("[{}]", "ERROR_INVALID_SYNTAX"),
+     ("[" * 100_000, "ERROR_INVALID_SYNTAX")],
+    ids=["empty_command", "not_json", "no_body", "nested_too_deep"],
 )
 def test_a_malformed_message_gets_a_global_error_with_the_household(household, message, code):
     """docs.sonos.com/docs/globalerror: a header without a required value is ERROR_MISSING_PARAMETERS."""

@@ -396,6 +396,8 @@ REFUSALS = [
     ("audioClip:1", "loadAudioClip", {"name": "n", "appId": "a", "priority": "URGENT"}, "own",
      "ERROR_INVALID_PARAMETER"),
     ("audioClip:1", "loadAudioClip", {"name": "n" * 65, "appId": "a"}, "own", "ERROR_INVALID_PARAMETER"),
+    ("audioClip:1", "loadAudioClip", {"name": "n", "appId": "a", "streamUrl": "http://[::1/chime.mp3"}, "own",
+     "ERROR_INVALID_PARAMETER"),
 ]
 
 

@@ -273,7 +273,7 @@ class ClipServer:
         clip_type = one_of(body, "clipType", CLIP_TYPES)
         stream_url = body.get("streamUrl")
         if stream_url is not None:
-            if not isinstance(stream_url, str) or urlparse(stream_url).scheme not in ("http", "https"):
+            if not is_http_url(stream_url):
                 raise Refused("ERROR_INVALID_PARAMETER", "streamUrl must be an http(s) URL")
             clip_type = "CUSTOM"  # docs: a streamUrl implies CUSTOM
         elif clip_type == "CUSTOM":
@@ -439,7 +439,7 @@ def padded_json(message: list[Any], pad_to: int | None) -> str:
 def parse_message(data: str | bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         message = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # json raises RecursionError, not ValueError, on deep nesting
         raise Refused("ERROR_INVALID_SYNTAX", "not JSON") from None
     if not (isinstance(message, list) and len(message) == 2 and all(isinstance(part, dict) for part in message)):
         raise Refused("ERROR_INVALID_SYNTAX", "a message is an array of a header and a body")
@@ -449,6 +449,13 @@ def parse_message(data: str | bytes) -> tuple[dict[str, Any], dict[str, Any]]:
             # docs.sonos.com/docs/globalerror: a required header value missing
             raise Refused("ERROR_MISSING_PARAMETERS", f"Missing required value:[0].{key}")
     return header, body
+
+
+def is_http_url(value: object) -> bool:
+    try:
+        return isinstance(value, str) and urlparse(value).scheme in ("http", "https")
+    except ValueError:  # an unclosed IPv6 bracket
+        return False
 
 
 def required_text(body: dict[str, Any], key: str, limit: int) -> str:
