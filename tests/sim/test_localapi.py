@@ -249,6 +249,29 @@ def test_get_groups_lists_every_group_and_player_from_the_household_state(househ
     assert [device["model"] for device in players["Den"]["devices"]] == ["S18", "S18"]
 
 
+def test_a_stereo_pair_and_a_home_theatre_in_another_group_are_each_one_player_of_all_their_devices(household):
+    spec = home_spec()
+    spec["players"] += [
+        {"name": "TV", "model": "Sonos Arc", "state": {"volume": 30}},
+        {"name": "TV Sub", "model": "Sonos Sub", "bonded_to": "TV", "channel": "SW", "state": {"volume": 30}},
+        {"name": "TV Left", "model": "Sonos One SL", "bonded_to": "TV", "channel": "LR", "state": {"volume": 30}},
+    ]
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Den", "TV"]}]
+    home = household(spec)
+    uid = {name: player.uid for name, player in home.players.items()}
+
+    async def groups() -> dict[str, Any]:
+        async with local_socket(home.players["Kitchen"].ip) as socket:
+            return (await socket.send("groups:1", "getGroups", householdId=home.model.spec.household_id))[1]
+
+    body = asyncio.run(groups())
+    (group,) = [group for group in body["groups"] if group["coordinatorId"] == uid["Kitchen"]]
+    assert (group["name"], group["playerIds"]) == ("Kitchen + 2", [uid["Kitchen"], uid["Den"], uid["TV"]])
+    players = {player["name"]: player["deviceIds"] for player in body["players"]}
+    assert players == {"Kitchen": [uid["Kitchen"]], "Den": [uid["Den"], uid["Den R"]],
+                       "TV": [uid["TV"], uid["TV Sub"], uid["TV Left"]], "Loft": [uid["Loft"]]}
+
+
 # ---- playerVolume:1, groupVolume:1, playback:1
 
 
