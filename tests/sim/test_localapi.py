@@ -272,6 +272,23 @@ def test_a_stereo_pair_and_a_home_theatre_in_another_group_are_each_one_player_o
                        "TV": [uid["TV"], uid["TV Sub"], uid["TV Left"]], "Loft": [uid["Loft"]]}
 
 
+def test_a_group_command_with_the_id_of_a_group_its_coordinator_left_says_where_the_group_went(household):
+    home = household(home_spec())
+    den, kitchen = home.players["Den"], home.players["Kitchen"]
+
+    async def after_den_leaves() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with local_socket(den.ip) as socket:
+            _, info = await socket.send("groups:1", "getGroups", householdId=home.model.spec.household_id)
+            group_id = next(g["id"] for g in info["groups"] if g["coordinatorId"] == den.uid)
+            await asyncio.to_thread(soco.SoCo(den.ip).unjoin)  # Kitchen carries the group on
+            return await socket.send("groupVolume:1", "setVolume", {"volume": 5}, groupId=group_id)
+
+    header, body = asyncio.run(after_den_leaves())
+    assert (header["success"], header["type"]) == (False, "groupCoordinatorChanged")
+    assert (body["groupStatus"], body["playerId"]) == ("GROUP_STATUS_MOVED", kitchen.uid)
+    assert soco.SoCo(den.ip).volume == 40
+
+
 # ---- playerVolume:1, groupVolume:1, playback:1
 
 

@@ -450,6 +450,9 @@ class Household:
         if not others:
             return
         heir = others[0]
+        group_id = self.group_ids.pop(leaving.uid, None)
+        if group_id is not None:  # the group goes on under its heir, with its id; the one who left stands alone anew
+            self.group_ids[heir.uid] = group_id
         self._cancel_timer(leaving.transport)
         heir.transport = leaving.transport
         leaving.transport = Transport()
