@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -146,12 +146,17 @@ async def overlay_async(zone: ZoneTarget, group: Group, shared: RunShared, log: 
         try:
             unable = [each for each in ready if isinstance(each, Unable)]
             if unable:
-                raise FallBack("; ".join(f"{quote(each.member.name)} {each.reason}" for each in unable))
+                raise FallBack(reasons(f"{quote(each.member.name)} {each.reason}" for each in unable))
             log("overlay", "every player takes clips", decision="overlay", players=len(players),
                 ready_ms=round((time.monotonic() - started) * 1000))
             return await play_clips(zone, players, shared, log, fallback)
         finally:
             await asyncio.gather(*(disconnect(player) for player in players))
+
+
+def reasons(said: Iterable[str]) -> str:
+    """Each reason once: both halves of a stereo pair carry their room's name and say the same."""
+    return "; ".join(dict.fromkeys(said))
 
 
 class BoundedWebsockets:
@@ -275,7 +280,7 @@ async def play_clips(zone: ZoneTarget, players: Sequence[ClipPlayer], shared: Ru
     # A clip not answered may be playing: only a group that refused it everywhere is interrupted.
     maybe_playing = [each for each in sent if not each.refused]
     if not maybe_playing and fallback:
-        raise FallBack("; ".join(f"{quote(each.player.member.name)} refused the clip ({each.refusal})" for each in refused))
+        raise FallBack(reasons(f"{quote(each.player.member.name)} refused the clip ({each.refusal})" for each in refused))
     log_sent(sent, shared, log)
     ends = await asyncio.gather(*(clip_end(each, shared) for each in maybe_playing))
     for each, end in zip(maybe_playing, ends, strict=True):

@@ -36,6 +36,8 @@ def speed_row(home: str, tool: str, runs: list[RunResult]) -> dict[str, Any]:
         "peak_rss_mib": max(r.peak_rss_kib for r in runs) / 1024,
         "fidelity": min(r.fidelity for r in runs),
         "cut_short": max(r.cut_short for r in runs),
+        "groups_played": min(r.played for r in runs),
+        "groups": groups,
         "exit_codes": sorted({code for r in runs for code in r.exit_codes}),
         "differences": sorted({d for r in runs for g in r.groups for d in g.differences}),
     }
@@ -43,18 +45,20 @@ def speed_row(home: str, tool: str, runs: list[RunResult]) -> dict[str, Any]:
 
 def speed_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| household | tool | start latency s | skew s | resume gap s | interruption s | requests/group | wall s | peak RSS MiB | chimes cut short | fidelity |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| household | tool | start latency s | skew s | resume gap s | interruption s | requests/group | wall s | peak RSS MiB | groups played | chimes cut short | fidelity |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         lines.append(
             f"| {row['home']} | {row['tool']} | {seconds(row['start_latency'])} | {seconds(row['skew'])} | "
             f"{seconds(row['resume_gap'])} | {seconds(row['interruption'])} | {row['requests_per_group']:.1f} | "
-            f"{seconds(row['wall'])} | {row['peak_rss_mib']:.0f} | {row['cut_short']} | {row['fidelity']:.0%} |"
+            f"{seconds(row['wall'])} | {row['peak_rss_mib']:.0f} | {row['groups_played']} of {row['groups']} | {row['cut_short']} | "
+            f"{row['fidelity']:.0%} |"
         )
     lines.append("")
     lines.append(
         "Each cell: median / worst over all groups and repetitions; n/a where no group resumed after a whole chime. "
+        "Skew: over the groups that played; groups played: the fewest in one run. "
         "Chimes cut short: most groups in one run whose chime was stopped before the sound's end. "
         "Fidelity: the worst run's share of groups restored exactly."
     )

@@ -80,6 +80,11 @@ class RunResult:
         return [g.timeline.play - self.started for g in self.groups if g.timeline.play is not None]
 
     @property
+    def played(self) -> int:
+        """Groups whose coordinator got the chime's Play: the skew is taken over these only."""
+        return sum(1 for g in self.groups if g.timeline.play is not None)
+
+    @property
     def skew(self) -> float | None:
         plays = [g.timeline.play for g in self.groups if g.timeline.play is not None]
         return max(plays) - min(plays) if len(plays) >= 2 else None

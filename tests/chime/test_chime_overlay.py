@@ -300,3 +300,23 @@ def test_a_clip_subscription_without_its_answer_is_interrupted_instead_and_heard
         assert getattr(after, attribute) == getattr(before, attribute), attribute
     assert run.returncode == 0 and outcomes(run.stderr) == {"Lone": "ok"}, run.stderr
     assert '"Lone" did not answer the clip subscription within 0.5 s: interrupted instead' in run.stderr
+
+
+def test_auto_interrupts_a_stereo_pair_of_play1s_once_and_says_why_once(household: Any, chime_setup: Any, sounds: Any) -> None:
+    spec = matrix_household("queue_mid_track", sounds.url("/song.mp3"))
+    for player in spec["players"]:
+        if player["name"] in ("Pair", "Pair Right"):
+            player["model"] = "Play:1"
+    chimed = chime_matrix(household, chime_setup, spec, "auto")
+    home, before, run = chimed.home, chimed.before, chimed.run
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == dict.fromkeys(CONFIGURED, "ok"), run.stderr
+    reason = '"Pair" is a Play:1: a clip there pauses its whole group (home-assistant/core#182047)'
+    assert run.stderr.count(reason) == 1 and f"{reason}: interrupted instead" in run.stderr, run.stderr
+    events = home.events()
+    assert [e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))] == ["Pair"]
+    for speaker in ("Pair", "Pair Right"):
+        assert requests(events, "loadAudioClip", speaker) == [], speaker
+        after = home.players[speaker].state()
+        for attribute in ATTRIBUTES:
+            assert getattr(after, attribute) == getattr(before[speaker], attribute), f"{speaker}: {attribute}"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ import aiohttp
 import pytest
 import soco
 from aiosonos.api import SonosLocalWebSocketsApi
-from aiosonos.api.models import AudioClipType
+from aiosonos.api.models import AudioClipPriority, AudioClipType
 from aiosonos.exceptions import FailedCommand
 from aiosonos.utils import get_discovery_info
 
@@ -243,8 +244,9 @@ def test_without_the_api_key_the_websocket_is_refused(household):
 
 @pytest.mark.parametrize(
     ("message", "code"),
-    [("[{}, {}]", "ERROR_MISSING_PARAMETERS"), ("not json", "ERROR_INVALID_SYNTAX"), ("[{}]", "ERROR_INVALID_SYNTAX")],
-    ids=["empty_command", "not_json", "no_body"],
+    [("[{}, {}]", "ERROR_MISSING_PARAMETERS"), ("not json", "ERROR_INVALID_SYNTAX"), ("[{}]", "ERROR_INVALID_SYNTAX"),
+     ("[" * 100_000, "ERROR_INVALID_SYNTAX")],
+    ids=["empty_command", "not_json", "no_body", "nested_too_deep"],
 )
 def test_a_malformed_message_gets_a_global_error_with_the_household(household, message, code):
     """docs.sonos.com/docs/globalerror: a header without a required value is ERROR_MISSING_PARAMETERS."""
@@ -302,3 +304,89 @@ def test_a_clip_whose_answer_is_withheld_still_plays_and_reports_its_end(househo
     assert request["answer"] == ("late" if "delay" in fault else "lost")
     assert [e["action"] for e in home.events(player="Den", kind="state") if e["action"].startswith("clip_")] == [
         "clip_start", "clip_end"]
+
+
+def two_play1_home() -> dict[str, Any]:
+    """Hall (a Sonos One) playing, with two Play:1s, Nook and Snug, in its group."""
+    spec = grouped_home("Sonos One", "Play:1")
+    spec["players"].append({"name": "Snug", "model": "Play:1", "state": {"volume": 20}})
+    spec["groups"] = [{"coordinator": "Hall", "members": ["Nook", "Snug"]}]
+    return spec
+
+
+async def clip_during(home: Any, player: str, url: str, during: Callable[[], Any], **load: Any) -> None:
+    """A clip on `player`; once it has paused the group, `during` runs (in a thread); then its end."""
+    ended = asyncio.Event()
+
+    def on_event(body: dict[str, Any]) -> None:
+        if any(clip["status"] != "ACTIVE" for clip in body["audioClips"]):
+            ended.set()
+
+    async with subscribed(home.players[player].ip, on_event) as (api, player_id):
+        await api.audio_clip.load_audio_clip(player_id, "test chime", "com.example.sonos-chime", stream_url=url,
+                                             clip_type=AudioClipType.CUSTOM, **load)
+        await asyncio.to_thread(wait_for, lambda: home.events(action="clip_paused_group"))
+        await asyncio.to_thread(during)
+        await asyncio.wait_for(ended.wait(), 10)
+
+
+def group_pauses(home: Any, player: str) -> list[str]:
+    return [e["action"] for e in home.events(player=player, kind="state")
+            if e["action"] in ("clip_paused_group", "clip_resumed_group")]
+
+
+def test_music_paused_by_the_user_during_a_play1_clip_stays_paused(household, media_server):
+    home = household(grouped_home("Sonos One", "Play:1"))
+    hall = soco.SoCo(home.players["Hall"].ip)
+
+    def play_then_pause() -> None:
+        hall.play()
+        wait_for(lambda: home.players["Hall"].state().transport_state == "PLAYING")
+        hall.pause()
+
+    asyncio.run(clip_during(home, "Nook", media_server.url("/chime.mp3"), play_then_pause))
+    assert group_pauses(home, "Hall") == ["clip_paused_group"]
+    assert home.players["Hall"].state().transport_state == "PAUSED_PLAYBACK"
+
+
+def test_the_music_a_play1_clip_paused_plays_on_with_the_coordinator_it_was_handed_to(household, media_server):
+    home = household(grouped_home("Sonos One", "Play:1"))
+    leave = soco.SoCo(home.players["Hall"].ip).unjoin  # Nook now coordinates the paused music
+    asyncio.run(clip_during(home, "Nook", media_server.url("/chime.mp3"), leave))
+    assert group_pauses(home, "Nook") == ["clip_paused_group", "clip_resumed_group"]
+    assert home.players["Nook"].state().transport_state == "PLAYING"
+    assert home.players["Hall"].state().transport_state == "STOPPED"
+
+
+def test_the_group_stays_paused_until_the_last_play1_clip_in_it_ends(household, media_server):
+    home = household(two_play1_home())
+    url = media_server.url("/chime.mp3")
+
+    def second_clip() -> None:
+        time.sleep(1.0)
+        asyncio.run(clip_session(home.players["Snug"].ip, url))
+
+    asyncio.run(clip_during(home, "Nook", url, second_clip))
+    assert group_pauses(home, "Hall") == ["clip_paused_group", "clip_resumed_group"]
+    (resumed,) = home.events(player="Hall", action="clip_resumed_group")
+    (snug_end,) = home.events(player="Snug", action="clip_end")
+    assert resumed["mono"] >= snug_end["mono"]
+
+
+def test_a_high_clip_interrupting_a_low_one_on_a_play1_keeps_the_group_paused(household, media_server):
+    home = household(grouped_home("Sonos One", "Play:1"))
+    url = media_server.url("/chime.mp3")
+
+    def interrupt() -> None:
+        async def high() -> None:
+            async with subscribed(home.players["Nook"].ip, lambda body: None) as (api, player_id):
+                await api.audio_clip.load_audio_clip(player_id, "urgent", "com.example.other", stream_url=url,
+                                                     clip_type=AudioClipType.CUSTOM, priority=AudioClipPriority.HIGH)
+                await asyncio.to_thread(wait_for, lambda: len(home.events(player="Nook", action="clip_end")) == 2, 10)
+
+        asyncio.run(high())
+
+    asyncio.run(clip_during(home, "Nook", url, interrupt))
+    assert [e["args"]["status"] for e in home.events(player="Nook", action="clip_end")] == ["INTERRUPTED", "DONE"]
+    assert group_pauses(home, "Hall") == ["clip_paused_group", "clip_resumed_group"]
+    assert home.players["Hall"].state().transport_state == "PLAYING"

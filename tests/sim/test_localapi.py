@@ -249,6 +249,46 @@ def test_get_groups_lists_every_group_and_player_from_the_household_state(househ
     assert [device["model"] for device in players["Den"]["devices"]] == ["S18", "S18"]
 
 
+def test_a_stereo_pair_and_a_home_theatre_in_another_group_are_each_one_player_of_all_their_devices(household):
+    spec = home_spec()
+    spec["players"] += [
+        {"name": "TV", "model": "Sonos Arc", "state": {"volume": 30}},
+        {"name": "TV Sub", "model": "Sonos Sub", "bonded_to": "TV", "channel": "SW", "state": {"volume": 30}},
+        {"name": "TV Left", "model": "Sonos One SL", "bonded_to": "TV", "channel": "LR", "state": {"volume": 30}},
+    ]
+    spec["groups"] = [{"coordinator": "Kitchen", "members": ["Den", "TV"]}]
+    home = household(spec)
+    uid = {name: player.uid for name, player in home.players.items()}
+
+    async def groups() -> dict[str, Any]:
+        async with local_socket(home.players["Kitchen"].ip) as socket:
+            return (await socket.send("groups:1", "getGroups", householdId=home.model.spec.household_id))[1]
+
+    body = asyncio.run(groups())
+    (group,) = [group for group in body["groups"] if group["coordinatorId"] == uid["Kitchen"]]
+    assert (group["name"], group["playerIds"]) == ("Kitchen + 2", [uid["Kitchen"], uid["Den"], uid["TV"]])
+    players = {player["name"]: player["deviceIds"] for player in body["players"]}
+    assert players == {"Kitchen": [uid["Kitchen"]], "Den": [uid["Den"], uid["Den R"]],
+                       "TV": [uid["TV"], uid["TV Sub"], uid["TV Left"]], "Loft": [uid["Loft"]]}
+
+
+def test_a_group_command_with_the_id_of_a_group_its_coordinator_left_says_where_the_group_went(household):
+    home = household(home_spec())
+    den, kitchen = home.players["Den"], home.players["Kitchen"]
+
+    async def after_den_leaves() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with local_socket(den.ip) as socket:
+            _, info = await socket.send("groups:1", "getGroups", householdId=home.model.spec.household_id)
+            group_id = next(g["id"] for g in info["groups"] if g["coordinatorId"] == den.uid)
+            await asyncio.to_thread(soco.SoCo(den.ip).unjoin)  # Kitchen carries the group on
+            return await socket.send("groupVolume:1", "setVolume", {"volume": 5}, groupId=group_id)
+
+    header, body = asyncio.run(after_den_leaves())
+    assert (header["success"], header["type"]) == (False, "groupCoordinatorChanged")
+    assert (body["groupStatus"], body["playerId"]) == ("GROUP_STATUS_MOVED", kitchen.uid)
+    assert soco.SoCo(den.ip).volume == 40
+
+
 # ---- playerVolume:1, groupVolume:1, playback:1
 
 
@@ -396,6 +436,8 @@ REFUSALS = [
     ("audioClip:1", "loadAudioClip", {"name": "n", "appId": "a", "priority": "URGENT"}, "own",
      "ERROR_INVALID_PARAMETER"),
     ("audioClip:1", "loadAudioClip", {"name": "n" * 65, "appId": "a"}, "own", "ERROR_INVALID_PARAMETER"),
+    ("audioClip:1", "loadAudioClip", {"name": "n", "appId": "a", "streamUrl": "http://[::1/chime.mp3"}, "own",
+     "ERROR_INVALID_PARAMETER"),
 ]
 
 

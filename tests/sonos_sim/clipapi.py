@@ -41,7 +41,7 @@ from . import controlapi
 from .controlapi import PORT, Command, Refused, device_info, websocket_url
 from .faults import Decision, FaultInjector
 from .media import NotAudio, probe
-from .model import Household, Player
+from .model import ClipPause, Household, Player
 
 API_KEY = "123e4567-e89b-12d3-a456-426655440000"  # the local API's key, the same on every player
 PROTOCOL = "v1.api.smartspeaker.audio"
@@ -86,8 +86,7 @@ class Clip:
     error_code: str | None = None
     started: float | None = None  # when its sound began (monotonic)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
-    paused: Player | None = None  # the coordinator whose music the clip paused
-    paused_uri: str = ""  # what it played then: resumed only if it still is
+    paused: ClipPause | None = None  # the group's music it holds paused (schema.CLIP_PAUSES_GROUP)
 
     @property
     def sounding(self) -> bool:
@@ -274,7 +273,7 @@ class ClipServer:
         clip_type = one_of(body, "clipType", CLIP_TYPES)
         stream_url = body.get("streamUrl")
         if stream_url is not None:
-            if not isinstance(stream_url, str) or urlparse(stream_url).scheme not in ("http", "https"):
+            if not is_http_url(stream_url):
                 raise Refused("ERROR_INVALID_PARAMETER", "streamUrl must be an http(s) URL")
             clip_type = "CUSTOM"  # docs: a streamUrl implies CUSTOM
         elif clip_type == "CUSTOM":
@@ -310,6 +309,8 @@ class ClipServer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(other.ended.wait(), wait)
         for other in self._earlier(clip):
+            if clip.paused is None:  # the group stays paused from one clip to the next
+                clip.paused, other.paused = other.paused, None
             await self._finish(other, "INTERRUPTED")
 
     def _earlier(self, clip: Clip) -> list[Clip]:
@@ -356,15 +357,12 @@ class ClipServer:
         self.clips = [other for other in self.clips if other.status == "ACTIVE"]
 
     def _pause_group(self, clip: Clip) -> None:
-        if not self.player.clip_pauses_group:
-            return
-        clip.paused = self.household.pause_for_clip(self.player)
-        if clip.paused is not None:
-            clip.paused_uri = clip.paused.transport.uri
+        if self.player.clip_pauses_group and clip.paused is None:
+            clip.paused = self.household.pause_for_clip(self.player)
 
     def _resume_group(self, clip: Clip) -> None:
         if clip.paused is not None:
-            self.household.resume_after_clip(clip.paused, clip.paused_uri)
+            self.household.resume_after_clip(clip.paused)
             clip.paused = None
 
     async def _event(self) -> None:
@@ -441,7 +439,7 @@ def padded_json(message: list[Any], pad_to: int | None) -> str:
 def parse_message(data: str | bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         message = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # json raises RecursionError, not ValueError, on deep nesting
         raise Refused("ERROR_INVALID_SYNTAX", "not JSON") from None
     if not (isinstance(message, list) and len(message) == 2 and all(isinstance(part, dict) for part in message)):
         raise Refused("ERROR_INVALID_SYNTAX", "a message is an array of a header and a body")
@@ -451,6 +449,13 @@ def parse_message(data: str | bytes) -> tuple[dict[str, Any], dict[str, Any]]:
             # docs.sonos.com/docs/globalerror: a required header value missing
             raise Refused("ERROR_MISSING_PARAMETERS", f"Missing required value:[0].{key}")
     return header, body
+
+
+def is_http_url(value: object) -> bool:
+    try:
+        return isinstance(value, str) and urlparse(value).scheme in ("http", "https")
+    except ValueError:  # an unclosed IPv6 bracket
+        return False
 
 
 def required_text(body: dict[str, Any], key: str, limit: int) -> str:

@@ -166,7 +166,7 @@ def group_body(household: Household, coordinator: Player) -> dict[str, Any]:
 
 def player_body(household: Household, player: Player, with_devices: bool) -> dict[str, Any]:
     """A player as getGroups lists it: a stereo pair or home theatre is one player of several devices."""
-    devices = [player, *(p for p in household.group_members(player) if p.spec.bonded_to == player.key)]
+    devices = [player, *(p for p in household.group_members(household.coordinator(player)) if p.spec.bonded_to == player.key)]
     body: dict[str, Any] = {
         "_objectType": "player", "id": player.uid, "name": room_name(household, player),
         "websocketUrl": websocket_url(player), "softwareVersion": SOFTWARE_VERSION, "apiVersion": API_VERSION,

@@ -150,10 +150,24 @@ class Transport:
     timer: asyncio.TimerHandle | None = None
     sleep_timer: asyncio.TimerHandle | None = None
     sleep_generation: int = 0
+    clip_pause: ClipPause | None = None  # the clips that paused it now (schema.CLIP_PAUSES_GROUP)
 
     @property
     def kind(self) -> str:
         return source_kind(self.uri)
+
+
+@dataclass
+class ClipPause:
+    """A group's music paused by clips on a model whose clips pause its group."""
+
+    transport: Transport
+    anchor_mono: float  # the transport's when paused: any command since (Pause, Play, Seek, Stop) moved it
+    clips: int = 1  # the clips holding it: the music plays on when the last ends
+
+    def untouched(self) -> bool:
+        """Paused as the clip left it: nobody has played, paused, moved or stopped it since."""
+        return self.transport.state == "PAUSED_PLAYBACK" and self.transport.anchor_mono == self.anchor_mono
 
 
 @dataclass(frozen=True)
@@ -436,6 +450,9 @@ class Household:
         if not others:
             return
         heir = others[0]
+        group_id = self.group_ids.pop(leaving.uid, None)
+        if group_id is not None:  # the group goes on under its heir, with its id; the one who left stands alone anew
+            self.group_ids[heir.uid] = group_id
         self._cancel_timer(leaving.transport)
         heir.transport = leaving.transport
         leaving.transport = Transport()
@@ -535,24 +552,36 @@ class Household:
         transport.state = "PAUSED_PLAYBACK"
         self.log_state(player, "Pause")
 
-    def pause_for_clip(self, player: Player) -> Player | None:
-        """A clip starts on a model whose clips pause its group: the coordinator it follows is
-        paused (a state event per member). The coordinator paused, or None if nothing played."""
+    def pause_for_clip(self, player: Player) -> ClipPause | None:
+        """A clip starts on a model whose clips pause its group: the music of the coordinator it
+        follows pauses (a state event per member), or stays paused for the clips already holding
+        it. The pause the clip holds, or None if nothing played."""
         coordinator = self.coordinator(player)
         transport = coordinator.transport
+        held = transport.clip_pause
+        if held is not None and held.untouched():
+            held.clips += 1
+            return held
         if transport.state not in ("PLAYING", "TRANSITIONING") or transport.kind == "tv":
             return None
         self._freeze(transport)
         transport.state = "PAUSED_PLAYBACK"
+        transport.clip_pause = ClipPause(transport, transport.anchor_mono)
         self.log_state(coordinator, "clip_paused_group")
-        return coordinator
+        return transport.clip_pause
 
-    def resume_after_clip(self, coordinator: Player, uri: str) -> None:
-        """The clip that paused the group ended: its music plays on from where it paused,
-        unless it was stopped or given another source meanwhile."""
-        transport = coordinator.transport
-        if transport.state != "PAUSED_PLAYBACK" or transport.uri != uri:
+    def resume_after_clip(self, pause: ClipPause) -> None:
+        """A clip that paused the group ended: once no clip holds the pause, the music plays on
+        from where it paused, with whichever player coordinates it now, unless someone paused,
+        moved, stopped or replaced it meanwhile."""
+        pause.clips -= 1
+        transport = pause.transport
+        if pause.clips > 0 or transport.clip_pause is not pause:
             return
+        transport.clip_pause = None
+        if not pause.untouched():
+            return
+        coordinator = self._owner(transport)
         transport.state = "PLAYING"
         transport.anchor_mono = time.monotonic()
         self.log_state(coordinator, "clip_resumed_group")
