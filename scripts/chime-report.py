@@ -142,6 +142,10 @@ def analyse(events: list[dict[str, Any]], url: str) -> dict[str, dict[str, Any]]
             if window:
                 t0, t1, t_during = window
                 prior = [e for e in evs if e["mono"] < t0]
+                # chime.py sets a group's levels alongside its switch: step back over what it
+                # changed on the member before the coordinator's first change, to its last read.
+                while prior and not is_read(prior[-1]):
+                    prior.pop()
                 playing = [e for e in evs if t_during <= e["mono"] <= t1 and e.get("transport_state") == "PLAYING"]
                 inside = [e for e in evs if t0 <= e["mono"] <= t1]
                 info.update(chimed=True, member_of=coordinator,

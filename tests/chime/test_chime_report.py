@@ -204,3 +204,29 @@ def test_a_renamed_room_that_did_not_come_back_fails_on_one_line(
         'FAIL "\\u200fBath \\u202e\\"tub\\" \\\\ \\x1b[2J\\u2028%n": transport_state was \'PAUSED_PLAYBACK\' before, \'PLAYING\' after',
         'FAIL "Nowhere\\nOK": never played the chime',
     ], checked.stdout
+
+
+def with_member_level_first(events: list[dict[str, Any]], member: str, coordinator: str, url: str) -> list[dict[str, Any]]:
+    """The log as when a member's chime volume landed before its coordinator's first change
+    (chime.py sets a group's levels alongside the switch; molecule saw this order once)."""
+    coordinator_changes = [e for e in events if e.get("player") == coordinator and e.get("kind") in ("request", "state")
+                           and not str(e.get("action") or "").startswith("Get") and e.get("mono") is not None]
+    switch = next(e for e in coordinator_changes if url in str(e.get("uri") or "") or url in json.dumps(e.get("args") or {}))
+    first_change = max((e for e in coordinator_changes if e["mono"] <= switch["mono"]), key=lambda e: e["mono"])
+    first_set = min(e["mono"] for e in events if e.get("player") == member and e.get("action") == "SetVolume")
+    moved = [{**e, "mono": first_change["mono"] - 0.002} if e.get("player") == member and e.get("action") == "SetVolume"
+             and e["mono"] == first_set else e for e in events]
+    return sorted(moved, key=lambda e: e.get("mono", 0.0))
+
+
+def test_a_member_whose_chime_level_came_before_its_coordinators_switch_is_judged_from_before_it(
+    household: Any, chime_setup: Any, sounds: Any, tmp_path: Path
+) -> None:
+    url = sounds.url("/chime.mp3")
+    events = with_member_level_first(chimed_demo_home(household, chime_setup, sounds), "Kitchen", "Living Room", url)
+
+    checked = report(events, tmp_path, url)
+
+    assert checked.returncode == 0, checked.stdout
+    kitchen = next(line for line in checked.stdout.splitlines() if line.startswith("Kitchen"))
+    assert "vol 18" in kitchen, checked.stdout
