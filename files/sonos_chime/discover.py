@@ -60,8 +60,12 @@ def discover(timeout: float, interface: str | None, scan: str | None) -> int:
         how = f" on {scan}" if scan else f" via {interface}" if interface else ""
         sys.stderr.write(DISCOVERY_HELP.format(how=how, timeout=timeout))
         return 1
-    entries = gather([functools.partial(describe_zone, zone, timeout) for zone in zones])
+    entries = gather([functools.partial(describe_zone, zone, timeout) for zone in one_per_player(zones)])
     entries.sort(key=lambda entry: (entry["name"].casefold(), entry["name"], entry["uid"]))
+    households = sorted({entry["household"] for entry in entries})
+    if len(households) > 1:
+        LOG.warning("discover: %d Sonos households answer on this network (%s): each zone is listed with its own",
+                    len(households), ", ".join(households))
     sys.stdout.write(zones_yaml(entries))
     return 0
 
@@ -70,13 +74,24 @@ def discover(timeout: float, interface: str | None, scan: str | None) -> int:
 class FoundZone:
     member: Member
     coordinator_uid: str
+    household: str  # the Sonos household (system) the zone is in: an S1 and an S2 system may share a network
 
 
 def zones_seen_by(host: str, timeout: float) -> set[FoundZone]:
     """The household as the player at `host` tells it, read by chime.py's bounded exchange and
     defused parser, not by SoCo's requests, which read any answer whole however long it takes."""
-    topology = Player(host, 1400, timeout).topology()
-    return {FoundZone(member, group.coordinator_uid) for group in topology.groups for member in group.members}
+    player = Player(host, 1400, timeout)
+    topology = player.topology()
+    household = player.household_id()
+    return {FoundZone(member, group.coordinator_uid, household) for group in topology.groups for member in group.members}
+
+
+def one_per_player(zones: set[FoundZone]) -> list[FoundZone]:
+    """Each player once, however many of its household's players told of it."""
+    unique: dict[str, FoundZone] = {}
+    for zone in sorted(zones, key=lambda zone: (zone.member.uid, zone.household, zone.coordinator_uid, zone.member.host)):
+        unique.setdefault(zone.member.uid, zone)
+    return list(unique.values())
 
 
 class Responder(soco.SoCo):  # type: ignore[misc]
@@ -130,7 +145,8 @@ def find_players(timeout: float, interface: str | None, network: ipaddress.IPv4N
     searcher = soco.config.SOCO_CLASS
     soco.config.SOCO_CLASS = Responder
     try:
-        found = soco.discovery.scan_network(networks_to_scan=[str(network)], scan_timeout=min(timeout, 1.0))
+        found = soco.discovery.scan_network(networks_to_scan=[str(network)], scan_timeout=min(timeout, 1.0),
+                                            multi_household=True)
     except (OSError, PlayerError, SoCoException) as error:
         LOG.error("discover: %s", error)
         return None
@@ -140,15 +156,19 @@ def find_players(timeout: float, interface: str | None, network: ipaddress.IPv4N
 
 
 def zones_by_search(timeout: float, interface: str | None) -> set[FoundZone] | None:
-    """The visible zones as the first player to answer the search with its household tells
-    them. SoCo's discover asks only the first that answers: a device that answers as Sonos and
-    then not with its household would hide every player."""
+    """The visible zones of every household that answers the search: each responder not yet
+    told of by another player is asked for its household. SoCo's discover asks only the first
+    that answers: a second system on the network (S1 beside S2) would go unseen, and a device
+    that answers as Sonos and then not with its household would hide every player."""
+    found: set[FoundZone] = set()
     for host in responders(timeout, interface):
+        if any(zone.member.host == host for zone in found):
+            continue
         try:
-            return {zone for zone in zones_seen_by(host, timeout) if not zone.member.invisible} or None
+            found |= zones_seen_by(host, timeout)
         except PlayerError as error:
             LOG.warning("discover: %s answered the search but not with its household: %s", host, error)
-    return None
+    return {zone for zone in found if not zone.member.invisible} or None
 
 
 def responders(timeout: float, interface: str | None) -> Iterator[str]:
@@ -215,6 +235,7 @@ def describe_zone(zone: FoundZone, timeout: float) -> dict[str, str]:
         "host": zone.member.host,
         "model": model_name(zone.member.host, timeout),
         "coordinator": zone.coordinator_uid,
+        "household": zone.household,
     }
 
 

@@ -92,6 +92,9 @@ class Player:
         except ET.ParseError as error:
             raise PlayerError(self.host, "GetZoneGroupState", f"unreadable topology: {error}") from error
 
+    def household_id(self) -> str:
+        return self.call("deviceProperties", "GetHouseholdID", []).get("CurrentHouseholdID", "")
+
     def media_info(self) -> dict[str, str]:
         return self.av("GetMediaInfo")
 

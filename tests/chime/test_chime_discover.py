@@ -18,7 +18,8 @@ SIX_PLAYER_HOME = {
 
 def expected_listing(home: Any) -> list[dict[str, str]]:
     return [
-        {"name": name, "uid": uid, "host": home.players[name].ip, "model": model, "coordinator": coordinator}
+        {"name": name, "uid": uid, "host": home.players[name].ip, "model": model, "coordinator": coordinator,
+         "household": home.household_id}
         for name, (uid, model, coordinator) in sorted(SIX_PLAYER_HOME.items())
     ]
 
@@ -32,6 +33,25 @@ def test_discover_lists_the_visible_zones_by_ssdp(household: Any) -> None:
     assert run.returncode == 0, run.stderr
     assert yaml.safe_load(run.stdout) == expected_listing(home)
     assert home.requests("M-SEARCH"), "the players were found by SSDP"
+
+
+def test_discover_lists_every_household_on_the_network_each_zone_with_its_own(household: Any) -> None:
+    # An S1 system beside the S2 household, both answering searches from 127.0.0.1 as on one LAN.
+    home = household("six-player-home.yml", ssdp=True, ssdp_scope="household+localhost")
+    legacy = household("s1-system.yml", ssdp=True, ssdp_scope="household+localhost")
+
+    run = run_chime("discover", "--interface", "127.0.0.1", "--timeout", "2")
+
+    assert run.returncode == 0, run.stderr
+    s1_zones = [
+        {"name": name, "uid": legacy.players[name].uid, "host": legacy.players[name].ip, "model": model,
+         "coordinator": legacy.players[name].uid, "household": legacy.household_id}
+        for name, model in (("Garage", "Play:1"), ("Workshop", "Connect"))
+    ]
+    listing = yaml.safe_load(run.stdout)
+    assert listing == sorted(expected_listing(home) + s1_zones, key=lambda zone: zone["name"].casefold())
+    assert home.household_id != legacy.household_id
+    assert "2 Sonos households" in run.stderr
 
 
 def test_discover_by_scanning_a_network(household: Any) -> None:

@@ -320,3 +320,22 @@ def test_auto_interrupts_a_stereo_pair_of_play1s_once_and_says_why_once(househol
         after = home.players[speaker].state()
         for attribute in ATTRIBUTES:
             assert getattr(after, attribute) == getattr(before[speaker], attribute), f"{speaker}: {attribute}"
+
+
+def test_auto_interrupts_every_group_of_an_s1_system_and_says_it_has_no_local_api(household: Any, chime_setup: Any,
+                                                                                  sounds: Any) -> None:
+    # An S1 system serves nothing on port 1443: auto takes the interrupt path everywhere.
+    spec = {**matrix_household("queue_mid_track", sounds.url("/song.mp3")), "system": "S1"}
+    chimed = chime_matrix(household, chime_setup, spec, "auto")
+    home, before, run = chimed.home, chimed.before, chimed.run
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == dict.fromkeys(CONFIGURED, "ok"), run.stderr
+    events = home.events()
+    assert requests(events, "loadAudioClip") == []
+    assert sorted(e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))) == sorted(c for c, _ in GROUPS.values())
+    for zone, (_, members) in GROUPS.items():
+        assert f'"{zone}" has no local API (' in run.stderr, run.stderr
+        for speaker in members:
+            after = home.players[speaker].state()
+            for attribute in ATTRIBUTES:
+                assert getattr(after, attribute) == getattr(before[speaker], attribute), f"{speaker}: {attribute}"

@@ -135,6 +135,52 @@ def test_config_document_follows_the_contract() -> None:
     assert doc["zones"] == ZONES
 
 
+# An S2 household and an S1 system on one network, as discovery writes them.
+TWO_HOUSEHOLDS = [
+    {"name": "Kitchen", "uid": "RINCON_1", "host": "192.0.2.1", "household": "Sonos_S2"},
+    {"name": "Den", "uid": "RINCON_2", "host": "192.0.2.2", "household": "Sonos_S2"},
+    {"name": "Garage", "uid": "RINCON_3", "host": "192.0.2.3", "household": "Sonos_S1"},
+]
+CHIME = {"name": "Bell", "sound": "ding-dong.mp3", "schedule": "daily"}
+
+
+def household_problems(chimes, household="", manual=()):  # type: ignore[no-untyped-def]
+    return F.problems(chimes, list(manual), TWO_HOUSEHOLDS, [], 30, {}, str(SOUNDS), SETTINGS, str(ROOT / "files"),
+                      "interrupt", household)
+
+
+def test_a_chime_spanning_two_households_is_refused_until_one_is_chosen() -> None:
+    assert household_problems([CHIME]) == [
+        ("sonos_chime_chimes[0] ('Bell'): its zones are in 2 Sonos households ('Sonos_S1': 'Garage'; 'Sonos_S2': "
+        "'Kitchen', 'Den'): set sonos_chime_household to the one to chime, or name zones of one household in the "
+        "chime's zones")]
+    # Zones of one household, or the household chosen: accepted.
+    assert household_problems([{**CHIME, "zones": ["Kitchen", "Den"]}]) == []
+    assert household_problems([{**CHIME, "zones_exclude": ["Garage"]}]) == []
+    assert household_problems([CHIME], household="Sonos_S2") == []
+    chosen = F.effective_zones(F.household_zones(TWO_HOUSEHOLDS, "Sonos_S2"), [], [])
+    assert [z["name"] for z in chosen] == ["Kitchen", "Den"]
+    assert F.units([CHIME], chosen)[0]["zones"] == ["Kitchen", "Den"]
+
+
+def test_a_zone_of_the_other_household_and_an_unknown_household_are_named() -> None:
+    assert household_problems([{**CHIME, "zones": ["Garage"]}], household="Sonos_S2") == [
+        ("sonos_chime_chimes[0] ('Bell'): zones names zone 'Garage', which is in household 'Sonos_S1', not in "
+        "sonos_chime_household ('Sonos_S2')")]
+    assert household_problems([{**CHIME, "zones": ["Kitchen"]}], household="Sonos_Typo") == [
+        ("sonos_chime_household: 'Sonos_Typo' is not a household discovery found ('Sonos_S1': 'Garage'; 'Sonos_S2': "
+        "'Kitchen', 'Den')"), ("sonos_chime_chimes[0] ('Bell'): zones names zone 'Kitchen', which is in household "
+        "'Sonos_S2', not in sonos_chime_household ('Sonos_Typo')")]
+
+
+def test_a_room_name_in_both_households_is_ambiguous_unless_one_is_chosen() -> None:
+    both = [*TWO_HOUSEHOLDS, {"name": "Kitchen", "uid": "RINCON_4", "host": "192.0.2.4", "household": "Sonos_S1"}]
+    errs = F.problems([{**CHIME, "zones": ["Kitchen"]}], [], both, [], 30, {}, str(SOUNDS), SETTINGS, str(ROOT / "files"))
+    assert len(errs) == 1 and "its zones are in 2 Sonos households" in errs[0] and "'Sonos_S1': 'Kitchen'" in errs[0]
+    chosen = F.effective_zones(F.household_zones(both, "Sonos_S1"), [], [])
+    assert [(z["name"], z["uid"]) for z in chosen] == [("Garage", "RINCON_3"), ("Kitchen", "RINCON_4")]
+
+
 def test_discovery_doc_is_stable() -> None:
     found = [{"name": "b", "uid": "R2", "host": "h2", "model": "m", "coordinator": "R2"},
              {"coordinator": "R1", "model": "m", "host": "h1", "uid": "R1", "name": "A"}]
@@ -142,6 +188,7 @@ def test_discovery_doc_is_stable() -> None:
     assert doc == F.discovery_doc(list(reversed(found)), "pi")
     assert doc.startswith("# Written by playbooks/discover.yml for pi.")
     assert doc.index('name: !unsafe "A"') < doc.index('name: !unsafe "b"')
+    assert F.discovery_doc([{**found[0], "household": "Sonos_X"}], "pi").endswith('household: !unsafe "Sonos_X"\n')
 
 
 def test_pins_missing_from_the_venv() -> None:

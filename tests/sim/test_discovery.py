@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import xml.etree.ElementTree as ET
 
 import pytest
 import requests
@@ -98,3 +99,33 @@ def test_searches_from_outside_the_scope_are_not_answered(household):
     assert found is None
     assert {z.ip_address for z in soco.discover(timeout=2, interface_addr=other.interface)} <= {p.ip for p in other.players.values()}
     assert not home.requests("M-SEARCH")
+
+
+def test_an_s1_system_beside_s2_answers_as_its_firmware_and_soco_tells_them_apart(household):
+    modern = household(HOME, ssdp_scope="household+localhost")
+    legacy = household("s1-system.yml", ssdp_scope="household+localhost")
+    garage = legacy.players["Garage"]
+
+    # SoCo's discover filters SSDP answers by X-RINCON-HOUSEHOLD.
+    s1 = soco.discover(timeout=2, interface_addr="127.0.0.1", household_id=legacy.household_id)
+    s2 = soco.discover(timeout=2, interface_addr="127.0.0.1", household_id=modern.household_id)
+    assert {z.player_name for z in s1} == {"Garage", "Workshop"}
+    assert {z.player_name for z in s2} == {"Living Room", "TV Room", "Study", "Bedroom"}
+
+    # S1 firmware: swGen 1 and a 57.x version wherever a player states its version
+    # (a Play:1 on S1: <modelNumber>S1</modelNumber> ... <softwareVersion>57.13-34140</softwareVersion><swGen>1</swGen>).
+    description = requests.get(f"http://{garage.ip}:1400/xml/device_description.xml", timeout=2).text
+    assert "<swGen>1</swGen>" in description and "<softwareVersion>57." in description
+    assert "<apiVersion>" not in description
+    info = soco.SoCo(garage.ip).get_speaker_info(refresh=True)
+    assert info["software_version"].startswith("57.") and info["display_version"].startswith("11.")
+    state = soco.SoCo(garage.ip).zoneGroupTopology.GetZoneGroupState()["ZoneGroupState"]
+    members = ET.fromstring(state).iter("ZoneGroupMember")
+    assert {(m.get("SWGen"), m.get("SSLPort")) for m in members} == {("1", None)}
+    modern_description = requests.get(f"http://{modern.players['Study'].ip}:1400/xml/device_description.xml", timeout=2).text
+    assert "<swGen>2</swGen>" in modern_description and "<apiVersion>" in modern_description
+
+    # No local API on port 1443: the connection is refused, as on a player whose port is closed.
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((garage.ip, 1443), timeout=2).close()
+    socket.create_connection((modern.players["Study"].ip, 1443), timeout=2).close()

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 
 from . import didl
 from .descriptions import (
-    DISPLAY_VERSION,
     HARDWARE_VERSION,
-    SOFTWARE_VERSION,
     mac_address,
     room_name,
     zone_group_state,
@@ -678,8 +676,8 @@ def room_of(household: Household, player: Player) -> Player:
 async def get_zone_info(call: Call) -> Result:
     return {
         "SerialNumber": mac_address(call.player).replace(":", "-") + ":E",
-        "SoftwareVersion": SOFTWARE_VERSION,
-        "DisplaySoftwareVersion": DISPLAY_VERSION,
+        "SoftwareVersion": call.household.spec.firmware.software_version,
+        "DisplaySoftwareVersion": call.household.spec.firmware.display_version,
         "HardwareVersion": HARDWARE_VERSION,
         "IPAddress": call.player.ip,
         "MACAddress": mac_address(call.player).upper(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
+from .firmware import Firmware
 from .model import Household, Player
 from .services import (
     MEDIA_RENDERER_SERVICES,
@@ -91,8 +92,6 @@ def _state_variable_xml(name: str) -> str:
     )
 
 
-SOFTWARE_VERSION = "85.0-64200"
-DISPLAY_VERSION = "16.6"
 HARDWARE_VERSION = "1.20.1.6-2.1"
 API_VERSION = "1.40.1"
 MIN_API_VERSION = "1.1.0"
@@ -158,10 +157,18 @@ def _renderer_extensions(player: Player) -> str:
     )
 
 
+def _api_versions(firmware: Firmware) -> str:
+    """The local API's versions: an S2 player's description has them, an S1 player serves no local API."""
+    if not firmware.local_api:
+        return ""
+    return f"<apiVersion>{API_VERSION}</apiVersion><minApiVersion>{MIN_API_VERSION}</minApiVersion>"
+
+
 def device_description(household: Household, player: Player) -> str:
     room = room_name(household, player)
     model = escape(player.spec.model)
     mac = mac_address(player).replace(":", "-")
+    firmware = household.spec.firmware
     return (
         '<?xml version="1.0" encoding="utf-8" ?>'
         '<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major><minor>0</minor></specVersion>'
@@ -170,13 +177,14 @@ def device_description(household: Household, player: Player) -> str:
         "<manufacturerURL>http://www.sonos.com</manufacturerURL>"
         f"<modelNumber>{player.model_number}</modelNumber><modelDescription>{model}</modelDescription>"
         f"<modelName>{model}</modelName><modelURL>http://www.sonos.com/products/zoneplayers/{player.model_number}</modelURL>"
-        f"<softwareVersion>{SOFTWARE_VERSION}</softwareVersion><swGen>2</swGen>"
+        f"<softwareVersion>{firmware.software_version}</softwareVersion><swGen>{firmware.sw_gen}</swGen>"
         f"<hardwareVersion>{HARDWARE_VERSION}</hardwareVersion><serialNum>{mac}:E</serialNum>"
         f"<MACAddress>{mac_address(player).upper()}</MACAddress><UDN>uuid:{player.uid}</UDN>"
         + _icon_list(player, with_id=True)
-        + "<minCompatibleVersion>84.0-00000</minCompatibleVersion><legacyCompatibleVersion>58.0-00000</legacyCompatibleVersion>"
-        f"<apiVersion>{API_VERSION}</apiVersion><minApiVersion>{MIN_API_VERSION}</minApiVersion>"
-        f"<displayVersion>{DISPLAY_VERSION}</displayVersion><extraVersion></extraVersion>"
+        + f"<minCompatibleVersion>{firmware.min_compatible_version}</minCompatibleVersion>"
+        f"<legacyCompatibleVersion>{firmware.legacy_compatible_version}</legacyCompatibleVersion>"
+        + _api_versions(firmware)
+        + f"<displayVersion>{firmware.display_version}</displayVersion><extraVersion></extraVersion>"
         f"<roomName>{xml_text(room)}</roomName><displayName>{model}</displayName><zoneType>11</zoneType>"
         "<feature1>0x00000000</feature1><feature2>0x00403332</feature2><feature3>0x0001100e</feature3>"
         f"<seriesid>{_SERIES.get(player.model_number, 'A100')}</seriesid><variant>2</variant>"
@@ -240,17 +248,19 @@ def _satellite_map(primary: Player, satellite: Player) -> str:
 def _member_attributes(household: Household, player: Player, channel_map: str) -> str:
     """Attributes in current firmware's order; IdleState is 0 while the player's group plays."""
     invisible = ' Invisible="1"' if player.is_bonded else ""
+    firmware = household.spec.firmware
     transport = household.coordinator(player).transport
     idle = "0" if transport.state in ("PLAYING", "TRANSITIONING") else "1"
     virtual_line_in = ' VirtualLineInSource="spotify"' if transport.kind == "cloud" and player.transport.kind != "member" else ""
     return (
         f'UUID="{player.uid}" Location="http://{player.ip}:1400/xml/device_description.xml" '
         f'ZoneName={xml_attr(room_name(household, player))} Icon="" Configuration="1"{invisible} '
-        f'SoftwareVersion="{SOFTWARE_VERSION}" SWGen="2" MinCompatibleVersion="84.0-00000" '
-        f'LegacyCompatibleVersion="58.0-00000"{channel_map} ActiveZoneID="{household.active_zone_id}" '
+        f'SoftwareVersion="{firmware.software_version}" SWGen="{firmware.sw_gen}" '
+        f'MinCompatibleVersion="{firmware.min_compatible_version}" '
+        f'LegacyCompatibleVersion="{firmware.legacy_compatible_version}"{channel_map} ActiveZoneID="{household.active_zone_id}" '
         f'BootSeq="{player.boot_seq}" TVConfigurationError="0" HdmiCecAvailable="{int(player.is_soundbar)}" '
         f'WirelessMode="0" ConnectionType="1" ChannelFreq="2437" BehindWifiExtender="0" WifiEnabled="1" EthLink="1" '
         f'Orientation="0" RoomCalibrationState="4" SecureRegState="3" VoiceConfigState="0" MicEnabled="0" '
-        f'HeadphoneSwapActive="0" AirPlayEnabled="1"{virtual_line_in} IdleState="{idle}" MoreInfo="" '
-        'SSLPort="1443" HHSSLPort="1843"'
+        f'HeadphoneSwapActive="0" AirPlayEnabled="1"{virtual_line_in} IdleState="{idle}" MoreInfo=""'
+        + (' SSLPort="1443" HHSSLPort="1843"' if firmware.local_api else "")
     )

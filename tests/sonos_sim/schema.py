@@ -3,6 +3,7 @@
 A household is YAML (or the same structure as a dict):
 
     household_id: Sonos_sim0000000000000001     # optional
+    system: S2                                  # S2 (default) or S1: versions, no local API on 1443
     transition_time: 0.1                        # seconds of TRANSITIONING after Play
     ramp_rate: 50.0                             # volume units per second for RampToVolume
     players:
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .firmware import FIRMWARES, SYSTEMS, Firmware
 
 TRANSPORT_STATES = ("PLAYING", "PAUSED_PLAYBACK", "STOPPED")
 PLAY_MODES = ("NORMAL", "REPEAT_ALL", "REPEAT_ONE", "SHUFFLE_NOREPEAT", "SHUFFLE", "SHUFFLE_REPEAT_ONE")
@@ -200,6 +203,11 @@ class HouseholdSpec:
     household_id: str = "Sonos_sim0000000000000000001"
     transition_time: float = 0.1
     ramp_rate: float = 50.0
+    system: str = "S2"
+
+    @property
+    def firmware(self) -> Firmware:
+        return FIRMWARES[self.system]
 
     def player(self, name: str) -> PlayerSpec:
         for spec in self.players:
@@ -248,7 +256,8 @@ def derive_uid(name: str) -> str:
 
 def parse_household(data: Any) -> HouseholdSpec:
     mapping = _mapping(data, "household")
-    _only_keys(mapping, "household", {"household_id", "transition_time", "ramp_rate", "players", "groups", "faults"})
+    _only_keys(mapping, "household", {"household_id", "system", "transition_time", "ramp_rate", "players", "groups",
+                                        "faults"})
     raw_players = _list(mapping.get("players"), "players")
     if not raw_players:
         raise HouseholdError("players: a household needs at least one player")
@@ -268,6 +277,7 @@ def parse_household(data: Any) -> HouseholdSpec:
         household_id=_str(mapping.get("household_id", HouseholdSpec.household_id), "household_id"),
         transition_time=_number(mapping.get("transition_time", 0.1), "transition_time", 0.0, 30.0),
         ramp_rate=_number(mapping.get("ramp_rate", 50.0), "ramp_rate", 0.1, 10000.0),
+        system=_choice(mapping.get("system", "S2"), "system", SYSTEMS),
     )
 
 

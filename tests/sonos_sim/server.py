@@ -389,6 +389,7 @@ class HouseholdRuntime:
         self.clip_servers = {
             name: ClipServer(self.household, server.player, self.faults, tls, answering=lambda server=server: not server.vanished)
             for name, server in self.servers.items()
+            if spec.firmware.local_api
         }
         self.ssdp = SsdpResponder(self.household, self.servers, ssdp_scope) if ssdp else None
         self._timers: list[asyncio.TimerHandle] = []

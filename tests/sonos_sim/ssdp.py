@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 SSDP_GROUP = "239.255.255.250"
 SSDP_PORT = 1900
 ZONE_PLAYER = "urn:schemas-upnp-org:device:ZonePlayer:1"
-SERVER = "Linux UPnP/1.0 Sonos/85.0-64200 (ZPS1)"
 
 
 def search_targets(player: Player, search_target: str) -> list[str]:
@@ -56,14 +55,14 @@ def reply(household: Household, player: Player, search_target: str) -> bytes:
             "CACHE-CONTROL": " max-age = 1800",
             "EXT": "",
             "LOCATION": f" http://{player.ip}:1400/xml/device_description.xml",
-            "SERVER": f" {SERVER}",
+            "SERVER": f" {household.spec.firmware.server_header()}",
             "ST": f" {search_target}",
             "USN": f" {usn}",
             "X-RINCON-HOUSEHOLD": f" {household.spec.household_id}",
             "X-RINCON-BOOTSEQ": f" {player.boot_seq}",
             "BOOTID.UPNP.ORG": f" {player.boot_seq}",
             "X-RINCON-WIFIMODE": " 0",
-            "X-RINCON-VARIANT": " 2",
+            "X-RINCON-VARIANT": f" {household.spec.firmware.variant}",
         },
     )
 

@@ -195,6 +195,27 @@ def effective_zones(discovered: Any, manual: Any, exclude: Any) -> list[dict[str
     return [z for z in out if z["name"] not in excluded]
 
 
+def household_zones(discovered: Any, household: Any) -> list[Any]:
+    """The discovered zones of the household chosen by sonos_chime_household (all when it is
+    empty). A zone written before discovery recorded households is kept."""
+    chosen = str(household or "")
+    return [z for z in _as_list(discovered)
+            if not chosen or not isinstance(z, dict) or z.get("household") in (None, "", chosen)]
+
+
+def _households(discovered: Any) -> dict[str, list[str]]:
+    """Each household discovery recorded, with the names of its zones."""
+    found: dict[str, list[str]] = {}
+    for zone in _as_list(discovered):
+        if isinstance(zone, dict) and zone.get("household") and "name" in zone:
+            found.setdefault(str(zone["household"]), []).append(str(zone["name"]))
+    return found
+
+
+def _describe_households(found: dict[str, list[str]]) -> str:
+    return "; ".join(f"{household!r}: {', '.join(map(repr, names))}" for household, names in sorted(found.items()))
+
+
 def chime_zones(chime: dict[str, Any], zones: list[dict[str, Any]]) -> list[str]:
     """Zone names one chime plays on: its own list (or every zone), minus its exclusions."""
     names = [z["name"] for z in zones]
@@ -300,7 +321,7 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
 
 
 def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: Any, sources: Any,
-             sounds_src: str, settings: Any, program_src: str, mode: Any = "interrupt") -> list[str]:
+             sounds_src: str, settings: Any, program_src: str, mode: Any = "interrupt", household: Any = "") -> list[str]:
     """Everything wrong with the inventory, each message naming variable, item and reason.
 
     Runs on the controller: sounds_src and program_src are controller folders. Names the
@@ -315,11 +336,15 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
     _check(errs, rules, "chime_mode", mode, "sonos_chime_mode")
     errs += _settings_problems(rules, settings)
     errs += _zone_list_problems(rules, "sonos_chime_zones", manual, by_hand=True)
-    errs += _zone_list_problems(rules, "sonos_chime_discovered_zones", discovered, by_hand=False)
-    zones = effective_zones(discovered, manual, exclude)
+    households = _households(discovered)
+    errs += _discovered_zone_problems(rules, discovered, households)
+    errs += _household_choice_problems(households, household)
+    zones = effective_zones(household_zones(discovered, household), manual, exclude)
+    by_hand = {str(z.get("name")) for z in _as_list(manual) if isinstance(z, dict)}
     context = {"known": {z["name"] for z in zones}, "excluded": {str(n) for n in _as_list(exclude)},
                "zones": zones, "volume": volume, "sounds_src": str(sounds_src), "mode": mode,
-               "audio": program_audio(program_src)}
+               "audio": program_audio(program_src), "household": str(household or ""),
+               "household_of": _households_by_name(households, by_hand)}
     seen: dict[str, str] = {}
     for i, chime in enumerate(_as_list(chimes)):
         if not isinstance(chime, dict):
@@ -329,6 +354,52 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
         errs += _name_problems(chime, label, seen)
         errs += _chime_problems(rules, chime, label, context)
     return errs
+
+
+def _households_by_name(households: dict[str, list[str]], by_hand: set[str]) -> dict[str, list[str]]:
+    """The households each discovered zone name is in (a name may be in both systems); a zone
+    defined by hand is the user's and in none."""
+    by_name: dict[str, list[str]] = {}
+    for household, names in sorted(households.items()):
+        for name in names:
+            if name not in by_hand:
+                by_name.setdefault(name, []).append(household)
+    return by_name
+
+
+def _discovered_zone_problems(rules: ModuleType, discovered: Any, households: dict[str, list[str]]) -> list[str]:
+    """The discovered zones by chime.py's rules, each household's on its own: a room name may be
+    in two households, never twice in one."""
+    if len(households) < 2:
+        return _zone_list_problems(rules, "sonos_chime_discovered_zones", discovered, by_hand=False)
+    errs: list[str] = []
+    for household in sorted(households):
+        zones = [z for z in _as_list(discovered) if isinstance(z, dict) and str(z.get("household")) == household]
+        errs += _zone_list_problems(rules, f"sonos_chime_discovered_zones (household {household!r})", zones, by_hand=False)
+    others = [z for z in _as_list(discovered) if not isinstance(z, dict) or str(z.get("household") or "") not in households]
+    return errs + _zone_list_problems(rules, "sonos_chime_discovered_zones (no household)", others, by_hand=False)
+
+
+def _household_choice_problems(households: dict[str, list[str]], household: Any) -> list[str]:
+    chosen = str(household or "")
+    if chosen and households and chosen not in households:
+        return [f"sonos_chime_household: {chosen!r} is not a household discovery found ({_describe_households(households)})"]
+    return []
+
+
+def _span_problems(names: list[str], label: str, context: dict[str, Any]) -> list[str]:
+    """A chime whose zones are in two Sonos households (an S1 system beside an S2 one) is
+    refused unless sonos_chime_household chose one: a chime is one household's."""
+    if context["household"]:
+        return []
+    spanned: dict[str, list[str]] = {}
+    for name in names:
+        for household in context["household_of"].get(name, []):
+            spanned.setdefault(household, []).append(name)
+    if len(spanned) < 2:
+        return []
+    return [f"{label}: its zones are in {len(spanned)} Sonos households ({_describe_households(spanned)}): set "
+            "sonos_chime_household to the one to chime, or name zones of one household in the chime's zones"]
 
 
 def _zone_list_problems(rules: ModuleType, var: str, zone_list: Any, by_hand: bool) -> list[str]:
@@ -387,6 +458,8 @@ def _chime_problems(rules: ModuleType, chime: dict[str, Any], label: str, contex
     errs += _mode_problems(rules, chime, label, context["mode"])
     errs += _zone_name_problems(chime, label, context, list(zone_volumes))
     enabled = chime.get("enabled", True)
+    if _is_flag(enabled) and flag(enabled):
+        errs += _span_problems(chime_zones(chime, context["zones"]), label, context)
     if _is_flag(enabled) and flag(enabled) and not chime_zones(chime, context["zones"]):
         errs.append(f"{label}: plays on no zone (none known yet: run playbooks/discover.yml or set "
                     "sonos_chime_zones; or all are left out)")
@@ -440,6 +513,10 @@ def _zone_name_problems(chime: dict[str, Any], label: str, context: dict[str, An
     for key, zone in named:
         if key == "zones" and str(zone) in excluded:
             errs.append(f"{label}: zone {zone!r} is left out by sonos_chime_zones_exclude")
+        elif str(zone) not in known and str(zone) in context["household_of"]:
+            elsewhere = " and ".join(map(repr, context["household_of"][str(zone)]))
+            errs.append(f"{label}: {key} names zone {zone!r}, which is in household {elsewhere}, "
+                        f"not in sonos_chime_household ({context['household']!r})")
         elif str(zone) not in known and str(zone) not in excluded:
             errs.append(f"{label}: {key} names zone {zone!r}, which is not a known zone "
                         "(run playbooks/discover.yml or add it to sonos_chime_zones)")
@@ -711,7 +788,7 @@ def discovery_doc(found: Any, host: str) -> str:
     """
     import yaml
 
-    keys = ("name", "uid", "host", "model", "coordinator")
+    keys = ("name", "uid", "host", "model", "coordinator", "household")
     zones = sorted(
         ({k: (_Unsafe(z[k]) if z.get(k) is not None else None) for k in keys} for z in _as_list(found)),
         key=lambda z: (str(z["name"]).casefold(), str(z["uid"])),
@@ -745,6 +822,10 @@ def discovery_summary(found: Any, exclude: Any, chimes: Any, manual: Any) -> lis
     known = set(names) | {str(z.get("name")) for z in _as_list(manual) if isinstance(z, dict)}
     lines = [f"found {len(names)} zone(s): " + ", ".join(
         repr(n) + (" (left out by sonos_chime_zones_exclude)" if n in excluded else "") for n in names)]
+    households = _households(found)
+    if len(households) > 1:
+        lines.append(f"found {len(households)} Sonos households ({_describe_households(households)}): a chime whose zones "
+                     "span two is refused until sonos_chime_household names the one to chime")
     for chime in _as_list(chimes):
         if not isinstance(chime, dict):
             continue
@@ -761,6 +842,7 @@ class FilterModule:
             "sonos_chime_systemd_quote": systemd_quote,
             "sonos_chime_unit_name": unit_name,
             "sonos_chime_effective_zones": effective_zones,
+            "sonos_chime_household_zones": household_zones,
             "sonos_chime_units": units,
             "sonos_chime_schedule_forms": schedule_forms,
             "sonos_chime_schedule_problems": schedule_problems,
