@@ -102,6 +102,7 @@ def chime_job(config: Config, chime: ChimeConfig, names: Collection[str]) -> Chi
         mode=chime.mode,
         zones=tuple(ZoneTarget(zone.name, zone.uid, zone.host) for zone in zones),
         known_hosts=tuple(dict.fromkeys(zone.host for zone in config.zones)),
+        quiet_hours={} if chime.ignore_quiet_hours else {zone.name: zone.quiet_hours for zone in config.zones if zone.quiet_hours},
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .audiofile import SOUND_SUFFIXES
+from .quiet import QuietRange, parse_range
 from .sources import DEFAULT_POLICY, POLICIES, SOURCE_KINDS
 from .zonelog import quote
 
@@ -61,6 +62,7 @@ class ZoneConfig:
     name: str
     uid: str
     host: str
+    quiet_hours: tuple[QuietRange, ...] = ()  # times of day no chime plays here (quiet.py)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class ChimeConfig:
     sources: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICY))
     schedule: tuple[str, ...] = ()  # its timer's OnCalendar expressions: `--at next` reads them
     mode: str = INTERRUPT_MODE
+    ignore_quiet_hours: bool = False  # an alarm-like chime that plays in every zone's quiet hours
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,7 @@ def parse_zones(data: object, key: str) -> tuple[ZoneConfig, ...]:
             name=text(required(raw, "name", item_key), f"{item_key}.name"),
             uid=text(required(raw, "uid", item_key), f"{item_key}.uid"),
             host=ipv4(required(raw, "host", item_key), f"{item_key}.host"),
+            quiet_hours=quiet_ranges(raw.get("quiet_hours", []), f"{item_key}.quiet_hours"),
         )
         if any(other.name == zone.name for other in zones):
             raise ConfigError(f"{item_key}.name: {zone.name!r} is listed twice")
@@ -199,7 +203,27 @@ def parse_chime(data: object, key: str, zone_names: Sequence[str]) -> ChimeConfi
         zone_volumes=zone_volumes,
         sources=source_policy(raw.get("sources"), f"{key}.sources"),
         schedule=tuple(text(item, f"{key}.schedule[{index}]") for index, item in enumerate(items(raw.get("schedule", []), f"{key}.schedule"))),
+        ignore_quiet_hours=flag(raw.get("ignore_quiet_hours", False), f"{key}.ignore_quiet_hours"),
     )
+
+
+def quiet_ranges(data: object, key: str) -> tuple[QuietRange, ...]:
+    """One range (`19:00-07:00`) or a list of them."""
+    ranges = items([data] if isinstance(data, str) else data, key)
+    parsed = []
+    for index, item in enumerate(ranges):
+        item_key = f"{key}[{index}]" if not isinstance(data, str) else key
+        try:
+            parsed.append(parse_range(text(item, item_key)))
+        except ValueError as error:
+            raise ConfigError(f"{item_key}: {item!r} {error}") from None
+    return tuple(parsed)
+
+
+def quiet_hours(data: object, key: str, zone_names: Sequence[str]) -> dict[str, tuple[QuietRange, ...]]:
+    """The role's sonos_chime_quiet_hours: zone name -> its ranges, each zone a known one."""
+    return {zone_name(name, f"{key}.{name}", zone_names): quiet_ranges(ranges, f"{key}.{name}")
+            for name, ranges in mapping(data or {}, key).items()}
 
 
 def chime_mode(value: object, key: str) -> str:
@@ -252,6 +276,12 @@ def items(value: object, key: str) -> list[Any]:
 def text(value: object, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def flag(value: object, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: {value!r} is not a boolean (true or false)")
     return value
 
 

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from .config import INTERRUPT_MODE
 from .lock import SiblingGuesses
-from .moment import Moment
+from .moment import Moment, host_now
 from .pending import PendingStore
+from .quiet import QuietRange, QuietRoom, quiet_room
 from .sound import SoundCheck
 from .timing import DEFAULT_TIMING, Timing
 from .topology import Member
@@ -41,6 +42,8 @@ class ChimeJob:
     zones: tuple[ZoneTarget, ...]  # the zones this run chimes, in config order: the first of a group plays for it
     known_hosts: tuple[str, ...]  # every configured host, to find a zone DHCP moved
     mode: str = INTERRUPT_MODE  # interrupt | overlay | auto (config.MODES)
+    # by zone (room) name: when no chime plays there; empty for a chime that ignores quiet hours
+    quiet_hours: Mapping[str, tuple[QuietRange, ...]] = field(default_factory=dict)
 
     def volume_for(self, member: Member) -> int | None:
         """Every speaker of a room takes the room's volume: both halves of a stereo pair."""
@@ -100,6 +103,13 @@ class RunShared:
     @property
     def timing(self) -> Timing:
         return self.settings.timing
+
+    def quiet_room(self, rooms: list[str]) -> QuietRoom | None:
+        """The first of `rooms` in its quiet hours when the chime is due (its moment, else now)."""
+        if not self.job.quiet_hours:
+            return None
+        when = self.moment.wall if self.moment is not None else host_now()
+        return quiet_room(rooms, self.job.quiet_hours, when)
 
     def sound_now(self) -> SoundCheck | None:
         """The sound check, if it is done."""

@@ -21,6 +21,7 @@ from .moment import wait_until
 from .plan import decide
 from .player import Player
 from .prepare import switch_time, wait_unlocked, waits_long
+from .quiet import QuietRoom
 from .recover import recover_own_group
 from .snapshot import (
     LevelReading,
@@ -37,6 +38,10 @@ LOCK_TRIES = 3  # a group that changes this often while we wait for it is report
 
 def run_zone(zone: ZoneTarget, shared: RunShared) -> ZoneResult:
     log = ZoneLog(zone.name)
+    quiet = shared.quiet_room([zone.name])
+    if quiet is not None:
+        shared.guesses.let_go(zone.uid)
+        return quiet_skip(zone, quiet, log)
     speculation = speculate(zone, shared)
     try:
         return located_run(zone, shared, log, speculation)
@@ -78,6 +83,10 @@ def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: 
         log("locate", str(error), logging.ERROR, outcome="failed")
         return ZoneResult(zone.name, Outcome.FAILED, str(error))
     log = log.in_group(located.group.label)
+    quiet = shared.quiet_room([member.name for member in located.group.members])
+    if quiet is not None:
+        let_go(speculation, shared)
+        return quiet_skip(zone, quiet, log)
     playing_for = zone_playing_for(located, shared.job, zone)
     if playing_for.name != zone.name:
         let_go(speculation, shared)
@@ -90,6 +99,14 @@ def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: 
         let_go(speculation, shared)
         speculation = None
     return locked_run(zone, located, shared, log, speculation, lock_at)
+
+
+def quiet_skip(zone: ZoneTarget, quiet: QuietRoom, log: ZoneLog) -> ZoneResult:
+    """Nothing is sent to a group with a room in its quiet hours: it would hear the chime."""
+    where = "" if quiet.room == zone.name else " (in this zone's group)"
+    message = f"{quote(quiet.room)}{where} is in its quiet hours ({quiet.quiet.text}): nothing sent"
+    log("quiet", message, decision="skip", reason="quiet hours", outcome="skipped")
+    return ZoneResult(zone.name, Outcome.SKIPPED, message)
 
 
 def waits_for_the_moment(zone: ZoneTarget, located: Located, shared: RunShared) -> bool:

@@ -60,6 +60,7 @@ EFFECTS: dict[str, tuple[Any, Callable[[Written], bool]]] = {
     "persistent": (True, lambda written: written.units[0]["persistent"] is True),
     "sources": ({"tv": "interrupt"}, lambda written: written.chime.sources["tv"] == "interrupt"),
     "mode": ("overlay", lambda written: written.chime.mode == "overlay"),
+    "ignore_quiet_hours": (True, lambda written: written.chime.ignore_quiet_hours is True),
     "description": ("Rung for people", lambda written: "Rung for people" not in written.text),
 }
 

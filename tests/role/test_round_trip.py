@@ -105,6 +105,11 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
                                    sonos_chime_chimes=[{**GOOD, "sources": {"line_in": "interrupt"}}])),
     ("settings", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_request_timeout=0.5, sonos_chime_margin=0,
                             sonos_chime_interface="192.0.2.5")),
+    ("quiet hours, and a chime that ignores them", with_zones(
+        sonos_chime_quiet_hours={"Kitchen": "19:00-07:00", "Bureau d'été": ["12:00-13:30", "00:00-24:00"],
+                                 "Chicken Coop": "20:00-06:00"},
+        sonos_chime_zones_exclude=["Chicken Coop"],
+        sonos_chime_chimes=[GOOD, {**GOOD, "name": "Fire drill", "ignore_quiet_hours": True}])),
 ]
 
 REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
@@ -122,6 +127,17 @@ REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
      ["sonos_chime_request_timeout", "more than 0"]),
     ("an interface that is not an address", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_interface="eth0"),
      ["sonos_chime_interface", "eth0"]),
+    ("a quiet range that is not one", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_quiet_hours={"Kitchen": "7pm-7am"}),
+     [r"sonos_chime_quiet_hours.Kitchen: '7pm-7am' is not a range of the day such as 19:00-07:00"]),
+    ("a quiet range off the clock", with_zones(sonos_chime_chimes=[GOOD],
+                                               sonos_chime_quiet_hours={"Kitchen": ["19:00-07:00", "22:00-25:00"]}),
+     [r"sonos_chime_quiet_hours.Kitchen\[1\]: '22:00-25:00' names a time that is not on the clock"]),
+    ("a quiet range of no length", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_quiet_hours={"Kitchen": "07:00-07:00"}),
+     ["sonos_chime_quiet_hours.Kitchen: '07:00-07:00' starts where it ends"]),
+    ("quiet hours for an unknown zone", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_quiet_hours={"Nursery": "19:00-07:00"}),
+     ["sonos_chime_quiet_hours: names zone 'Nursery', which is not a known zone"]),
+    ("ignore_quiet_hours that is not a boolean", with_zones(sonos_chime_chimes=[{**GOOD, "ignore_quiet_hours": "always"}]),
+     ["ignore_quiet_hours", "sonos_chime_chimes", "'always' is not a valid boolean"]),
     ("an enabled chime on no zone", with_zones(sonos_chime_chimes=[{**GOOD, "zones_exclude": [z["name"] for z in ZONES]}]),
      ["plays on no zone"]),
     ("the example inventory before discovery", {
@@ -181,3 +197,12 @@ def test_the_bench_inventories(name: str, inventory_vars: dict[str, Any], outcom
     else:
         assert found == []
         round_trip(inventory_vars, tmp_path)
+
+
+def test_quiet_hours_reach_chime_py_as_the_role_writes_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOLECULE_PROJECT_DIRECTORY", str(ROOT))
+    inventory_vars = dict(ACCEPTED)["quiet hours, and a chime that ignores them"]
+    config = round_trip(inventory_vars, tmp_path)
+    quiet = {zone.name: [r.text for r in zone.quiet_hours] for zone in config.zones}
+    assert quiet == {"Kitchen": ["19:00-07:00"], "Bureau d'été": ["12:00-13:30", "00:00-24:00"], "yes": []}
+    assert [(chime.name, chime.ignore_quiet_hours) for chime in config.chimes] == [("Bell", False), ("Fire drill", True)]

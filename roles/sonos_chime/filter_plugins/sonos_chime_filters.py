@@ -291,12 +291,15 @@ def schedule_problems(chimes: Any, forms: Any, lead: Any, program_src: str) -> l
 
 
 def config(chimes: Any, zones: Any, base_url: str, volume: int, sources: dict[str, str],
-           settings: dict[str, Any], mode: str = "interrupt") -> dict[str, Any]:
+           settings: dict[str, Any], mode: str = "interrupt", quiet_hours: Any = None) -> dict[str, Any]:
     """The document of /etc/sonos-chime/config.yml (docs/architecture.md, section 1)."""
     zones = _as_list(zones)
+    quiet = quiet_hours or {}
     return {
         "settings": settings,
-        "zones": [{"name": z["name"], "uid": z["uid"], "host": z["host"]} for z in zones],
+        "zones": [{"name": z["name"], "uid": z["uid"], "host": z["host"],
+                   **({"quiet_hours": [str(r) for r in _as_list(quiet[z["name"]])]} if quiet.get(z["name"]) else {})}
+                  for z in zones],
         "chimes": [_config_chime(chime, names, base_url, volume, sources, mode) for chime, names in deployed(chimes, zones)],
     }
 
@@ -314,6 +317,8 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
     item["sources"] = {**(sources or {}), **(chime.get("sources") or {})}
     item["schedule"] = [str(s) for s in _as_list(chime.get("schedule"))]
     item["mode"] = str(chime.get("mode", mode))
+    if flag(chime.get("ignore_quiet_hours", False)):
+        item["ignore_quiet_hours"] = True
     return item
 
 
@@ -321,7 +326,8 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
 
 
 def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: Any, sources: Any,
-             sounds_src: str, settings: Any, program_src: str, mode: Any = "interrupt", household: Any = "") -> list[str]:
+             sounds_src: str, settings: Any, program_src: str, mode: Any = "interrupt", household: Any = "",
+             quiet_hours: Any = None) -> list[str]:
     """Everything wrong with the inventory, each message naming variable, item and reason.
 
     Runs on the controller: sounds_src and program_src are controller folders. Names the
@@ -345,6 +351,7 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
                "zones": zones, "volume": volume, "sounds_src": str(sounds_src), "mode": mode,
                "audio": program_audio(program_src), "household": str(household or ""),
                "household_of": _households_by_name(households, by_hand)}
+    errs += _quiet_hours_problems(rules, quiet_hours, context)
     seen: dict[str, str] = {}
     for i, chime in enumerate(_as_list(chimes)):
         if not isinstance(chime, dict):
@@ -365,6 +372,21 @@ def _households_by_name(households: dict[str, list[str]], by_hand: set[str]) -> 
             if name not in by_hand:
                 by_name.setdefault(name, []).append(household)
     return by_name
+
+
+def _quiet_hours_problems(rules: ModuleType, quiet_hours: Any, context: dict[str, Any]) -> list[str]:
+    """Each zone named is known (or left out), each range one chime.py reads."""
+    if quiet_hours is None:
+        return []
+    if not isinstance(quiet_hours, dict):
+        return [f"sonos_chime_quiet_hours: {quiet_hours!r} is not a mapping of zone names to ranges"]
+    errs: list[str] = []
+    for name, ranges in quiet_hours.items():
+        if str(name) not in context["known"] | context["excluded"]:
+            errs.append(f"sonos_chime_quiet_hours: names zone {name!r}, which is not a known zone "
+                        "(run playbooks/discover.yml or add it to sonos_chime_zones)")
+        _check(errs, rules, "quiet_ranges", ranges, f"sonos_chime_quiet_hours.{name}")
+    return errs
 
 
 def _discovered_zone_problems(rules: ModuleType, discovered: Any, households: dict[str, list[str]]) -> list[str]:
@@ -444,7 +466,7 @@ def _chime_problems(rules: ModuleType, chime: dict[str, Any], label: str, contex
     errs += [f"{label}: schedule {s!r} is not a non-empty string" for s in schedules if not isinstance(s, str) or not s.strip()]
     for schedule in schedules:
         errs += _controls_problem(label, "schedule", schedule)
-    for key in ("enabled", "persistent"):
+    for key in ("enabled", "persistent", "ignore_quiet_hours"):
         if key in chime and not _is_flag(chime[key]):
             errs.append(f"{label}: {key}: {chime[key]!r} is not a boolean (true or false)")
     _check(errs, rules, "volume", chime.get("volume", context["volume"]), f"{label}: volume")
