@@ -3,8 +3,8 @@
 A player sends the full current state as the first event of a subscription, then one event
 per change, each with the next SEQ, from its own address. Evented here: AVTransport and
 RenderingControl (LastChange) of the player, ZoneGroupTopology (ZoneGroupState), and the
-services of propertysets.py: DeviceProperties, AlarmClock, ContentDirectory, Queue and
-GroupRenderingControl, each sent again only when what it says has changed.
+services of propertysets.py: DeviceProperties, AlarmClock, ContentDirectory, Queue,
+GroupRenderingControl and ConnectionManager, each sent again only when what it says has changed.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ EVENTED = {
     "/MediaServer/ContentDirectory/Event": "ContentDirectory",
     "/MediaRenderer/Queue/Event": "Queue",
     "/MediaRenderer/GroupRenderingControl/Event": "GroupRenderingControl",
+    "/MediaRenderer/ConnectionManager/Event": "ConnectionManager",
+    "/MediaServer/ConnectionManager/Event": "ConnectionManager",
 }
 PROPERTY_SERVICES = {
     "DeviceProperties": propertysets.device_properties,
@@ -39,6 +41,7 @@ PROPERTY_SERVICES = {
     "ContentDirectory": propertysets.content_directory,
     "Queue": propertysets.queue,
     "GroupRenderingControl": propertysets.group_rendering_control,
+    "ConnectionManager": propertysets.connection_manager,
 }
 DEFAULT_TIMEOUT = 3600
 
