@@ -174,7 +174,7 @@ def test_home_assistants_asyncio_subscriptions_everywhere(household, asyncio_lis
 
     run_with_listener(scenario())
     log = home.requests()
-    renewals = [e for e in log if e["action"].startswith("SUBSCRIBE") and e["args"]["SID"]]
+    renewals = [e for e in log if e["action"].startswith("SUBSCRIBE") and e["args"].get("SID")]
     assert sorted(e["args"]["SID"] for e in renewals) == sorted(sids)
     assert all(e["result"] == {"status": 200, "SID": e["args"]["SID"]} for e in renewals)
     unsubscribed = [e for e in log if e["action"].startswith("UNSUBSCRIBE")]
@@ -188,7 +188,7 @@ def test_auto_renewal_keeps_the_sid_and_an_unsubscribed_sid_gets_nothing_more(ho
     renewals: dict[str, list[dict[str, Any]]] = {}
 
     def renewals_of(sid: str) -> list[dict[str, Any]]:
-        renewals[sid] = [e for e in home.requests() if e["action"].startswith("SUBSCRIBE") and e["args"]["SID"] == sid]
+        renewals[sid] = [e for e in home.requests() if e["action"].startswith("SUBSCRIBE") and e["args"].get("SID") == sid]
         return renewals[sid]
 
     async def scenario() -> None:
@@ -293,7 +293,7 @@ def test_async_upnp_client_renderer_profile_subscribes_renews_and_unsubscribes(h
 
     asyncio.run(scenario())
     log = home.requests()
-    assert sorted(e["result"]["SID"] for e in log if e["action"].startswith("SUBSCRIBE") and e["args"]["SID"]) == sorted(sids)
+    assert sorted(e["result"]["SID"] for e in log if e["action"].startswith("SUBSCRIBE") and e["args"].get("SID")) == sorted(sids)
     unsubscribed = [e for e in log if e["action"].startswith("UNSUBSCRIBE")]
     assert sorted(e["args"]["SID"] for e in unsubscribed) == sorted(sids)
     assert all(e["result"]["status"] == 200 for e in unsubscribed)
