@@ -20,7 +20,7 @@ import aiohttp
 from . import didl, propertysets
 from .actions import media_metadata, radio_track_metadata
 from .descriptions import zone_group_state
-from .model import Household, Player
+from .model import Household, Player, Track, Transport
 from .soap import xml_text
 
 EVENTED = {
@@ -214,7 +214,7 @@ def _av_values(household: Household, player: Player) -> list[tuple[str, str]]:
         ("CurrentSection", "0"),
         ("CurrentTrackURI", track.uri if track else ("" if kind == "idle" else own_uri)),
         ("CurrentTrackDuration", didl.hms(duration) if duration else ""),
-        ("CurrentTrackMetaData", didl.track_didl(track) if track else (radio_track_metadata(transport) if kind == "radio" else "")),
+        ("CurrentTrackMetaData", current_track_metadata(track, transport, kind)),
         ("r:NextTrackURI", following.uri if following else ""),
         ("r:NextTrackMetaData", didl.track_didl(following) if following else ""),
         # A station is what was enqueued: Home Assistant names it from this (components/sonos/media.py).
@@ -244,6 +244,15 @@ def _av_values(household: Household, player: Player) -> list[tuple[str, str]]:
         ("CurrentRecordQualityMode", "NOT_IMPLEMENTED"),
         ("PossibleRecordQualityModes", "NOT_IMPLEMENTED"),
     ]
+
+
+def current_track_metadata(track: Track | None, transport: Transport, kind: str) -> str:
+    """What GetPositionInfo's TrackMetaData says, but "" where it answers NOT_IMPLEMENTED."""
+    if track is not None:
+        return didl.track_didl(track)
+    if kind == "radio":
+        return radio_track_metadata(transport)
+    return didl.tv_track_didl() if kind == "tv" else ""
 
 
 def rendering_control_last_change(player: Player) -> str:
