@@ -186,32 +186,54 @@ SOURCE_STATES = {
     "tv": {"source": "tv", "transport_state": "PLAYING"},
     "idle": {},
     "cloud": {"source": "cloud", "uri": "x-sonos-vli:RINCON_000E58A0001001400:1,spotify:7c1b3a2e", "transport_state": "PLAYING"},
+    # A music service's app playing its own queue on the player (Sonos app "cloud queue").
+    "cloud_queue": {"source": "cloud_queue", "transport_state": "PAUSED_PLAYBACK"},
+    # Den follows Hall, which plays the radio: a member reports its x-rincon: URI.
+    "member": {},
 }
 
 
 def didl_summary(value: object) -> tuple[str, str]:
     """(title, stream content) of DIDL metadata however it arrives: parsed by SoCo's event
     parser, as a SOAP answer's string, or none ("" in events, NOT_IMPLEMENTED when polled)."""
+    parsed = didl_parsed(value)
+    return (parsed.get("title", ""), parsed.get("stream_content", "") or "")
+
+
+def didl_parsed(value: object) -> dict[str, object]:
+    """All of DIDL metadata as SoCo parses it ({} for none), to compare an event's with an answer's."""
     if isinstance(value, str):
         if not value.startswith("<DIDL"):
-            return ("", "")
+            return {}
         value = from_didl_string(value)[0]
-    return (getattr(value, "title", ""), getattr(value, "stream_content", "") or "")
+    return value.to_dict() if hasattr(value, "to_dict") else {}
+
+
+def no_duration_as_none(value: str) -> str | None:
+    """A track without a duration: "" in an event, 0:00:00 or NOT_IMPLEMENTED when polled."""
+    return None if value in ("", "0:00:00", "NOT_IMPLEMENTED") else value
 
 
 def polled_transport(player: soco.SoCo) -> dict[str, object]:
     """The AVTransport and RenderingControl values a first event also carries, as polled, in SoCo's event names."""
     position = player.avTransport.GetPositionInfo([("InstanceID", 0)])
     media = player.avTransport.GetMediaInfo([("InstanceID", 0)])
+    info = player.avTransport.GetTransportInfo([("InstanceID", 0)])
     return {
-        "transport_state": player.get_current_transport_info()["current_transport_state"],
+        "transport_state": info["CurrentTransportState"],
+        "transport_status": info["CurrentTransportStatus"],
         "current_play_mode": player.avTransport.GetTransportSettings([("InstanceID", 0)])["PlayMode"],
+        "current_transport_actions": player.avTransport.GetCurrentTransportActions([("InstanceID", 0)])["Actions"],
         "current_track": position["Track"],
         "current_track_uri": position["TrackURI"],
-        "current_track_meta_data": didl_summary(position["TrackMetaData"]),
+        "current_track_duration": no_duration_as_none(position["TrackDuration"]),
+        "current_track_meta_data": didl_parsed(position["TrackMetaData"]),
         "number_of_tracks": media["NrTracks"],
         "av_transport_uri": media["CurrentURI"],
-        "av_transport_uri_meta_data": didl_summary(media["CurrentURIMetaData"]),
+        "av_transport_uri_meta_data": didl_parsed(media["CurrentURIMetaData"]),
+        "next_av_transport_uri": media["NextURI"],
+        "next_av_transport_uri_meta_data": didl_parsed(media["NextURIMetaData"]),
+        "playback_storage_medium": media["PlayMedium"],
         "volume": str(player.volume),
         "mute": "1" if player.mute else "0",
     }
@@ -224,18 +246,31 @@ def evented_transport(player: soco.SoCo) -> dict[str, object]:
     finally:
         for subscription in subscriptions:
             subscription.unsubscribe()
-    values = {name: transport[name] for name in ("transport_state", "current_play_mode", "current_track", "current_track_uri",
-                                                 "number_of_tracks", "av_transport_uri")}
-    values["current_track_meta_data"] = didl_summary(transport["current_track_meta_data"])
-    values["av_transport_uri_meta_data"] = didl_summary(transport["av_transport_uri_meta_data"])
+    values = {name: transport[name] for name in ("transport_state", "transport_status", "current_play_mode",
+                                                 "current_transport_actions", "current_track", "current_track_uri",
+                                                 "number_of_tracks", "av_transport_uri", "next_av_transport_uri",
+                                                 "playback_storage_medium")}
+    values["current_track_duration"] = no_duration_as_none(transport["current_track_duration"])
+    for name in ("current_track_meta_data", "av_transport_uri_meta_data", "next_av_transport_uri_meta_data"):
+        values[name] = didl_parsed(transport[name])
     values["volume"], values["mute"] = rendering["volume"]["Master"], rendering["mute"]["Master"]
     return {**values, "enqueued": didl_summary(transport["enqueued_transport_uri_meta_data"])}
 
 
-@pytest.mark.parametrize("source", SOURCE_STATES)
+MEMBER_DISAGREES = pytest.mark.xfail(strict=True, reason=(
+    "a member's event says CurrentTrackURI x-rincon:<coordinator>, no track metadata and NumberOfTracks 1, as Home "
+    "Assistant expects (speaker.py async_dispatch_media_update); polled, it answers the coordinator's track and NrTracks 0: "
+    "no public capture of a member's GetPositionInfo/GetMediaInfo found yet to say which side to change"))
+
+
+@pytest.mark.parametrize("source", [pytest.param(s, marks=MEMBER_DISAGREES) if s == "member" else s for s in SOURCE_STATES])
 def test_first_transport_and_rendering_events_say_what_polling_says(household, soco_events, source):
     model = "Sonos Arc" if source == "tv" else "Sonos Five"
-    home = household({"players": [{"name": "Den", "model": model, "state": {"volume": 20, **SOURCE_STATES[source]}}]}, ssdp=False)
+    spec = {"players": [{"name": "Den", "model": model, "state": {"volume": 20, **SOURCE_STATES[source]}}]}
+    if source == "member":
+        spec["players"].append({"name": "Hall", "state": SOURCE_STATES["radio"]})
+        spec["groups"] = [{"coordinator": "Hall", "members": ["Den"]}]
+    home = household(spec, ssdp=False)
     den = soco.SoCo(home.players["Den"].ip)
     evented = evented_transport(den)
     enqueued = evented.pop("enqueued")
@@ -244,4 +279,10 @@ def test_first_transport_and_rendering_events_say_what_polling_says(household, s
         # Home Assistant names the station from EnqueuedTransportURIMetaData and the song from
         # CurrentTrackMetaData's stream content (components/sonos/media.py).
         assert enqueued[0] == "FIP"
-        assert evented["current_track_meta_data"] == ("FIP", "Miles Davis - So What")
+        track = evented["current_track_meta_data"]
+        assert (track["title"], track["stream_content"]) == ("FIP", "Miles Davis - So What")
+    if source == "tv":
+        # Home Assistant's tv_event fixture (a real Arc's event, tests/components/sonos/conftest.py).
+        uri_metadata, track = evented["av_transport_uri_meta_data"], evented["current_track_meta_data"]
+        assert (uri_metadata["item_id"], uri_metadata["parent_id"], uri_metadata["title"]) == ("spdif-input", "0", home.players["Den"].uid)
+        assert (track["item_id"], track["title"], track.get("resources", [])) == ("-1", " ", [])

@@ -211,6 +211,8 @@ def media_metadata(household: Household, player: Player) -> str:
         return transport.uri_metadata
     if household.is_coordinator(player) and transport.kind == "radio" and transport.single_title:
         return didl.station_didl(transport.single_title)
+    if household.is_coordinator(player) and transport.kind == "tv":
+        return didl.tv_input_didl(player.uid)
     return ""
 
 
@@ -236,6 +238,8 @@ async def get_position_info(call: Call) -> Result:
         return _position_result("1", didl.hms(transport.single_duration), metadata, transport.uri, didl.hms(position))
     if kind == "radio":
         return _position_result("1", "0:00:00", radio_track_metadata(transport), transport.uri, didl.hms(position))
+    if kind == "tv":
+        return _position_result("1", "0:00:00", didl.tv_track_didl(), transport.uri, didl.hms(position))
     return _position_result("1", "0:00:00", "NOT_IMPLEMENTED", transport.uri, didl.hms(position))
 
 

@@ -118,3 +118,18 @@ def station_didl(title: str) -> str:
         '<desc id="cdudn" nameSpace="urn:schemas-rinconnetworks-com:metadata-1-0/">SA_RINCON65031_</desc>'
         "</item></DIDL-Lite>"
     )
+
+
+# A soundbar playing its TV input, as Home Assistant's tv_event fixture has it from a real
+# Arc's AVTransport event (tests/components/sonos/conftest.py): the track is an item titled
+# " " with no res; the transport URI's metadata names the input "spdif-input", titled with
+# the player's uid. The upnp:class is not in the fixture (SoCo drops it): object.item here.
+def tv_track_didl() -> str:
+    return f'{DIDL_OPEN}<item id="-1" parentID="-1" restricted="true"><dc:title> </dc:title><upnp:class>object.item</upnp:class></item></DIDL-Lite>'
+
+
+def tv_input_didl(uid: str) -> str:
+    return (
+        f'{DIDL_OPEN}<item id="spdif-input" parentID="0" restricted="false"><dc:title>{escape(uid)}</dc:title>'
+        "<upnp:class>object.item</upnp:class></item></DIDL-Lite>"
+    )

@@ -3,8 +3,8 @@
 A player sends the full current state as the first event of a subscription, then one event
 per change, each with the next SEQ, from its own address. Evented here: AVTransport and
 RenderingControl (LastChange) of the player, ZoneGroupTopology (ZoneGroupState), and the
-services of propertysets.py: DeviceProperties, AlarmClock, ContentDirectory, Queue and
-GroupRenderingControl, each sent again only when what it says has changed.
+services of propertysets.py: DeviceProperties, AlarmClock, ContentDirectory, Queue,
+GroupRenderingControl and ConnectionManager, each sent again only when what it says has changed.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import aiohttp
 from . import didl, propertysets
 from .actions import media_metadata, radio_track_metadata
 from .descriptions import zone_group_state
-from .model import Household, Player
+from .model import Household, Player, Track, Transport
 from .soap import xml_text
 
 EVENTED = {
@@ -32,6 +32,8 @@ EVENTED = {
     "/MediaServer/ContentDirectory/Event": "ContentDirectory",
     "/MediaRenderer/Queue/Event": "Queue",
     "/MediaRenderer/GroupRenderingControl/Event": "GroupRenderingControl",
+    "/MediaRenderer/ConnectionManager/Event": "ConnectionManager",
+    "/MediaServer/ConnectionManager/Event": "ConnectionManager",
 }
 PROPERTY_SERVICES = {
     "DeviceProperties": propertysets.device_properties,
@@ -39,6 +41,7 @@ PROPERTY_SERVICES = {
     "ContentDirectory": propertysets.content_directory,
     "Queue": propertysets.queue,
     "GroupRenderingControl": propertysets.group_rendering_control,
+    "ConnectionManager": propertysets.connection_manager,
 }
 DEFAULT_TIMEOUT = 3600
 
@@ -211,7 +214,7 @@ def _av_values(household: Household, player: Player) -> list[tuple[str, str]]:
         ("CurrentSection", "0"),
         ("CurrentTrackURI", track.uri if track else ("" if kind == "idle" else own_uri)),
         ("CurrentTrackDuration", didl.hms(duration) if duration else ""),
-        ("CurrentTrackMetaData", didl.track_didl(track) if track else (radio_track_metadata(transport) if kind == "radio" else "")),
+        ("CurrentTrackMetaData", current_track_metadata(track, transport, kind)),
         ("r:NextTrackURI", following.uri if following else ""),
         ("r:NextTrackMetaData", didl.track_didl(following) if following else ""),
         # A station is what was enqueued: Home Assistant names it from this (components/sonos/media.py).
@@ -241,6 +244,15 @@ def _av_values(household: Household, player: Player) -> list[tuple[str, str]]:
         ("CurrentRecordQualityMode", "NOT_IMPLEMENTED"),
         ("PossibleRecordQualityModes", "NOT_IMPLEMENTED"),
     ]
+
+
+def current_track_metadata(track: Track | None, transport: Transport, kind: str) -> str:
+    """What GetPositionInfo's TrackMetaData says, but "" where it answers NOT_IMPLEMENTED."""
+    if track is not None:
+        return didl.track_didl(track)
+    if kind == "radio":
+        return radio_track_metadata(transport)
+    return didl.tv_track_didl() if kind == "tv" else ""
 
 
 def rendering_control_last_change(player: Player) -> str:

@@ -15,6 +15,10 @@ Sources of the captures, by service:
 - GroupRenderingControl: GroupVolume, GroupMute, GroupVolumeChangeable, as in
   svrooij/sonos-api-docs docs/services/group-rendering-control.md and the captures a Rust
   Sonos SDK's event parser is tested with.
+- ConnectionManager (MediaRenderer's and MediaServer's): svrooij/node-sonos-ts
+  tests/services/connection-manager.service.test.ts (SourceProtocolInfo empty, the sink
+  protocols, CurrentConnectionIDs empty), the values GetProtocolInfo and
+  GetCurrentConnectionIDs answer.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 from xml.sax.saxutils import quoteattr
 
 from .actions import alarm_list_version, flag, group_mute, group_volume, room_of
+from .minor_services import PROTOCOLS
 from .model import Household, Player
 from .soap import xml_text
 
@@ -134,6 +139,11 @@ def group_rendering_control(household: Household, player: Player) -> Properties:
         ("GroupMute", flag(group_mute(members))),
         ("GroupVolumeChangeable", flag(changeable)),
     ]
+
+
+def connection_manager(household: Household, player: Player) -> Properties:
+    """GetProtocolInfo's Source and Sink and GetCurrentConnectionIDs' answer: nothing ever changes them."""
+    return [("SourceProtocolInfo", ""), ("SinkProtocolInfo", PROTOCOLS), ("CurrentConnectionIDs", "")]
 
 
 def propertyset(properties: Properties) -> str:
