@@ -444,14 +444,41 @@ def _check_unique(players: tuple[PlayerSpec, ...]) -> None:
 
 
 def _check_bonds(players: tuple[PlayerSpec, ...], names: set[str]) -> None:
+    """Bonds as a real system can form them; an error names the player and why not."""
     by_name = {p.name: p for p in players}
+    taken: dict[tuple[str, str], str] = {}
     for i, player in enumerate(players):
         if player.bonded_to is None:
             continue
+        path, who = f"players[{i}]", repr(player.name)
         if player.bonded_to not in names or player.bonded_to == player.name:
-            raise HouseholdError(f"players[{i}].bonded_to: no other player named {player.bonded_to!r}")
-        if by_name[player.bonded_to].bonded_to is not None:
-            raise HouseholdError(f"players[{i}].bonded_to: {player.bonded_to!r} is itself bonded")
+            raise HouseholdError(f"{path}.bonded_to: no other player named {player.bonded_to!r}")
+        primary = by_name[player.bonded_to]
+        if primary.bonded_to is not None:
+            raise HouseholdError(f"{path}.bonded_to: {player.bonded_to!r} is itself bonded")
+        if HARDWARE[primary.model].is_sub:
+            raise HouseholdError(f"{path}.bonded_to: {who} is bonded to {primary.name!r}, a Sub: a Sub bonds to a "
+                                 "room's speaker, nothing bonds to it")
+        sub = HARDWARE[player.model].is_sub
+        if sub != (player.channel == "SW"):
+            reason = "a Sub takes channel SW" if sub else "channel SW is a Sub's"
+            raise HouseholdError(f"{path}.channel: {who} ({player.model}) on {player.channel}: {reason}")
+        if player.channel in ("LR", "RR") and not HARDWARE[primary.model].home_theatre:
+            raise HouseholdError(f"{path}.channel: {who} is a surround ({player.channel}) of {primary.name!r}, "
+                                 f"a {primary.model}: surrounds bond to a home-theatre player (HTControl)")
+        if (primary.name, player.channel) in taken:
+            what = {"SW": "a second Sub", "RF": "a second right speaker"}.get(player.channel, "a second " + player.channel)
+            raise HouseholdError(f"{path}.bonded_to: {who} would be {what} of {primary.name!r} "
+                                 f"(it has {taken[primary.name, player.channel]!r})")
+        taken[primary.name, player.channel] = player.name
+    for primary in {name for name, _ in taken}:
+        channels = {channel for name, channel in taken if name == primary}
+        if ("LR" in channels) != ("RR" in channels):
+            raise HouseholdError(f"players: {primary!r} has one surround ({', '.join(sorted(channels & {'LR', 'RR'}))}): "
+                                 "surrounds come in pairs, LR with RR")
+        if "RF" in channels and channels & {"LR", "RR"}:
+            raise HouseholdError(f"players: {primary!r} has a stereo partner and surrounds: a stereo pair takes "
+                                 "a Sub, not surrounds")
 
 
 def _check_groups(groups: tuple[GroupSpec, ...], players: tuple[PlayerSpec, ...], path: str) -> None:
