@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+import re
 import select
 import socket
 import sys
@@ -25,12 +26,13 @@ from .netxml import parse_network_xml
 from .player import Player
 from .tasks import gather
 from .topology import Member
-from .zonelog import UNSAFE
+from .zonelog import UNSAFE, quote
 
 LOG = logging.getLogger("sonos-chime")
 DEVICE_NS = "urn:schemas-upnp-org:device-1-0"
 SSDP_GROUP = ("239.255.255.250", 1900)
 # SoCo's search, byte for byte: what players are known to answer.
+HOUSEHOLD_ID = re.compile(r"Sonos_[A-Za-z0-9_.-]{1,64}")
 PLAYER_SEARCH = b'M-SEARCH * HTTP/1.1\nHOST: 239.255.255.250:1900\nMAN: "ssdp:discover"\nMX: 1\nST: urn:schemas-upnp-org:device:ZonePlayer:1\n'
 
 DISCOVERY_HELP = """\
@@ -62,10 +64,10 @@ def discover(timeout: float, interface: str | None, scan: str | None) -> int:
         return 1
     entries = gather([functools.partial(describe_zone, zone, timeout) for zone in one_per_player(zones)])
     entries.sort(key=lambda entry: (entry["name"].casefold(), entry["name"], entry["uid"]))
-    households = sorted({entry["household"] for entry in entries})
+    households = sorted({entry["household"] for entry in entries} - {""})
     if len(households) > 1:
         LOG.warning("discover: %d Sonos households answer on this network (%s): each zone is listed with its own",
-                    len(households), ", ".join(households))
+                    len(households), ", ".join(map(quote, households)))
     sys.stdout.write(zones_yaml(entries))
     return 0
 
@@ -74,23 +76,54 @@ def discover(timeout: float, interface: str | None, scan: str | None) -> int:
 class FoundZone:
     member: Member
     coordinator_uid: str
-    household: str  # the Sonos household (system) the zone is in: an S1 and an S2 system may share a network
+    household: str  # the Sonos household (system) the zone is in, "" if unknown: an S1 and an S2 system may share a network
+    told_by: str  # the address of the player whose topology listed it
 
 
-def zones_seen_by(host: str, timeout: float) -> set[FoundZone]:
+@dataclass(frozen=True)
+class SearchAnswer:
+    host: str
+    household: str  # its X-RINCON-HOUSEHOLD header ("" if none, or not a household id)
+
+
+def household_id(text: str, source: str) -> str:
+    """A household id as players write it (Sonos_ and letters, digits, _ . -), or "" said in the log."""
+    if HOUSEHOLD_ID.fullmatch(text):
+        return text
+    if text:
+        LOG.warning("discover: %s gave %s, which is not a household id", source, quote(text[:80]))
+    return ""
+
+
+def zones_seen_by(host: str, timeout: float, household: str = "") -> set[FoundZone]:
     """The household as the player at `host` tells it, read by chime.py's bounded exchange and
-    defused parser, not by SoCo's requests, which read any answer whole however long it takes."""
+    defused parser, not by SoCo's requests, which read any answer whole however long it takes.
+    `household`: its id from the search's answer; asked for when not given."""
     player = Player(host, 1400, timeout)
     topology = player.topology()
-    household = player.household_id()
-    return {FoundZone(member, group.coordinator_uid, household) for group in topology.groups for member in group.members}
+    household = household or household_asked(player)
+    return {FoundZone(member, group.coordinator_uid, household, host) for group in topology.groups for member in group.members}
+
+
+def household_asked(player: Player) -> str:
+    """Its household (GetHouseholdID), or "" when it will not say: its zones are listed all the same."""
+    try:
+        return household_id(player.household_id(), f"GetHouseholdID on {player.host}")
+    except PlayerError as error:
+        LOG.warning("discover: no household for the zones %s lists: %s", player.host, error)
+        return ""
 
 
 def one_per_player(zones: set[FoundZone]) -> list[FoundZone]:
-    """Each player once, however many of its household's players told of it."""
+    """Each player once, however many players told of it; where two households list one player
+    (it moved from one system to the other), as it tells of itself."""
     unique: dict[str, FoundZone] = {}
-    for zone in sorted(zones, key=lambda zone: (zone.member.uid, zone.household, zone.coordinator_uid, zone.member.host)):
-        unique.setdefault(zone.member.uid, zone)
+    for zone in sorted(zones, key=lambda zone: (zone.member.uid, zone.told_by != zone.member.host, zone.household,
+                                                zone.coordinator_uid, zone.member.host)):
+        kept = unique.setdefault(zone.member.uid, zone)
+        if kept.household != zone.household:
+            LOG.warning("discover: %s is listed by two households (%s, %s): kept in %s", quote(zone.member.name),
+                        quote(kept.household), quote(zone.household), quote(kept.household))
     return list(unique.values())
 
 
@@ -161,17 +194,17 @@ def zones_by_search(timeout: float, interface: str | None) -> set[FoundZone] | N
     that answers: a second system on the network (S1 beside S2) would go unseen, and a device
     that answers as Sonos and then not with its household would hide every player."""
     found: set[FoundZone] = set()
-    for host in responders(timeout, interface):
-        if any(zone.member.host == host for zone in found):
-            continue
+    for answer in responders(timeout, interface):
+        if any(zone.member.host == answer.host and zone.household == answer.household for zone in found):
+            continue  # its household told of it already (a player that moved to another system is asked)
         try:
-            found |= zones_seen_by(host, timeout)
+            found |= zones_seen_by(answer.host, timeout, answer.household)
         except PlayerError as error:
-            LOG.warning("discover: %s answered the search but not with its household: %s", host, error)
+            LOG.warning("discover: %s answered the search but not with its household: %s", answer.host, error)
     return {zone for zone in found if not zone.member.invisible} or None
 
 
-def responders(timeout: float, interface: str | None) -> Iterator[str]:
+def responders(timeout: float, interface: str | None) -> Iterator[SearchAnswer]:
     """Each address that answers the search as Sonos, once, in the order of their answers: those
     that came within `timeout` of the search, however long the caller takes between two."""
     sockets = sent_search(search_sockets(interface))
@@ -187,10 +220,19 @@ def responders(timeout: float, interface: str | None) -> Iterator[str]:
                 data, (host, _) = each.recvfrom(1024)
                 if b"Sonos" in data and host not in answered:
                     answered.add(host)
-                    yield host
+                    yield SearchAnswer(host, household_id(answer_household(data), f"{host}'s search answer"))
     finally:
         for each in sockets:
             each.close()
+
+
+def answer_household(data: bytes) -> str:
+    """The X-RINCON-HOUSEHOLD header of a search's answer ("" if none)."""
+    for line in data.decode("utf-8", errors="replace").splitlines()[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().casefold() == "x-rincon-household":
+            return value.strip()
+    return ""
 
 
 def search_addresses(interface: str | None) -> list[str]:

@@ -46,7 +46,7 @@ def test_discover_lists_every_household_on_the_network_each_zone_with_its_own(ho
     s1_zones = [
         {"name": name, "uid": legacy.players[name].uid, "host": legacy.players[name].ip, "model": model,
          "coordinator": legacy.players[name].uid, "household": legacy.household_id}
-        for name, model in (("Garage", "Play:1"), ("Workshop", "Connect"))
+        for name, model in (("Garage", "Sonos Play:1"), ("Workshop", "Sonos Connect"))
     ]
     listing = yaml.safe_load(run.stdout)
     assert listing == sorted(expected_listing(home) + s1_zones, key=lambda zone: zone["name"].casefold())
@@ -108,3 +108,56 @@ def test_a_player_whose_description_is_hostile_is_listed_without_its_model(house
             entry["model"] = ""
     assert yaml.safe_load(run.stdout) == listing
     assert "larger than 256 KiB, the limit for a device description" in run.stderr
+
+
+def every_player_refuses(spec: dict[str, Any], action: str) -> dict[str, Any]:
+    faults = [{"kind": "upnp_error", "player": player["name"], "action": action, "code": 401, "mode": "always"}
+              for player in spec["players"]]
+    return {**spec, "faults": [*spec.get("faults", []), *faults]}
+
+
+def test_the_household_comes_from_the_search_answer_when_no_player_will_say(household: Any) -> None:
+    spec = yaml.safe_load((ROOT / "tests" / "households" / "six-player-home.yml").read_text(encoding="utf-8"))
+    home = household(every_player_refuses(spec, "GetHouseholdID"), ssdp=True)
+
+    run = run_chime("discover", "--interface", home.interface, "--timeout", "1")
+
+    assert run.returncode == 0, run.stderr
+    assert yaml.safe_load(run.stdout) == expected_listing(home)  # X-RINCON-HOUSEHOLD says which
+    assert home.requests("GetHouseholdID") == []
+
+
+def test_a_scan_lists_the_zones_of_a_player_that_will_not_say_its_household(household: Any) -> None:
+    spec = yaml.safe_load((ROOT / "tests" / "households" / "six-player-home.yml").read_text(encoding="utf-8"))
+    home = household(every_player_refuses(spec, "GetHouseholdID"), ssdp=False)
+    network = ipaddress.IPv4Network(f"{min(ipaddress.IPv4Address(p.ip) for p in home.players.values())}/29", strict=False)
+    while not all(ipaddress.IPv4Address(p.ip) in network for p in home.players.values()):
+        network = network.supernet()
+
+    run = run_chime("discover", "--scan", str(network), "--timeout", "1")
+
+    assert run.returncode == 0, run.stderr
+    assert yaml.safe_load(run.stdout) == [{**zone, "household": ""} for zone in expected_listing(home)]
+    assert "no household for the zones" in run.stderr and "UPnP error 401" in run.stderr
+
+
+def test_a_household_id_that_is_not_one_is_left_out_and_said(household: Any) -> None:
+    spec = yaml.safe_load((ROOT / "tests" / "households" / "lone-player.yml").read_text(encoding="utf-8"))
+    home = household({**spec, "household_id": "Sonos_{{ lookup('pipe', 'id') }}"}, ssdp=True, keep_household_id=True)
+
+    run = run_chime("discover", "--interface", home.interface, "--timeout", "1")
+
+    assert run.returncode == 0, run.stderr
+    [zone] = yaml.safe_load(run.stdout)
+    assert zone["name"] == "Kitchen" and zone["household"] == ""
+    assert "which is not a household id" in run.stderr
+
+
+def test_a_player_two_households_list_is_kept_where_it_lists_itself() -> None:
+    from sonos_chime.discover import FoundZone, one_per_player
+    from sonos_chime.topology import Member
+
+    garage = Member(uid="RINCON_G", host="192.0.2.21", port=1400, name="Garage", invisible=False, room_uid="RINCON_G")
+    s2_stale = FoundZone(garage, "RINCON_G", "Sonos_A", told_by="192.0.2.11")  # the S2 system has not noticed yet
+    s1_own = FoundZone(garage, "RINCON_G", "Sonos_B", told_by="192.0.2.21")
+    assert one_per_player({s2_stale, s1_own}) == [s1_own]

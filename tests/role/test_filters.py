@@ -203,3 +203,34 @@ def test_the_program_version_is_read_from_its_pyproject() -> None:
     version = F.program_version(text)
     assert re.fullmatch(r"\d+\.\d+\.\d+", version)
     assert f'__version__ = "{version}"' in (ROOT / "files" / "sonos_chime" / "__init__.py").read_text(encoding="utf-8")
+
+
+def test_a_zone_whose_household_is_unknown_is_never_taken_for_the_chosen_one() -> None:
+    unknown = [*TWO_HOUSEHOLDS, {"name": "Shed", "uid": "RINCON_5", "host": "192.0.2.5", "household": ""}]
+    assert [z["name"] for z in F.household_zones(unknown, "Sonos_S2")] == ["Kitchen", "Den"]
+    errs = F.problems([{**CHIME, "zones": ["Kitchen", "Shed"]}], [], unknown, [], 30, {}, str(SOUNDS), SETTINGS,
+                      str(ROOT / "files"))
+    assert len(errs) == 1 and "no household recorded: 'Shed'" in errs[0] and "'Sonos_S2': 'Kitchen'" in errs[0]
+    errs = F.problems([{**CHIME, "zones": ["Shed"]}], [], unknown, [], 30, {}, str(SOUNDS), SETTINGS,
+                      str(ROOT / "files"), "interrupt", "Sonos_S2")
+    assert errs == [("sonos_chime_chimes[0] ('Bell'): zones names zone 'Shed', which is in household none recorded, "
+                    "not in sonos_chime_household ('Sonos_S2')")]
+
+
+def test_a_household_chosen_over_a_zones_file_without_households_is_named() -> None:
+    old = [{k: v for k, v in zone.items() if k != "household"} for zone in TWO_HOUSEHOLDS]
+    errs = F.problems([CHIME], [], old, [], 30, {}, str(SOUNDS), SETTINGS, str(ROOT / "files"), "interrupt", "Sonos_S2")
+    assert errs == [("sonos_chime_household: 'Sonos_S2' is set, but no discovered zone records its household (a zones "
+                    "file from before discovery recorded them): run playbooks/discover.yml again")]
+    assert F.problems([CHIME], [], old, [], 30, {}, str(SOUNDS), SETTINGS, str(ROOT / "files")) == []
+
+
+def test_leaving_out_a_zone_of_the_other_household_is_no_error_once_one_is_chosen() -> None:
+    assert household_problems([{**CHIME, "zones_exclude": ["Garage"]}], household="Sonos_S2") == []
+
+
+def test_the_discovery_summary_says_which_household_chimes() -> None:
+    summary = F.discovery_summary(TWO_HOUSEHOLDS, [], [CHIME], [], "Sonos_S2")
+    assert summary[1] == ("found 2 Sonos households ('Sonos_S1': 'Garage'; 'Sonos_S2': 'Kitchen', 'Den'): chimes play "
+                          "in 'Sonos_S2' (sonos_chime_household)")
+    assert "refused until sonos_chime_household" in F.discovery_summary(TWO_HOUSEHOLDS, [], [CHIME], [])[1]

@@ -117,6 +117,8 @@ def test_an_s1_system_beside_s2_answers_as_its_firmware_and_soco_tells_them_apar
     description = requests.get(f"http://{garage.ip}:1400/xml/device_description.xml", timeout=2).text
     assert "<swGen>1</swGen>" in description and "<softwareVersion>57." in description
     assert "<apiVersion>" not in description
+    assert "<variant>0</variant>" in description
+    assert requests.get(f"http://{garage.ip}:1400/status", timeout=2).headers["Server"].startswith("Linux UPnP/1.0 Sonos/57.")
     info = soco.SoCo(garage.ip).get_speaker_info(refresh=True)
     assert info["software_version"].startswith("57.") and info["display_version"].startswith("11.")
     state = soco.SoCo(garage.ip).zoneGroupTopology.GetZoneGroupState()["ZoneGroupState"]

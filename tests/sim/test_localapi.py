@@ -255,6 +255,7 @@ def test_a_stereo_pair_and_a_home_theatre_in_another_group_are_each_one_player_o
         {"name": "TV", "model": "Sonos Arc", "state": {"volume": 30}},
         {"name": "TV Sub", "model": "Sonos Sub", "bonded_to": "TV", "channel": "SW", "state": {"volume": 30}},
         {"name": "TV Left", "model": "Sonos One SL", "bonded_to": "TV", "channel": "LR", "state": {"volume": 30}},
+        {"name": "TV Right", "model": "Sonos One SL", "bonded_to": "TV", "channel": "RR", "state": {"volume": 30}},
     ]
     spec["groups"] = [{"coordinator": "Kitchen", "members": ["Den", "TV"]}]
     home = household(spec)
@@ -269,7 +270,7 @@ def test_a_stereo_pair_and_a_home_theatre_in_another_group_are_each_one_player_o
     assert (group["name"], group["playerIds"]) == ("Kitchen + 2", [uid["Kitchen"], uid["Den"], uid["TV"]])
     players = {player["name"]: player["deviceIds"] for player in body["players"]}
     assert players == {"Kitchen": [uid["Kitchen"]], "Den": [uid["Den"], uid["Den R"]],
-                       "TV": [uid["TV"], uid["TV Sub"], uid["TV Left"]], "Loft": [uid["Loft"]]}
+                       "TV": [uid["TV"], uid["TV Sub"], uid["TV Left"], uid["TV Right"]], "Loft": [uid["Loft"]]}
 
 
 def test_a_group_command_with_the_id_of_a_group_its_coordinator_left_says_where_the_group_went(household):

@@ -3,12 +3,13 @@
 Run one:  PYTHONPATH=tests python -m sonos_sim serve HOUSEHOLD.yml --events EVENTS.jsonl
 In pytest: the `household` fixture of tests/conftest.py (see docs/architecture.md section 4).
 
-Modules: schema (household file), model (players, playback clock, groups), actions (SOAP
-handlers), descriptions (device/service descriptions, ZoneGroupState), soap (envelopes),
-media (fetching http URIs, mutagen durations), faults, eventlog, server (aiohttp per player,
-runtimes), ssdp (M-SEARCH answers), gena (SUBSCRIBE/NOTIFY), testing (what the pytest
-fixtures use: loopback addresses, RunningHousehold), mediaserver (an HTTP server for sounds,
-generated MP3/WAV). README.md has the household schema and what is not modelled.
+Modules: schema (household file), hardware (each model as it names itself), model (players,
+playback clock, groups), actions (SOAP handlers), descriptions (device/service descriptions,
+ZoneGroupState), soap (envelopes), media (fetching http URIs, mutagen durations), faults,
+eventlog, server (aiohttp per player, runtimes), ssdp (M-SEARCH answers), gena
+(SUBSCRIBE/NOTIFY), testing (what the pytest fixtures use: loopback addresses,
+RunningHousehold), mediaserver (an HTTP server for sounds, generated MP3/WAV). README.md has
+the household schema and what is not modelled.
 
 What is reused from async_upnp_client and what is hand-written, and why:
 - SSDP packet parsing and building (async_upnp_client.ssdp: is_valid_ssdp_packet,

@@ -81,7 +81,7 @@ def device_info(household: Household, player: Player) -> dict[str, Any]:
     return {
         "_objectType": "deviceInfo", "id": player.uid, "primaryDeviceId": "",
         "serialNumber": f"00-0E-58-{player.uid[-6:]}:0", "model": player.model_number,
-        "modelDisplayName": player.spec.model, "color": "Black", "capabilities": capabilities(player),
+        "modelDisplayName": player.hardware.display_name, "color": "Black", "capabilities": capabilities(player),
         "apiVersion": API_VERSION, "minApiVersion": MIN_API_VERSION, "name": room_name(household, player),
         "websocketUrl": websocket_url(player), "softwareVersion": SOFTWARE_VERSION, "hwVersion": "1.8.1.2-2.0",
         "swGen": 2,

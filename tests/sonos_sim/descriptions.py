@@ -95,11 +95,6 @@ def _state_variable_xml(name: str) -> str:
 HARDWARE_VERSION = "1.20.1.6-2.1"
 API_VERSION = "1.40.1"
 MIN_API_VERSION = "1.1.0"
-# Model number -> seriesid, as the first letter and generation of real players' ids.
-_SERIES = {"S18": "P100", "S38": "P100", "S39": "P200", "S24": "C100", "S12": "A100", "S6": "C100", "S17": "D100",
-           "S23": "P100", "S16": "A100", "S14": "A101", "S19": "A101", "Sub": "B100", "ZP90": "A100"}
-
-
 def mac_address(player: Player) -> str:
     hex_part = player.uid[len("RINCON_"):][:12].ljust(12, "0")
     return ":".join(hex_part[i:i + 2] for i in range(0, 12, 2))
@@ -134,7 +129,7 @@ def _icon_list(player: Player, with_id: bool) -> str:
 
 
 def _embedded_device(player: Player, kind: str, friendly_name: str, services: tuple[Service, ...], extra: str = "") -> str:
-    model = escape(player.spec.model)
+    model = escape(player.hardware.model_name)
     suffix = "Media Server" if kind == "MediaServer" else "Media Renderer"
     return (
         f"<device><deviceType>urn:schemas-upnp-org:device:{kind}:1</deviceType>"
@@ -166,7 +161,7 @@ def _api_versions(firmware: Firmware) -> str:
 
 def device_description(household: Household, player: Player) -> str:
     room = room_name(household, player)
-    model = escape(player.spec.model)
+    model = escape(player.hardware.model_name)
     mac = mac_address(player).replace(":", "-")
     firmware = household.spec.firmware
     return (
@@ -185,10 +180,12 @@ def device_description(household: Household, player: Player) -> str:
         f"<legacyCompatibleVersion>{firmware.legacy_compatible_version}</legacyCompatibleVersion>"
         + _api_versions(firmware)
         + f"<displayVersion>{firmware.display_version}</displayVersion><extraVersion></extraVersion>"
-        f"<roomName>{xml_text(room)}</roomName><displayName>{model}</displayName><zoneType>11</zoneType>"
+        f"<roomName>{xml_text(room)}</roomName><displayName>{escape(player.hardware.display_name)}</displayName><zoneType>11</zoneType>"
         "<feature1>0x00000000</feature1><feature2>0x00403332</feature2><feature3>0x0001100e</feature3>"
-        f"<seriesid>{_SERIES.get(player.model_number, 'A100')}</seriesid><variant>2</variant>"
-        "<internalSpeakerSize>5</internalSpeakerSize><memory>1024</memory><flash>3072</flash>"
+        f"<seriesid>{player.hardware.series_id}</seriesid><variant>{firmware.variant}</variant>"
+        "<internalSpeakerSize>5</internalSpeakerSize>"
+        + "".join(f"<{name}>{value}</{name}>" for name, value in player.hardware.extra)
+        + "<memory>1024</memory><flash>3072</flash>"
         "<ampOnTime>10</ampOnTime><retailMode>0</retailMode>"
         + _service_list(root_services(player.has_line_in, player.is_soundbar))
         + "<deviceList>"
@@ -199,14 +196,13 @@ def device_description(household: Household, player: Player) -> str:
 
 
 def zone_group_state(household: Household) -> str:
-    """The same document from every player: visible members, stereo-pair slaves, satellites."""
+    """The same document from every player: visible members, the invisible members of a bonded
+    set (a stereo pair's right speaker, a Sub bonded to a speaker or a pair), satellites."""
     groups = []
     for coordinator in household.coordinators():
         members = household.group_members(coordinator)
         member_xml = "".join(
-            _member_xml(household, member, members)
-            for member in members
-            if member.spec.channel in (None, "RF")
+            _member_xml(household, member) for member in members if not is_satellite(household, member)
         )
         groups.append(
             f"<ZoneGroup Coordinator={quoteattr(coordinator.uid)} ID={quoteattr(household.group_id(coordinator))}>{member_xml}</ZoneGroup>"
@@ -222,27 +218,72 @@ def zone_group_state(household: Household) -> str:
     )
 
 
-def _member_xml(household: Household, player: Player, group: list[Player]) -> str:
-    """A ZoneGroupMember: both halves of a stereo pair carry ChannelMapSet; a home-theatre
-    primary carries the full HTSatChanMapSet and each Satellite its own pair of entries."""
-    pair = [p for p in group if p.spec.bonded_to == player.key and p.spec.channel == "RF"]
-    primary = household.players[player.spec.bonded_to] if player.spec.bonded_to else player
-    channel_map = ""
-    if player.spec.channel == "RF" or pair:
-        slave = player if player.spec.channel == "RF" else pair[0]
-        channel_map = f' ChannelMapSet="{primary.uid}:LF,LF;{slave.uid}:RF,RF"'
-    satellites = [p for p in group if p.spec.bonded_to == player.key and p.spec.channel not in (None, "RF")]
-    if satellites:
-        ht_map = f"{player.uid}:LF,RF;" + ";".join(f"{s.uid}:{s.spec.channel}" for s in satellites)
-        channel_map = f' HTSatChanMapSet="{ht_map}"'
+def _bonded(household: Household, primary: Player, *channels: str) -> list[Player]:
+    return [
+        p for p in household.players.values()
+        if p.spec.bonded_to == primary.key and p.spec.channel in channels and p.uid not in household.forgotten
+    ]
+
+
+def _primary(household: Household, player: Player) -> Player:
+    return household.players[player.spec.bonded_to] if player.spec.bonded_to else player
+
+
+def is_satellite(household: Household, player: Player) -> bool:
+    """Listed as a <Satellite> of its primary with HTSatChanMapSet: surrounds, and the Sub of a
+    home-theatre player (HTControl) that has no stereo partner. Any other bonded player (a stereo
+    pair's right speaker, a Sub bonded to a speaker or to a pair) is an invisible ZoneGroupMember
+    of the set, as real players list them (SoCo/SoCo#870: two Play:1s and a Sub)."""
+    if player.spec.channel in ("LR", "RR"):
+        return True
+    if player.spec.channel == "SW":
+        primary = _primary(household, player)
+        return primary.is_soundbar and not _bonded(household, primary, "RF")
+    return False
+
+
+def channel_map_set(household: Household, player: Player) -> str:
+    """The ChannelMapSet every member of a bonded set carries, the same on each: a stereo pair
+    "L:LF,LF;R:RF,RF", with a Sub ";S:SW,SW" after them (SoCo/SoCo#870: "RINCON_L:LF,LF;
+    RINCON_R:RF,RF;RINCON_SUB:SW,SW" on the three); one speaker with a Sub "P:LF,RF;S:SW,SW"
+    (a 19.3 capture of an Office speaker and its Sub). Empty for a player in no such set."""
+    if is_satellite(household, player):
+        return ""
+    primary = _primary(household, player)
+    right = _bonded(household, primary, "RF")
+    subs = [sub for sub in _bonded(household, primary, "SW") if not is_satellite(household, sub)]
+    if not right and not subs:
+        return ""
+    entries = [f"{primary.uid}:LF,LF", f"{right[0].uid}:RF,RF"] if right else [f"{primary.uid}:LF,RF"]
+    return ";".join(entries + [f"{sub.uid}:SW,SW" for sub in subs])
+
+
+def home_theatre_map(household: Household, player: Player) -> str:
+    """HTSatChanMapSet: the home-theatre player carries every satellite, a satellite only itself
+    (openhab/openhab-addons#9874 for the full map on an Arc, home-assistant/core#57884 for a
+    Satellite's own). Empty for a player in no home theatre."""
+    primary = _primary(household, player)
+    satellites = [p for p in _bonded(household, primary, "SW", "LR", "RR") if is_satellite(household, p)]
+    shown = satellites if player is primary else [s for s in satellites if s is player]
+    if not shown:
+        return ""
+    return f"{primary.uid}:LF,RF;" + ";".join(f"{s.uid}:{s.spec.channel}" for s in shown)
+
+
+def _member_xml(household: Household, player: Player) -> str:
+    """A ZoneGroupMember: its ChannelMapSet if in a bonded set, or for a home-theatre player its
+    HTSatChanMapSet and a Satellite element, with its own map, for each satellite."""
+    ht_map = home_theatre_map(household, player)
+    channel_map = f' HTSatChanMapSet="{ht_map}"' if ht_map else ""
+    pair_map = channel_map_set(household, player)
+    if pair_map:
+        channel_map = f' ChannelMapSet="{pair_map}"'
+    satellites = [p for p in _bonded(household, player, "SW", "LR", "RR") if is_satellite(household, p)]
     satellite_xml = "".join(
-        f"<Satellite {_member_attributes(household, s, _satellite_map(player, s))}/>" for s in satellites
+        f'<Satellite {_member_attributes(household, s, f" HTSatChanMapSet={quoteattr(home_theatre_map(household, s))}")}/>'
+        for s in satellites
     )
     return f"<ZoneGroupMember {_member_attributes(household, player, channel_map)}>{satellite_xml}</ZoneGroupMember>"
-
-
-def _satellite_map(primary: Player, satellite: Player) -> str:
-    return f' HTSatChanMapSet="{primary.uid}:LF,RF;{satellite.uid}:{satellite.spec.channel}"'
 
 
 def _member_attributes(household: Household, player: Player, channel_map: str) -> str:

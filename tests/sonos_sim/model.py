@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .eventlog import EventLog
+from .hardware import Hardware
 from .schema import (
     CLIP_PAUSES_GROUP,
     MODELS,
@@ -235,16 +236,22 @@ class Player:
         return self.spec.uid
 
     @property
+    def hardware(self) -> Hardware:
+        """The model's row of hardware.py: what the description and the local API name it."""
+        return MODELS[self.spec.model]
+
+    @property
     def model_number(self) -> str:
-        return MODELS[self.spec.model][0]
+        return self.hardware.model_number
 
     @property
     def has_line_in(self) -> bool:
-        return MODELS[self.spec.model][1]
+        return self.hardware.line_in
 
     @property
     def is_soundbar(self) -> bool:
-        return MODELS[self.spec.model][2]
+        """A home-theatre player: it lists HTControl and takes surrounds and a Sub as satellites."""
+        return self.hardware.home_theatre
 
     @property
     def is_bonded(self) -> bool:
@@ -253,7 +260,7 @@ class Player:
     @property
     def plays_clips(self) -> bool:
         """The AUDIO_CLIP capability of the local websocket API (newer S2 players)."""
-        return MODELS[self.spec.model][3]
+        return self.hardware.plays_clips
 
     @property
     def clip_pauses_group(self) -> bool:

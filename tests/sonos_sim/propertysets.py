@@ -26,6 +26,7 @@ from __future__ import annotations
 from xml.sax.saxutils import quoteattr
 
 from .actions import alarm_list_version, flag, group_mute, group_volume, room_of
+from .descriptions import channel_map_set, home_theatre_map
 from .minor_services import PROTOCOLS
 from .model import Household, Player
 from .soap import xml_text
@@ -53,7 +54,7 @@ def device_properties(household: Household, player: Player) -> Properties:
         ("SecureRegState", "3"),
         ("IsIdle", flag(is_idle(household, player))),
         ("MoreInfo", ""),
-        ("ChannelMapSet", stereo_pair_map(household, player)),
+        ("ChannelMapSet", channel_map_set(household, player)),
         ("HTSatChanMapSet", home_theatre_map(household, player)),
         ("Orientation", "0"),
         ("RoomCalibrationState", "4"),
@@ -66,25 +67,6 @@ def device_properties(household: Household, player: Player) -> Properties:
 def is_idle(household: Household, player: Player) -> bool:
     """ZoneGroupState's IdleState: the player's group neither plays nor is about to."""
     return household.coordinator(player).transport.state not in ("PLAYING", "TRANSITIONING")
-
-
-def stereo_pair_map(household: Household, player: Player) -> str:
-    """Both halves of a stereo pair carry the pair's map, as in ZoneGroupState."""
-    primary = room_of(household, player)
-    right = [p for p in household.players.values() if p.spec.bonded_to == primary.key and p.spec.channel == "RF"]
-    if not right or player not in (primary, right[0]):
-        return ""
-    return f"{primary.uid}:LF,LF;{right[0].uid}:RF,RF"
-
-
-def home_theatre_map(household: Household, player: Player) -> str:
-    """The soundbar carries every satellite, a satellite only itself, as in ZoneGroupState."""
-    primary = room_of(household, player)
-    satellites = [p for p in household.players.values() if p.spec.bonded_to == primary.key and p.spec.channel not in (None, "RF")]
-    shown = satellites if player is primary else [s for s in satellites if s is player]
-    if not shown:
-        return ""
-    return f"{primary.uid}:LF,RF;" + ";".join(f"{s.uid}:{s.spec.channel}" for s in shown)
 
 
 def alarm_clock(household: Household, player: Player) -> Properties:

@@ -10,7 +10,7 @@ A household is YAML (or the same structure as a dict):
       - name: Living Room                       # room name (required, unique)
         ip: 127.0.0.2                           # required by `serve`; the fixture replaces it
         uid: RINCON_000E58000001001400          # optional, derived from the name
-        model: Sonos One                        # see MODELS
+        model: Sonos One                        # see MODELS (hardware.py)
         bonded_to: Kitchen                      # optional: stereo-pair slave or satellite
         channel: RF                             # with bonded_to: RF (stereo pair), SW (sub), LR, RR
         state: {...}                            # PlayerStateSpec
@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from .firmware import FIRMWARES, SYSTEMS, Firmware
+from .hardware import HARDWARE, model_key
 
 TRANSPORT_STATES = ("PLAYING", "PAUSED_PLAYBACK", "STOPPED")
 PLAY_MODES = ("NORMAL", "REPEAT_ALL", "REPEAT_ONE", "SHUFFLE_NOREPEAT", "SHUFFLE", "SHUFFLE_REPEAT_ONE")
@@ -53,26 +54,9 @@ OVERSIZED_SIZE_BOUNDS = (1024, 1024 * 1024 * 1024)
 FAULT_MODES = ("once", "always", "after")
 VANISH_HOWS = ("refuse", "silent")
 
-# model name -> (modelNumber, has line-in, is a home-theatre soundbar, plays audio clips).
-# Audio clips (the local API's AUDIO_CLIP capability) are for S2 players; the first Play:5
-# and the Connect, which S2 still runs, do not have it. The Play:1 reports it: "Every affected
-# Play:1 reports `SupportsAudioClip: 1`" (home-assistant/core#182047); "Sonos Play:1's report
-# they DO support audio_clip" (music-assistant/server#3009).
-MODELS: dict[str, tuple[str, bool, bool, bool]] = {
-    "Sonos One": ("S18", False, False, True),
-    "Sonos One SL": ("S38", False, False, True),
-    "Sonos Era 100": ("S39", False, False, True),
-    "Sonos Five": ("S24", True, False, True),
-    "Play:1": ("S12", False, False, True),
-    "Play:5": ("S6", True, False, False),
-    "Sonos Move": ("S17", False, False, True),
-    "Sonos Port": ("S23", True, False, True),
-    "Sonos Amp": ("S16", True, True, True),
-    "Sonos Beam": ("S14", False, True, True),
-    "Sonos Arc": ("S19", False, True, True),
-    "Sonos Sub": ("Sub", False, False, False),
-    "Connect": ("ZP90", True, False, False),
-}
+# The household file's `model` keys, each a row of hardware.py (modelName, modelNumber,
+# displayName, services, audio clips); a file may also name a model by its modelName.
+MODELS = HARDWARE
 
 # Models that take a clip but pause the music of their whole group while it plays, and
 # resume it when the clip ends (clipapi.ClipServer._play). The Play:1, as home-assistant/core#182047
@@ -297,9 +281,10 @@ def _parse_player(raw: Any, path: str) -> PlayerSpec:
     uid = _str(mapping.get("uid", derive_uid(name)), f"{path}.uid")
     if not uid.startswith("RINCON_"):
         raise HouseholdError(f"{path}.uid: {uid!r} must start with RINCON_")
-    model = _str(mapping.get("model", "Sonos One"), f"{path}.model")
-    if model not in MODELS:
-        raise HouseholdError(f"{path}.model: {model!r} is not one of {sorted(MODELS)}")
+    named = _str(mapping.get("model", "Sonos One"), f"{path}.model")
+    model = model_key(named)
+    if model is None:
+        raise HouseholdError(f"{path}.model: {named!r} is not one of {sorted(MODELS)}")
     bonded_to = mapping.get("bonded_to")
     channel = mapping.get("channel")
     if bonded_to is not None:
@@ -468,14 +453,41 @@ def _check_unique(players: tuple[PlayerSpec, ...]) -> None:
 
 
 def _check_bonds(players: tuple[PlayerSpec, ...], names: set[str]) -> None:
+    """Bonds as a real system can form them; an error names the player and why not."""
     by_name = {p.name: p for p in players}
+    taken: dict[tuple[str, str], str] = {}
     for i, player in enumerate(players):
         if player.bonded_to is None:
             continue
+        path, who = f"players[{i}]", repr(player.name)
         if player.bonded_to not in names or player.bonded_to == player.name:
-            raise HouseholdError(f"players[{i}].bonded_to: no other player named {player.bonded_to!r}")
-        if by_name[player.bonded_to].bonded_to is not None:
-            raise HouseholdError(f"players[{i}].bonded_to: {player.bonded_to!r} is itself bonded")
+            raise HouseholdError(f"{path}.bonded_to: no other player named {player.bonded_to!r}")
+        primary = by_name[player.bonded_to]
+        if primary.bonded_to is not None:
+            raise HouseholdError(f"{path}.bonded_to: {player.bonded_to!r} is itself bonded")
+        if HARDWARE[primary.model].is_sub:
+            raise HouseholdError(f"{path}.bonded_to: {who} is bonded to {primary.name!r}, a Sub: a Sub bonds to a "
+                                 "room's speaker, nothing bonds to it")
+        sub = HARDWARE[player.model].is_sub
+        if sub != (player.channel == "SW"):
+            reason = "a Sub takes channel SW" if sub else "channel SW is a Sub's"
+            raise HouseholdError(f"{path}.channel: {who} ({player.model}) on {player.channel}: {reason}")
+        if player.channel in ("LR", "RR") and not HARDWARE[primary.model].home_theatre:
+            raise HouseholdError(f"{path}.channel: {who} is a surround ({player.channel}) of {primary.name!r}, "
+                                 f"a {primary.model}: surrounds bond to a home-theatre player (HTControl)")
+        if (primary.name, player.channel) in taken:
+            what = {"SW": "a second Sub", "RF": "a second right speaker"}.get(player.channel, "a second " + player.channel)
+            raise HouseholdError(f"{path}.bonded_to: {who} would be {what} of {primary.name!r} "
+                                 f"(it has {taken[primary.name, player.channel]!r})")
+        taken[primary.name, player.channel] = player.name
+    for primary in {name for name, _ in taken}:
+        channels = {channel for name, channel in taken if name == primary}
+        if ("LR" in channels) != ("RR" in channels):
+            raise HouseholdError(f"players: {primary!r} has one surround ({', '.join(sorted(channels & {'LR', 'RR'}))}): "
+                                 "surrounds come in pairs, LR with RR")
+        if "RF" in channels and channels & {"LR", "RR"}:
+            raise HouseholdError(f"players: {primary!r} has a stereo partner and surrounds: a stereo pair takes "
+                                 "a Sub, not surrounds")
 
 
 def _check_groups(groups: tuple[GroupSpec, ...], players: tuple[PlayerSpec, ...], path: str) -> None:

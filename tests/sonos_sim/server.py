@@ -41,7 +41,6 @@ from .ssdp import Scope, SsdpResponder
 
 PORT = 1400
 RECEIVED = web.RequestKey("received", float)
-SERVER_HEADER = soap.SERVER_HEADER
 T = TypeVar("T")
 
 
@@ -64,10 +63,18 @@ class PlayerServer:
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
     vanish_spent: bool = False
 
+    @property
+    def server_header(self) -> str:
+        """The Server header of its firmware (S1 or S2) on every answer."""
+        return self.household.spec.firmware.server_header()
+
+    async def _sonos_server_header(self, request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["Server"] = self.server_header
+
     async def start(self) -> None:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self.handle)
-        app.on_response_prepare.append(_sonos_server_header)
+        app.on_response_prepare.append(self._sonos_server_header)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self.runner.setup()
         self.site = web.TCPSite(self.runner, self.player.ip, self.port, reuse_address=True, backlog=256)
@@ -170,7 +177,7 @@ class PlayerServer:
         if hostile is not None:
             answer = Answer(status, body, content_type)
             return await self._answer_hostile(request, None, action, hostile, description_frame(), answer)
-        return web.Response(status=status, body=body, headers={"Content-Type": content_type, "Server": SERVER_HEADER})
+        return web.Response(status=status, body=body, headers={"Content-Type": content_type, "Server": self.server_header})
 
     def _subscription(self, request: web.Request) -> web.Response:
         """GENA SUBSCRIBE (new or renewal) and UNSUBSCRIBE on the services that event."""
@@ -183,14 +190,14 @@ class PlayerServer:
             if request.method == "UNSUBSCRIBE":
                 self.gena.unsubscribe(request_headers)
                 self._log_request(None, action, {"SID": request_headers.get("SID", "")}, {"status": 200}, None, Decision())
-                return web.Response(status=200, headers={"Server": SERVER_HEADER})
+                return web.Response(status=200, headers={"Server": self.server_header})
             subscription, timeout = self.gena.subscribe(self.player, request.path, request_headers)
         except SubscriptionError as error:
             self._log_request(None, action, {}, {"status": error.status}, None, Decision())
             return web.Response(status=error.status)
         args = {"CALLBACK": request_headers.get("CALLBACK", ""), "SID": request_headers.get("SID", "")}
         self._log_request(None, action, args, {"status": 200, "SID": subscription.sid}, None, Decision())
-        headers = {"SID": subscription.sid, "TIMEOUT": f"Second-{timeout}", "Server": SERVER_HEADER}
+        headers = {"SID": subscription.sid, "TIMEOUT": f"Second-{timeout}", "Server": self.server_header}
         return web.Response(status=200, headers=headers)
 
     async def _soap(self, request: web.Request, body: bytes) -> web.StreamResponse:
@@ -202,7 +209,7 @@ class PlayerServer:
             action, args = soap.parse_request(request.headers.get("SOAPACTION", ""), body)
         except soap.InvalidArguments as invalid:
             self._log_request(service.name, invalid.action, invalid.arguments, None, 402, Decision(), request)
-            return web.Response(status=500, body=soap.fault_body(402), headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
+            return web.Response(status=500, body=soap.fault_body(402), headers={"Content-Type": soap.CONTENT_TYPE, "Server": self.server_header})
         except soap.BadRequest as exc:
             self._log_request(service.name, "?", {}, {"status": 400, "reason": str(exc)}, None, Decision())
             return web.Response(status=400, text=str(exc))
@@ -234,7 +241,7 @@ class PlayerServer:
             answer = Answer(200, soap.response_body(service.service_type, action, result))
         if hostile is not None:
             return await self._answer_hostile(request, service.name, action, hostile, _action_frame(service, action), answer)
-        return web.Response(status=answer.status, body=answer.body, headers={"Content-Type": soap.CONTENT_TYPE, "Server": SERVER_HEADER})
+        return web.Response(status=answer.status, body=answer.body, headers={"Content-Type": soap.CONTENT_TYPE, "Server": self.server_header})
 
     async def _dispatch(self, service: Service, action: str, args: dict[str, str]) -> dict[str, str]:
         handler = HANDLERS.get((service.name, action))
@@ -350,8 +357,6 @@ def _whole(answer: Answer) -> bytes:
     return answer.head(len(answer.body)) + answer.body
 
 
-async def _sonos_server_header(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers["Server"] = SERVER_HEADER
 
 
 def _reset_connection(request: web.Request) -> None:

@@ -196,24 +196,30 @@ def effective_zones(discovered: Any, manual: Any, exclude: Any) -> list[dict[str
 
 
 def household_zones(discovered: Any, household: Any) -> list[Any]:
-    """The discovered zones of the household chosen by sonos_chime_household (all when it is
-    empty). A zone written before discovery recorded households is kept."""
+    """The discovered zones of the household chosen by sonos_chime_household: only those that
+    record it. Every zone when none is chosen, or when no zone records a household (a zones
+    file from before households were recorded: preflight names the choice)."""
     chosen = str(household or "")
-    return [z for z in _as_list(discovered)
-            if not chosen or not isinstance(z, dict) or z.get("household") in (None, "", chosen)]
+    if not chosen or not _households(discovered):
+        return _as_list(discovered)
+    return [z for z in _as_list(discovered) if isinstance(z, dict) and str(z.get("household") or "") == chosen]
 
 
 def _households(discovered: Any) -> dict[str, list[str]]:
-    """Each household discovery recorded, with the names of its zones."""
+    """Each household discovery recorded, with the names of its zones; "" for zones whose
+    household discovery could not read. Empty when no zone records one."""
+    zones = [z for z in _as_list(discovered) if isinstance(z, dict) and "name" in z]
+    if not any(z.get("household") for z in zones):
+        return {}
     found: dict[str, list[str]] = {}
-    for zone in _as_list(discovered):
-        if isinstance(zone, dict) and zone.get("household") and "name" in zone:
-            found.setdefault(str(zone["household"]), []).append(str(zone["name"]))
+    for zone in zones:
+        found.setdefault(str(zone.get("household") or ""), []).append(str(zone["name"]))
     return found
 
 
 def _describe_households(found: dict[str, list[str]]) -> str:
-    return "; ".join(f"{household!r}: {', '.join(map(repr, names))}" for household, names in sorted(found.items()))
+    return "; ".join((f"{household!r}: " if household else "no household recorded: ") + ", ".join(map(repr, names))
+                     for household, names in sorted(found.items()))
 
 
 def chime_zones(chime: dict[str, Any], zones: list[dict[str, Any]]) -> list[str]:
@@ -404,7 +410,10 @@ def _discovered_zone_problems(rules: ModuleType, discovered: Any, households: di
 
 def _household_choice_problems(households: dict[str, list[str]], household: Any) -> list[str]:
     chosen = str(household or "")
-    if chosen and households and chosen not in households:
+    if chosen and not households:
+        return [f"sonos_chime_household: {chosen!r} is set, but no discovered zone records its household (a zones file "
+                "from before discovery recorded them): run playbooks/discover.yml again"]
+    if chosen and chosen not in set(households) - {""}:
         return [f"sonos_chime_household: {chosen!r} is not a household discovery found ({_describe_households(households)})"]
     return []
 
@@ -535,8 +544,10 @@ def _zone_name_problems(chime: dict[str, Any], label: str, context: dict[str, An
     for key, zone in named:
         if key == "zones" and str(zone) in excluded:
             errs.append(f"{label}: zone {zone!r} is left out by sonos_chime_zones_exclude")
+        elif key == "zones_exclude" and str(zone) in context["household_of"]:
+            continue  # left out of a chime that, by the household chosen, never plays there anyway
         elif str(zone) not in known and str(zone) in context["household_of"]:
-            elsewhere = " and ".join(map(repr, context["household_of"][str(zone)]))
+            elsewhere = " and ".join(repr(h) if h else "none recorded" for h in context["household_of"][str(zone)])
             errs.append(f"{label}: {key} names zone {zone!r}, which is in household {elsewhere}, "
                         f"not in sonos_chime_household ({context['household']!r})")
         elif str(zone) not in known and str(zone) not in excluded:
@@ -838,16 +849,22 @@ def _unsafe_dumper() -> Any:
     return Dumper
 
 
-def discovery_summary(found: Any, exclude: Any, chimes: Any, manual: Any) -> list[str]:
+def discovery_summary(found: Any, exclude: Any, chimes: Any, manual: Any, household: Any = "") -> list[str]:
     names = sorted(str(z.get("name")) for z in _as_list(found))
     excluded = {str(n) for n in _as_list(exclude)}
     known = set(names) | {str(z.get("name")) for z in _as_list(manual) if isinstance(z, dict)}
     lines = [f"found {len(names)} zone(s): " + ", ".join(
         repr(n) + (" (left out by sonos_chime_zones_exclude)" if n in excluded else "") for n in names)]
     households = _households(found)
-    if len(households) > 1:
+    chosen = str(household or "")
+    if len(households) > 1 and chosen in households:
+        lines.append(f"found {len(households)} Sonos households ({_describe_households(households)}): chimes play in "
+                     f"{chosen!r} (sonos_chime_household)")
+    elif len(households) > 1:
         lines.append(f"found {len(households)} Sonos households ({_describe_households(households)}): a chime whose zones "
                      "span two is refused until sonos_chime_household names the one to chime")
+    elif chosen and chosen not in households:
+        lines.append(f"sonos_chime_household is {chosen!r}, which discovery did not find: preflight will refuse it")
     for chime in _as_list(chimes):
         if not isinstance(chime, dict):
             continue
