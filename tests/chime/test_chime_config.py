@@ -68,9 +68,9 @@ BAD_CONFIGS = [
     (("settings", "interface"), "eth0", "settings.interface: 'eth0' is not an IPv4 address"),
     (("chimes", 0, "colour"), "red",
      ('chimes[0] ("End of workday"): unknown key "colour" (known: name, url, volume, zones, zone_volumes, sources, '
-      "schedule, mode)")),
+      "schedule, mode, ignore_quiet_hours)")),
     (("chimes", 0, "sound"), "bell.mp3", 'chimes[0] ("End of workday"): unknown key "sound"'),
-    (("zones", 1, "model"), "Era 100", 'zones[1] ("Salle à manger"): unknown key "model" (known: name, uid, host)'),
+    (("zones", 1, "model"), "Era 100", 'zones[1] ("Salle à manger"): unknown key "model" (known: name, uid, host, quiet_hours)'),
     (("settings", "timeout"), 3,
      'settings: unknown key "timeout" (known: runtime_dir, state_dir, request_timeout, margin, interface, lead, too_late)'),
     (("colours",), {}, 'config: unknown key "colours" (known: settings, zones, chimes)'),

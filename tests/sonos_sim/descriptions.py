@@ -53,6 +53,39 @@ _ALLOWED = {
     "RampType": ("SLEEP_TIMER_RAMP_TYPE", "ALARM_RAMP_TYPE", "AUTOPLAY_RAMP_TYPE"),
 }
 _DEFAULTS = {"Speed": "1"}
+# What LastChange carries, declared as firmware declares it (sendEvents="no": LastChange is the
+# event): a client such as async_upnp_client's DmrDevice keeps each value it reads from an event
+# in the variable of that name, and has nowhere to put one the SCPD does not declare.
+_TRANSPORT_STATES = ("STOPPED", "PLAYING", "PAUSED_PLAYBACK", "TRANSITIONING")
+_PLAY_MODES = ("NORMAL", "REPEAT_ALL", "REPEAT_ONE", "SHUFFLE_NOREPEAT", "SHUFFLE", "SHUFFLE_REPEAT_ONE")
+_LAST_CHANGE: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "AVTransport": (
+        ("TransportState", "string", "".join(f"<allowedValue>{v}</allowedValue>" for v in _TRANSPORT_STATES)),
+        ("TransportStatus", "string", ""), ("PlaybackStorageMedium", "string", ""), ("RecordStorageMedium", "string", ""),
+        ("PossiblePlaybackStorageMedia", "string", ""), ("PossibleRecordStorageMedia", "string", ""),
+        ("CurrentPlayMode", "string", "".join(f"<allowedValue>{v}</allowedValue>" for v in _PLAY_MODES)),
+        ("TransportPlaySpeed", "string", ""), ("RecordMediumWriteStatus", "string", ""),
+        ("CurrentRecordQualityMode", "string", ""), ("PossibleRecordQualityModes", "string", ""),
+        ("NumberOfTracks", "ui4", ""), ("CurrentTrack", "ui4", ""), ("CurrentSection", "ui4", ""),
+        ("CurrentTrackDuration", "string", ""), ("CurrentMediaDuration", "string", ""),
+        ("CurrentTrackMetaData", "string", ""), ("CurrentTrackURI", "string", ""), ("AVTransportURI", "string", ""),
+        ("AVTransportURIMetaData", "string", ""), ("NextAVTransportURI", "string", ""),
+        ("NextAVTransportURIMetaData", "string", ""), ("CurrentTransportActions", "string", ""),
+        ("CurrentCrossfadeMode", "boolean", ""),
+    ),
+    "RenderingControl": (
+        ("Volume", "ui2", "<allowedValueRange><minimum>0</minimum><maximum>100</maximum><step>1</step></allowedValueRange>"),
+        ("Mute", "boolean", ""),
+        ("Bass", "i2", "<allowedValueRange><minimum>-10</minimum><maximum>10</maximum><step>1</step></allowedValueRange>"),
+        ("Treble", "i2", "<allowedValueRange><minimum>-10</minimum><maximum>10</maximum><step>1</step></allowedValueRange>"),
+        ("Loudness", "boolean", ""), ("OutputFixed", "boolean", ""), ("HeadphoneConnected", "boolean", ""),
+        ("SpeakerSize", "i4", ""), ("SubGain", "i2", ""), ("SubCrossover", "ui4", ""), ("SubPolarity", "ui2", ""),
+        ("SubEnabled", "boolean", ""), ("SonarEnabled", "boolean", ""), ("SonarCalibrationAvailable", "boolean", ""),
+        ("PresetNameList", "string", ""), ("DialogLevel", "string", ""), ("SpeechEnhanceEnabled", "boolean", ""),
+        ("SurroundLevel", "i2", ""), ("MusicSurroundLevel", "i2", ""), ("AudioDelay", "string", ""),
+        ("NightMode", "boolean", ""), ("SurroundEnabled", "boolean", ""),
+    ),
+}
 
 
 def scpd_xml(service: Service) -> str:
@@ -73,7 +106,11 @@ def scpd_xml(service: Service) -> str:
         f'<stateVariable sendEvents="yes"><name>{name}</name><dataType>{_EVENTED_TYPES.get(name, "string")}</dataType></stateVariable>'
         for name in service.evented
     )
-    variables = evented + "".join(_state_variable_xml(name) for name in names)
+    carried = "".join(
+        f'<stateVariable sendEvents="no"><name>{name}</name><dataType>{data_type}</dataType>{allowed}</stateVariable>'
+        for name, data_type, allowed in _LAST_CHANGE.get(service.name, ())
+    )
+    variables = evented + carried + "".join(_state_variable_xml(name) for name in names)
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         '<scpd xmlns="urn:schemas-upnp-org:service-1-0"><specVersion><major>1</major><minor>0</minor></specVersion>'
