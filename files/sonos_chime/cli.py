@@ -78,6 +78,10 @@ def play_command(args: argparse.Namespace, started: float) -> int:
         moment = Moment.of(start.moment) if start.moment is not None else None
     else:
         moment = moment_of(args.at)
+    day_off = day_off_reason(chime, moment)
+    if day_off is not None:
+        LOG.info("chime=%s skipped: %s: no speaker touched", quote(chime.name), day_off)
+        return 0
     settings = RunSettings(
         request_timeout=config.settings.request_timeout,
         margin=config.settings.margin,
@@ -87,6 +91,18 @@ def play_command(args: argparse.Namespace, started: float) -> int:
         state_dir=config.settings.state_dir,
     )
     return run_job(job, job.zones, settings, started)
+
+
+def day_off_reason(chime: ChimeConfig, moment: Moment | None) -> str | None:
+    """Why the chime's day (its moment's, else today on the host's clock) is one it does not play
+    on. A holiday calendar that cannot be read is said, and the chime plays: better a chime on a
+    holiday than none on a working day."""
+    day = (moment.wall if moment is not None else host_now()).date()
+    try:
+        return chime.days_off.reason(day)
+    except (ImportError, NotImplementedError, KeyError, ValueError) as error:
+        LOG.warning("chime=%s: cannot tell whether %s is a holiday (%s): it plays", quote(chime.name), day, error)
+        return None
 
 
 def chime_job(config: Config, chime: ChimeConfig, names: Collection[str]) -> ChimeJob:

@@ -14,11 +14,14 @@ import ipaddress
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from .audiofile import SOUND_SUFFIXES
+from .daysoff import DateRange, DaysOff, HolidayRule, parse_date_range, parse_region
+from .holiday_regions import REGIONS as HOLIDAY_COUNTRIES
 from .quiet import QuietRange, parse_range
 from .sources import DEFAULT_POLICY, POLICIES, SOURCE_KINDS
 from .zonelog import quote
@@ -76,6 +79,12 @@ class ChimeConfig:
     schedule: tuple[str, ...] = ()  # its timer's OnCalendar expressions: `--at next` reads them
     mode: str = INTERRUPT_MODE
     ignore_quiet_hours: bool = False  # an alarm-like chime that plays in every zone's quiet hours
+    skip_holidays: HolidayRule | None = None  # the public holidays it does not play on (daysoff.py)
+    skip_dates: tuple[DateRange, ...] = ()  # the family's own days off
+
+    @property
+    def days_off(self) -> DaysOff:
+        return DaysOff(self.skip_holidays, self.skip_dates)
 
 
 @dataclass(frozen=True)
@@ -204,6 +213,8 @@ def parse_chime(data: object, key: str, zone_names: Sequence[str]) -> ChimeConfi
         sources=source_policy(raw.get("sources"), f"{key}.sources"),
         schedule=tuple(text(item, f"{key}.schedule[{index}]") for index, item in enumerate(items(raw.get("schedule", []), f"{key}.schedule"))),
         ignore_quiet_hours=flag(raw.get("ignore_quiet_hours", False), f"{key}.ignore_quiet_hours"),
+        skip_holidays=holiday_rule(raw.get("skip_holidays"), f"{key}.skip_holidays"),
+        skip_dates=date_ranges(raw.get("skip_dates", []), f"{key}.skip_dates"),
     )
 
 
@@ -218,6 +229,37 @@ def quiet_ranges(data: object, key: str) -> tuple[QuietRange, ...]:
         except ValueError as error:
             raise ConfigError(f"{item_key}: {item!r} {error}") from None
     return tuple(parsed)
+
+
+def holiday_rule(data: object, key: str) -> HolidayRule | None:
+    """A country (`FR`), or a country and one of its subdivisions (`{country: DE, subdiv: BY}`)."""
+    if data is None:
+        return None
+    if isinstance(data, str):
+        country, subdiv, where = data, None, key
+    else:
+        raw = mapping(data, key)
+        refuse_unknown_keys(raw, ("country", "subdiv"), key)
+        country = text(required(raw, "country", key), f"{key}.country")
+        subdiv = None if raw.get("subdiv") in (None, "") else text(raw["subdiv"], f"{key}.subdiv")
+        where = f"{key}.subdiv" if subdiv is not None and country in HOLIDAY_COUNTRIES else f"{key}.country"
+    try:
+        return parse_region(country, subdiv)
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def date_ranges(data: object, key: str) -> tuple[DateRange, ...]:
+    """Dates and ranges of dates: `2026-12-24`, `2026-12-24..2027-01-02` (both days included)."""
+    ranges = []
+    for index, item in enumerate(items(data, key)):
+        item_key = f"{key}[{index}]"
+        value = item.isoformat() if isinstance(item, date) else text(item, item_key)
+        try:
+            ranges.append(parse_date_range(value))
+        except ValueError as error:
+            raise ConfigError(f"{item_key}: {value!r} {error}") from None
+    return tuple(ranges)
 
 
 def quiet_hours(data: object, key: str, zone_names: Sequence[str]) -> dict[str, tuple[QuietRange, ...]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,9 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
                                  "Chicken Coop": "20:00-06:00"},
         sonos_chime_zones_exclude=["Chicken Coop"],
         sonos_chime_chimes=[GOOD, {**GOOD, "name": "Fire drill", "ignore_quiet_hours": True}])),
+    ("days off: holidays by country and subdivision, dates and ranges (YAML dates too)", with_zones(sonos_chime_chimes=[
+        {**GOOD, "skip_holidays": "FR", "skip_dates": [date(2026, 12, 24), "2026-12-27..2027-01-02"]},
+        {**GOOD, "name": "School bell", "skip_holidays": {"country": "DE", "subdiv": "BY"}}])),
 ]
 
 REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
@@ -138,6 +142,19 @@ REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
      ["sonos_chime_quiet_hours: names zone 'Nursery', which is not a known zone"]),
     ("ignore_quiet_hours that is not a boolean", with_zones(sonos_chime_chimes=[{**GOOD, "ignore_quiet_hours": "always"}]),
      ["ignore_quiet_hours", "sonos_chime_chimes", "'always' is not a valid boolean"]),
+    ("a country the holidays package does not know", with_zones(sonos_chime_chimes=[{**GOOD, "skip_holidays": "Narnia"}]),
+     [r"sonos_chime_chimes\[0\] \('Bell'\): skip_holidays: 'Narnia' is not a country the holidays package knows"]),
+    ("a subdivision of another country", with_zones(sonos_chime_chimes=[
+        {**GOOD, "skip_holidays": {"country": "FR", "subdiv": "BY"}}]),
+     [r"skip_holidays.subdiv: 'BY' is not a subdivision of FR \(known: "]),
+    ("a holiday rule with a key it does not have", with_zones(sonos_chime_chimes=[
+        {**GOOD, "skip_holidays": {"country": "FR", "region": "75"}}]), [r"skip_holidays: unknown key \"region\""]),
+    ("a day not on the calendar", with_zones(sonos_chime_chimes=[{**GOOD, "skip_dates": ["2026-02-30"]}]),
+     [r"skip_dates\[0\]: '2026-02-30' is not a day of the calendar"]),
+    ("a range that ends before it begins", with_zones(sonos_chime_chimes=[{**GOOD, "skip_dates": ["2027-01-02..2026-12-24"]}]),
+     [r"skip_dates\[0\]: '2027-01-02..2026-12-24' ends before it begins"]),
+    ("a date in another form", with_zones(sonos_chime_chimes=[{**GOOD, "skip_dates": ["24/12/2026"]}]),
+     [r"skip_dates\[0\]: '24/12/2026' is not a date \(YYYY-MM-DD\)"]),
     ("an enabled chime on no zone", with_zones(sonos_chime_chimes=[{**GOOD, "zones_exclude": [z["name"] for z in ZONES]}]),
      ["plays on no zone"]),
     ("the example inventory before discovery", {
@@ -206,3 +223,16 @@ def test_quiet_hours_reach_chime_py_as_the_role_writes_them(tmp_path: Path, monk
     quiet = {zone.name: [r.text for r in zone.quiet_hours] for zone in config.zones}
     assert quiet == {"Kitchen": ["19:00-07:00"], "Bureau d'été": ["12:00-13:30", "00:00-24:00"], "yes": []}
     assert [(chime.name, chime.ignore_quiet_hours) for chime in config.chimes] == [("Bell", False), ("Fire drill", True)]
+
+
+def test_days_off_reach_chime_py_as_the_role_writes_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOLECULE_PROJECT_DIRECTORY", str(ROOT))
+    config = round_trip(dict(ACCEPTED)["days off: holidays by country and subdivision, dates and ranges (YAML dates too)"],
+                        tmp_path)
+    bell, school = config.chimes
+    assert (bell.skip_holidays.country, bell.skip_holidays.subdiv) == ("FR", None)
+    assert [r.text for r in bell.skip_dates] == ["2026-12-24", "2026-12-27..2027-01-02"]
+    assert (school.skip_holidays.country, school.skip_holidays.subdiv, school.skip_dates) == ("DE", "BY", ())
+    assert str(bell.days_off.reason(date(2026, 12, 25))).startswith("a public holiday in FR: ")  # its name, in the package's language
+    assert bell.days_off.reason(date(2027, 1, 1)) == "a day off (2026-12-27..2027-01-02, skip_dates)"
+    assert bell.days_off.reason(date(2026, 12, 23)) is None

@@ -325,6 +325,13 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
     item["mode"] = str(chime.get("mode", mode))
     if flag(chime.get("ignore_quiet_hours", False)):
         item["ignore_quiet_hours"] = True
+    holidays = chime.get("skip_holidays")
+    if isinstance(holidays, dict):
+        item["skip_holidays"] = {str(k): str(v) for k, v in holidays.items() if v not in (None, "")}
+    elif holidays not in (None, ""):
+        item["skip_holidays"] = str(holidays)
+    if chime.get("skip_dates"):
+        item["skip_dates"] = [str(day) for day in _as_list(chime["skip_dates"])]
     return item
 
 
@@ -487,6 +494,9 @@ def _chime_problems(rules: ModuleType, chime: dict[str, Any], label: str, contex
         _check(errs, rules, "volume", level, f"{label}: zone_volumes.{zone}")
     _check(errs, rules, "source_policy", chime.get("sources"), f"{label}: sources")
     errs += _mode_problems(rules, chime, label, context["mode"])
+    if chime.get("skip_holidays") not in (None, ""):
+        _check(errs, rules, "holiday_rule", chime["skip_holidays"], f"{label}: skip_holidays")
+    _check(errs, rules, "date_ranges", [str(day) for day in _as_list(chime.get("skip_dates"))], f"{label}: skip_dates")
     errs += _zone_name_problems(chime, label, context, list(zone_volumes))
     enabled = chime.get("enabled", True)
     if _is_flag(enabled) and flag(enabled):
