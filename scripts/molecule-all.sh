@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run every molecule scenario (molecule/*/molecule.yml) at the same time, each with its own
-# log under .cache/molecule/; print each one's result and time, and the end of a failed log.
+# Run every molecule scenario (molecule/*/molecule.yml), or the ones named
+# (scripts/molecule-all.sh [SCENARIO...]), at the same time, each with its own log under
+# .cache/molecule/; print each one's result and time, and the end of a failed log.
 # Sequentially (`molecule test --all`) would work too; in parallel the amd64 pair takes about as
 # long as the slower one, since most of a scenario is waiting on containers.
 # The emulated scenarios (*-arm64, *-armhf: qemu-user) need the CPU all along: their Ansible
@@ -12,8 +13,12 @@ cd "$(dirname "$0")/.."
 mkdir -p .cache/molecule
 pids=()
 names=()
-for file in molecule/*/molecule.yml; do
-  scenario="$(basename "$(dirname "$file")")"
+if [ "$#" -gt 0 ]; then scenarios=("$@"); else
+  scenarios=()
+  for file in molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$file")")"); done
+fi
+for scenario in "${scenarios[@]}"; do
+  [ -f "molecule/$scenario/molecule.yml" ] || { echo "molecule-all: no scenario $scenario" >&2; exit 2; }
   case "$scenario" in *-arm64 | *-armhf) niceness=10 ;; *) niceness=0 ;; esac
   (
     start=$(date +%s)

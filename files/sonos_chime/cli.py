@@ -47,6 +47,7 @@ from .config import (
 from .discover import discover
 from .job import ChimeJob, RunSettings, ZoneTarget
 from .moment import Moment, MomentError, host_now, parse_moment
+from .quiet import QuietHours
 from .recover import Recovery, recover_until_done
 from .run import run_job
 from .schedule import scheduled_start
@@ -100,7 +101,7 @@ def day_off_reason(chime: ChimeConfig, moment: Moment | None) -> str | None:
     day = (moment.wall if moment is not None else host_now()).date()
     try:
         return chime.days_off.reason(day)
-    except (ImportError, NotImplementedError, KeyError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - whatever a broken holidays install raises, the chime plays
         LOG.warning("chime=%s: cannot tell whether %s is a holiday (%s): it plays", quote(chime.name), day, error)
         return None
 
@@ -118,7 +119,8 @@ def chime_job(config: Config, chime: ChimeConfig, names: Collection[str]) -> Chi
         mode=chime.mode,
         zones=tuple(ZoneTarget(zone.name, zone.uid, zone.host) for zone in zones),
         known_hosts=tuple(dict.fromkeys(zone.host for zone in config.zones)),
-        quiet_hours={} if chime.ignore_quiet_hours else {zone.name: zone.quiet_hours for zone in config.zones if zone.quiet_hours},
+        quiet_rooms={} if chime.ignore_quiet_hours else {
+            zone.uid: QuietHours(zone.name, zone.quiet_hours) for zone in config.zones if zone.quiet_hours},
     )
 
 

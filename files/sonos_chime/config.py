@@ -220,6 +220,9 @@ def parse_chime(data: object, key: str, zone_names: Sequence[str]) -> ChimeConfi
 
 def quiet_ranges(data: object, key: str) -> tuple[QuietRange, ...]:
     """One range (`19:00-07:00`) or a list of them."""
+    if isinstance(data, int) and not isinstance(data, bool):
+        raise ConfigError(f"{key}: {data!r} is a number: YAML reads 19:00 unquoted as one; write the range in quotes, "
+                          'e.g. "19:00-07:00"')
     ranges = items([data] if isinstance(data, str) else data, key)
     parsed = []
     for index, item in enumerate(ranges):
@@ -233,15 +236,19 @@ def quiet_ranges(data: object, key: str) -> tuple[QuietRange, ...]:
 
 def holiday_rule(data: object, key: str) -> HolidayRule | None:
     """A country (`FR`), or a country and one of its subdivisions (`{country: DE, subdiv: BY}`)."""
-    if data is None:
+    if data is None or data in ("", {}, []):
         return None
+    if isinstance(data, bool):
+        raise ConfigError(f"{key}: {data!r} is not a country: YAML reads NO (Norway) unquoted as false; write it in quotes")
     if isinstance(data, str):
         country, subdiv, where = data, None, key
     else:
         raw = mapping(data, key)
         refuse_unknown_keys(raw, ("country", "subdiv"), key)
         country = text(required(raw, "country", key), f"{key}.country")
-        subdiv = None if raw.get("subdiv") in (None, "") else text(raw["subdiv"], f"{key}.subdiv")
+        raw_subdiv = raw.get("subdiv")
+        subdiv = None if raw_subdiv in (None, "") else str(raw_subdiv) if isinstance(raw_subdiv, int) else text(
+            raw_subdiv, f"{key}.subdiv")
         where = f"{key}.subdiv" if subdiv is not None and country in HOLIDAY_COUNTRIES else f"{key}.country"
     try:
         return parse_region(country, subdiv)
@@ -260,12 +267,6 @@ def date_ranges(data: object, key: str) -> tuple[DateRange, ...]:
         except ValueError as error:
             raise ConfigError(f"{item_key}: {value!r} {error}") from None
     return tuple(ranges)
-
-
-def quiet_hours(data: object, key: str, zone_names: Sequence[str]) -> dict[str, tuple[QuietRange, ...]]:
-    """The role's sonos_chime_quiet_hours: zone name -> its ranges, each zone a known one."""
-    return {zone_name(name, f"{key}.{name}", zone_names): quiet_ranges(ranges, f"{key}.{name}")
-            for name, ranges in mapping(data or {}, key).items()}
 
 
 def chime_mode(value: object, key: str) -> str:

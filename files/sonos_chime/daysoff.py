@@ -59,7 +59,8 @@ class DaysOff:
 def holiday_name(rule: HolidayRule, day: date) -> str | None:
     import holidays  # a chime that names no country never pays for it
 
-    calendar = holidays.country_holidays(rule.country, subdiv=rule.subdiv, years=day.year)
+    # Names in English whatever the service's locale (the package would follow LANG).
+    calendar = holidays.country_holidays(rule.country, subdiv=rule.subdiv, years=day.year, language="en_US")
     name = calendar.get(day)
     return None if name is None else str(name)
 

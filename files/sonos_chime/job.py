@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from .config import INTERRUPT_MODE
 from .lock import SiblingGuesses
 from .moment import Moment, host_now
 from .pending import PendingStore
-from .quiet import QuietRange, QuietRoom, quiet_room
+from .quiet import QuietHours, QuietRoom, quiet_room
 from .sound import SoundCheck
 from .timing import DEFAULT_TIMING, Timing
 from .topology import Member
@@ -42,8 +43,9 @@ class ChimeJob:
     zones: tuple[ZoneTarget, ...]  # the zones this run chimes, in config order: the first of a group plays for it
     known_hosts: tuple[str, ...]  # every configured host, to find a zone DHCP moved
     mode: str = INTERRUPT_MODE  # interrupt | overlay | auto (config.MODES)
-    # by zone (room) name: when no chime plays there; empty for a chime that ignores quiet hours
-    quiet_hours: Mapping[str, tuple[QuietRange, ...]] = field(default_factory=dict)
+    # by the uid of a zone (a room): its name and when no chime plays there; empty for a chime
+    # that ignores quiet hours
+    quiet_rooms: Mapping[str, QuietHours] = field(default_factory=dict)
 
     def volume_for(self, member: Member) -> int | None:
         """Every speaker of a room takes the room's volume: both halves of a stereo pair."""
@@ -86,6 +88,7 @@ class RunShared:
     lookups: TopologyLookups = field(compare=False)
     guesses: SiblingGuesses = field(compare=False, default_factory=lambda: SiblingGuesses(()))
     pending: PendingStore | None = field(compare=False, default=None)  # where snapshots are kept (None: nowhere)
+    started_at: datetime = field(compare=False, default_factory=host_now)  # the run's start on the host's clock
 
     @property
     def moment(self) -> Moment | None:
@@ -104,12 +107,13 @@ class RunShared:
     def timing(self) -> Timing:
         return self.settings.timing
 
-    def quiet_room(self, rooms: list[str]) -> QuietRoom | None:
-        """The first of `rooms` in its quiet hours when the chime is due (its moment, else now)."""
-        if not self.job.quiet_hours:
+    def quiet_room(self, room_uids: Iterable[str | None]) -> QuietRoom | None:
+        """The first of the rooms (by uid) in its quiet hours when the chime is due: its moment,
+        else when the run started (one time for every zone of the run)."""
+        if not self.job.quiet_rooms:
             return None
-        when = self.moment.wall if self.moment is not None else host_now()
-        return quiet_room(rooms, self.job.quiet_hours, when)
+        when = self.moment.wall if self.moment is not None else self.started_at
+        return quiet_room(room_uids, self.job.quiet_rooms, when)
 
     def sound_now(self) -> SoundCheck | None:
         """The sound check, if it is done."""

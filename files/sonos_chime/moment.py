@@ -39,8 +39,10 @@ class Moment:
 
     @classmethod
     def of(cls, wall: datetime) -> Moment:
+        """`wall` on the host's clock (a timer's next elapse comes in UTC, `--at` may carry an
+        offset): quiet hours and days off are the host's hours and days."""
         ahead = (wall - datetime.now().astimezone()).total_seconds()
-        return cls(wall=wall, mono=time.monotonic() + ahead)
+        return cls(wall=wall.astimezone(host_zone()), mono=time.monotonic() + ahead)
 
     def ms_after(self, mono: float) -> int:
         """How late `mono` is for the moment, in milliseconds (negative: early)."""

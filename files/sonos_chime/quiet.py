@@ -30,6 +30,14 @@ class QuietRange:
 
 
 @dataclass(frozen=True)
+class QuietHours:
+    """A room's quiet hours, by its zone's name in the inventory."""
+
+    room: str
+    ranges: tuple[QuietRange, ...]
+
+
+@dataclass(frozen=True)
 class QuietRoom:
     """A room in its quiet hours at the chime's moment, and the range that makes it so."""
 
@@ -51,10 +59,14 @@ def parse_range(text: str) -> QuietRange:
     return QuietRange(start, end, f"{start_hour:02d}:{start_minute:02d}-{end_hour:02d}:{end_minute:02d}")
 
 
-def quiet_room(rooms: Iterable[str], quiet_hours: Mapping[str, tuple[QuietRange, ...]], when: datetime) -> QuietRoom | None:
-    """The first of `rooms` in its quiet hours at `when`, if any."""
-    for room in rooms:
-        for quiet in quiet_hours.get(room, ()):
+def quiet_room(room_uids: Iterable[str | None], quiet_rooms: Mapping[str, QuietHours], when: datetime) -> QuietRoom | None:
+    """The first of the rooms (by uid: a name changes in the Sonos app, a uid does not) in its
+    quiet hours at `when`, if any."""
+    for uid in room_uids:
+        hours = quiet_rooms.get(uid or "")
+        if hours is None:
+            continue
+        for quiet in hours.ranges:
             if quiet.holds(when):
-                return QuietRoom(room, quiet)
+                return QuietRoom(hours.room, quiet)
     return None

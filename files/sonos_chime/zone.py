@@ -38,7 +38,7 @@ LOCK_TRIES = 3  # a group that changes this often while we wait for it is report
 
 def run_zone(zone: ZoneTarget, shared: RunShared) -> ZoneResult:
     log = ZoneLog(zone.name)
-    quiet = shared.quiet_room([zone.name])
+    quiet = shared.quiet_room([zone.uid])
     if quiet is not None:
         shared.guesses.let_go(zone.uid)
         return quiet_skip(zone, quiet, log)
@@ -83,7 +83,7 @@ def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: 
         log("locate", str(error), logging.ERROR, outcome="failed")
         return ZoneResult(zone.name, Outcome.FAILED, str(error))
     log = log.in_group(located.group.label)
-    quiet = shared.quiet_room([member.name for member in located.group.members])
+    quiet = shared.quiet_room(member.room_uid for member in located.group.members)
     if quiet is not None:
         let_go(speculation, shared)
         return quiet_skip(zone, quiet, log)
@@ -151,6 +151,9 @@ def locked_run(
                     continue
                 located = refreshed
                 log("lock", "waited for another chime on this group", waited="yes")
+                quiet = shared.quiet_room(member.room_uid for member in located.group.members)
+                if quiet is not None:  # a quiet room joined the group meanwhile
+                    return quiet_skip(zone, quiet, log)
             if recover_own_group(located.group, shared.settings):
                 speculation = None  # its reads saw what the earlier chime left
             if shared.job.mode != INTERRUPT_MODE:

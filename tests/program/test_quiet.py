@@ -12,7 +12,7 @@ from sonos_chime.config import ConfigError, quiet_ranges
 from sonos_chime.job import ChimeJob, RunSettings, RunShared, StopRequest
 from sonos_chime.locate import TopologyLookups
 from sonos_chime.moment import Moment
-from sonos_chime.quiet import QuietRoom, parse_range, quiet_room
+from sonos_chime.quiet import QuietHours, QuietRoom, parse_range, quiet_room
 
 DAY = datetime(2026, 12, 5, tzinfo=timezone(timedelta(hours=1)))
 
@@ -58,25 +58,40 @@ def test_the_config_reads_one_range_or_a_list_and_names_the_bad_item() -> None:
         quiet_ranges({"from": "19:00"}, "zones[0].quiet_hours")
 
 
-def test_the_first_quiet_room_of_a_group_is_named() -> None:
-    hours = {"Nursery": (parse_range("19:00-07:00"),), "Kitchen": (parse_range("12:00-13:00"),)}
-    assert quiet_room(["Living Room", "Kitchen", "Nursery"], hours, at(20, 0)) == QuietRoom("Nursery", hours["Nursery"][0])
-    assert quiet_room(["Living Room", "Kitchen", "Nursery"], hours, at(12, 30)) == QuietRoom("Kitchen", hours["Kitchen"][0])
-    assert quiet_room(["Living Room", "Kitchen"], hours, at(20, 0)) is None
+def test_the_first_quiet_room_of_a_group_is_named_by_uid() -> None:
+    nursery = QuietHours("Nursery", (parse_range("19:00-07:00"),))
+    kitchen = QuietHours("Kitchen", (parse_range("12:00-13:00"),))
+    rooms = {"RINCON_N": nursery, "RINCON_K": kitchen}
+    assert quiet_room(["RINCON_L", "RINCON_K", "RINCON_N"], rooms, at(20, 0)) == QuietRoom("Nursery", nursery.ranges[0])
+    assert quiet_room(["RINCON_L", "RINCON_K", "RINCON_N"], rooms, at(12, 30)) == QuietRoom("Kitchen", kitchen.ranges[0])
+    assert quiet_room(["RINCON_L", "RINCON_K", None], rooms, at(20, 0)) is None
+
+
+def run_shared(tmp_path: Path, moment: Moment | None, rooms: dict[str, QuietHours]) -> RunShared:
+    job = ChimeJob("Test", "http://127.0.0.1/chime.mp3", 30, {}, {}, (), (), quiet_rooms=rooms)
+    settings = RunSettings(request_timeout=1.0, margin=10.0, runtime_dir=tmp_path, dry_run=False, moment=moment)
+    return RunShared(job=job, settings=settings, started=time.monotonic(), stop=StopRequest(), sound=Future(),
+                     first_hosts=(), lookups=TopologyLookups(1.0))
 
 
 def test_a_run_is_judged_at_its_moment_not_when_its_timer_started_it(tmp_path: Path) -> None:
-    hours = {"Nursery": (parse_range("19:00-07:00"),)}
-    job = ChimeJob("Test", "http://127.0.0.1/chime.mp3", 30, {}, {}, (), (), quiet_hours=hours)
-
-    def shared(moment: Moment | None) -> RunShared:
-        settings = RunSettings(request_timeout=1.0, margin=10.0, runtime_dir=tmp_path, dry_run=False, moment=moment)
-        return RunShared(job=job, settings=settings, started=time.monotonic(), stop=StopRequest(), sound=Future(),
-                         first_hosts=(), lookups=TopologyLookups(1.0))
-
+    rooms = {"RINCON_N": QuietHours("Nursery", (parse_range("19:00-07:00"),))}
+    quiet = QuietRoom("Nursery", rooms["RINCON_N"].ranges[0])
     # Started at 18:59:55 for its moment at 19:00:00: quiet.
-    assert shared(Moment(wall=at(19, 0), mono=time.monotonic() + 5)).quiet_room(["Nursery"]) == QuietRoom("Nursery", hours["Nursery"][0])
-    assert shared(Moment(wall=at(18, 59, 59), mono=time.monotonic())).quiet_room(["Nursery"]) is None
-    # Without a moment: now, on the host's clock.
-    now_quiet = hours["Nursery"][0].holds(datetime.now().astimezone())
-    assert (shared(None).quiet_room(["Nursery"]) is not None) == now_quiet
+    assert run_shared(tmp_path, Moment(wall=at(19, 0), mono=time.monotonic() + 5), rooms).quiet_room(["RINCON_N"]) == quiet
+    assert run_shared(tmp_path, Moment(wall=at(18, 59, 59), mono=time.monotonic()), rooms).quiet_room(["RINCON_N"]) is None
+    # Without a moment: the run's start, on the host's clock, one time for every zone.
+    shared = run_shared(tmp_path, None, rooms)
+    assert (shared.quiet_room(["RINCON_N"]) is not None) == rooms["RINCON_N"].ranges[0].holds(shared.started_at)
+
+
+def test_a_timers_moment_in_utc_is_judged_on_the_hosts_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # systemd's next elapse comes in UTC (schedule.py); 19:30 in Berlin is 18:30 UTC in winter.
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    moment = Moment.of(datetime(2026, 12, 5, 18, 30, tzinfo=timezone.utc))
+    assert (moment.wall.hour, moment.wall.minute) == (19, 30)
+    rooms = {"RINCON_N": QuietHours("Nursery", (parse_range("19:00-07:00"),))}
+    assert run_shared(tmp_path, moment, rooms).quiet_room(["RINCON_N"]) is not None
+    # New Year's Day begins at 23:00 UTC the day before.
+    new_year = Moment.of(datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc))
+    assert new_year.wall.date().isoformat() == "2027-01-01"

@@ -107,13 +107,14 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("settings", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_request_timeout=0.5, sonos_chime_margin=0,
                             sonos_chime_interface="192.0.2.5")),
     ("quiet hours, and a chime that ignores them", with_zones(
-        sonos_chime_quiet_hours={"Kitchen": "19:00-07:00", "Bureau d'été": ["12:00-13:30", "00:00-24:00"],
-                                 "Chicken Coop": "20:00-06:00"},
+        sonos_chime_quiet_hours={"Kitchen": "19:00-07:00", "Bureau d'été": ["12:00-13:30", "00:00-24:00"]},
         sonos_chime_zones_exclude=["Chicken Coop"],
         sonos_chime_chimes=[GOOD, {**GOOD, "name": "Fire drill", "ignore_quiet_hours": True}])),
     ("days off: holidays by country and subdivision, dates and ranges (YAML dates too)", with_zones(sonos_chime_chimes=[
         {**GOOD, "skip_holidays": "FR", "skip_dates": [date(2026, 12, 24), "2026-12-27..2027-01-02"]},
-        {**GOOD, "name": "School bell", "skip_holidays": {"country": "DE", "subdiv": "BY"}}])),
+        {**GOOD, "name": "School bell", "skip_holidays": {"country": "DE", "subdiv": "BY"}},
+        {**GOOD, "name": "Vienna", "skip_holidays": {"country": "AT", "subdiv": 9}, "skip_dates": []},
+        {**GOOD, "name": "Nowhere", "skip_holidays": {}}])),
 ]
 
 REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
@@ -138,6 +139,13 @@ REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
      [r"sonos_chime_quiet_hours.Kitchen\[1\]: '22:00-25:00' names a time that is not on the clock"]),
     ("a quiet range of no length", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_quiet_hours={"Kitchen": "07:00-07:00"}),
      ["sonos_chime_quiet_hours.Kitchen: '07:00-07:00' starts where it ends"]),
+    ("quiet hours for a zone left out", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_zones_exclude=["Chicken Coop"],
+                                                  sonos_chime_quiet_hours={"Chicken Coop": "20:00-06:00"}),
+     ["sonos_chime_quiet_hours: names zone 'Chicken Coop', which sonos_chime_zones_exclude leaves out"]),
+    ("a quiet hour YAML read as a number", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_quiet_hours={"Kitchen": 1140}),
+     ["sonos_chime_quiet_hours.Kitchen: 1140 is a number: YAML reads 19:00 unquoted as one"]),
+    ("Norway unquoted", with_zones(sonos_chime_chimes=[{**GOOD, "skip_holidays": False}]),
+     ["skip_holidays: False is not a country: YAML reads NO"]),
     ("quiet hours for an unknown zone", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_quiet_hours={"Nursery": "19:00-07:00"}),
      ["sonos_chime_quiet_hours: names zone 'Nursery', which is not a known zone"]),
     ("ignore_quiet_hours that is not a boolean", with_zones(sonos_chime_chimes=[{**GOOD, "ignore_quiet_hours": "always"}]),
@@ -229,7 +237,9 @@ def test_days_off_reach_chime_py_as_the_role_writes_them(tmp_path: Path, monkeyp
     monkeypatch.setenv("MOLECULE_PROJECT_DIRECTORY", str(ROOT))
     config = round_trip(dict(ACCEPTED)["days off: holidays by country and subdivision, dates and ranges (YAML dates too)"],
                         tmp_path)
-    bell, school = config.chimes
+    bell, school, vienna, nowhere = config.chimes
+    assert (vienna.skip_holidays.country, vienna.skip_holidays.subdiv) == ("AT", "9")
+    assert nowhere.skip_holidays is None
     assert (bell.skip_holidays.country, bell.skip_holidays.subdiv) == ("FR", None)
     assert [r.text for r in bell.skip_dates] == ["2026-12-24", "2026-12-27..2027-01-02"]
     assert (school.skip_holidays.country, school.skip_holidays.subdiv, school.skip_dates) == ("DE", "BY", ())

@@ -326,10 +326,10 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
     if flag(chime.get("ignore_quiet_hours", False)):
         item["ignore_quiet_hours"] = True
     holidays = chime.get("skip_holidays")
-    if isinstance(holidays, dict):
+    if isinstance(holidays, dict) and holidays:
         item["skip_holidays"] = {str(k): str(v) for k, v in holidays.items() if v not in (None, "")}
-    elif holidays not in (None, ""):
-        item["skip_holidays"] = str(holidays)
+    elif isinstance(holidays, str) and holidays:
+        item["skip_holidays"] = holidays
     if chime.get("skip_dates"):
         item["skip_dates"] = [str(day) for day in _as_list(chime["skip_dates"])]
     return item
@@ -388,14 +388,22 @@ def _households_by_name(households: dict[str, list[str]], by_hand: set[str]) -> 
 
 
 def _quiet_hours_problems(rules: ModuleType, quiet_hours: Any, context: dict[str, Any]) -> list[str]:
-    """Each zone named is known (or left out), each range one chime.py reads."""
+    """Each zone named is one config.yml carries (its quiet hours travel with it), each range one
+    chime.py reads."""
     if quiet_hours is None:
         return []
     if not isinstance(quiet_hours, dict):
         return [f"sonos_chime_quiet_hours: {quiet_hours!r} is not a mapping of zone names to ranges"]
     errs: list[str] = []
     for name, ranges in quiet_hours.items():
-        if str(name) not in context["known"] | context["excluded"]:
+        if str(name) in context["excluded"]:
+            errs.append(f"sonos_chime_quiet_hours: names zone {name!r}, which sonos_chime_zones_exclude leaves out: its "
+                        "quiet hours would never reach the Pi, so a group it joins would not be spared; keep it in one "
+                        "of the two")
+        elif str(name) not in context["known"] and str(name) in context["household_of"]:
+            errs.append(f"sonos_chime_quiet_hours: names zone {name!r}, which is not in sonos_chime_household "
+                        f"({context['household']!r})")
+        elif str(name) not in context["known"]:
             errs.append(f"sonos_chime_quiet_hours: names zone {name!r}, which is not a known zone "
                         "(run playbooks/discover.yml or add it to sonos_chime_zones)")
         _check(errs, rules, "quiet_ranges", ranges, f"sonos_chime_quiet_hours.{name}")
@@ -494,8 +502,7 @@ def _chime_problems(rules: ModuleType, chime: dict[str, Any], label: str, contex
         _check(errs, rules, "volume", level, f"{label}: zone_volumes.{zone}")
     _check(errs, rules, "source_policy", chime.get("sources"), f"{label}: sources")
     errs += _mode_problems(rules, chime, label, context["mode"])
-    if chime.get("skip_holidays") not in (None, ""):
-        _check(errs, rules, "holiday_rule", chime["skip_holidays"], f"{label}: skip_holidays")
+    _check(errs, rules, "holiday_rule", chime.get("skip_holidays"), f"{label}: skip_holidays")
     _check(errs, rules, "date_ranges", [str(day) for day in _as_list(chime.get("skip_dates"))], f"{label}: skip_dates")
     errs += _zone_name_problems(chime, label, context, list(zone_volumes))
     enabled = chime.get("enabled", True)
