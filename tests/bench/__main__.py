@@ -6,7 +6,8 @@
 same households, with the same config.yml.
 
 Prints Markdown tables, writes the raw figures to results/bench-<time>.json (and
-results/latest.json) and the timelines to results/timeline.png.
+results/latest.json) and the timelines to results/timeline.png. The published tables are in
+docs/performance.md (the README keeps a summary of the headline figures).
 """
 
 from __future__ import annotations
