@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -88,10 +88,10 @@ def test_a_run_is_judged_at_its_moment_not_when_its_timer_started_it(tmp_path: P
 def test_a_timers_moment_in_utc_is_judged_on_the_hosts_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # systemd's next elapse comes in UTC (schedule.py); 19:30 in Berlin is 18:30 UTC in winter.
     monkeypatch.setenv("TZ", "Europe/Berlin")
-    moment = Moment.of(datetime(2026, 12, 5, 18, 30, tzinfo=timezone.utc))
+    moment = Moment.of(datetime(2026, 12, 5, 18, 30, tzinfo=UTC))
     assert (moment.wall.hour, moment.wall.minute) == (19, 30)
     rooms = {"RINCON_N": QuietHours("Nursery", (parse_range("19:00-07:00"),))}
     assert run_shared(tmp_path, moment, rooms).quiet_room(["RINCON_N"]) is not None
     # New Year's Day begins at 23:00 UTC the day before.
-    new_year = Moment.of(datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc))
+    new_year = Moment.of(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
     assert new_year.wall.date().isoformat() == "2027-01-01"
