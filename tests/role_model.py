@@ -29,7 +29,9 @@ HOST_ADDRESS = "192.0.2.5"
 
 @functools.cache
 def _loader() -> DataLoader:
-    init_plugin_loader()
+    # The role calls its filters by their full names (chimehouse.sonos.*): the collection this
+    # repository is, found as ansible.cfg finds it (collections/ links to plugins/).
+    init_plugin_loader([str(ROOT / "collections")])
     add_all_plugin_dirs(str(ROLE))
     return DataLoader()
 
@@ -60,6 +62,7 @@ class RoleModel:
             **_trusted(_role_file("defaults", "main.yml")),
             **_trusted(_role_file("vars", "main.yml")),
             "playbook_dir": str(playbook_dir),
+            "role_path": str(ROLE),
             "inventory_hostname": "chime-host",
             "ansible_managed": "Ansible managed",
             "ansible_check_mode": False,

@@ -17,7 +17,8 @@ ROLE = ROOT / "roles" / "sonos_chime"
 def render(**overrides: object) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROLE / "templates")), trim_blocks=True,
                              undefined=jinja2.StrictUndefined)
-    env.filters.update(F.FilterModule().filters())
+    # The role calls its filters by their full names (chimehouse.sonos.*), as the collection's.
+    env.filters.update({f"chimehouse.sonos.{name}": func for name, func in F.FilterModule().filters().items()})
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
     variables.update(yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8")))
     variables.update(ansible_managed="Ansible managed", **overrides)

@@ -31,7 +31,7 @@ _FOLD = str.maketrans(
      "ı": "i"}
 )
 _SLUG_MAX = 60
-ARGUMENT_SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "meta", "argument_specs.yml")
+ARGUMENT_SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "meta", "argument_specs.yml")
 
 
 @functools.cache

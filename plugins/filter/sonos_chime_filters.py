@@ -1,0 +1,1 @@
+../../roles/sonos_chime/filter_plugins/sonos_chime_filters.py
