@@ -22,8 +22,8 @@ ZONES = [
 ]
 # As `journalctl -o short-precise` writes chime.py's lines: one over 150 characters, one short.
 JOURNAL = [
-    "Dec 03 07:00:00.123456 chime-host python[812]: INFO zone=\"Bureau d'été\" group=\"Living Room + Bureau d'été\" "
-    "step=stand-aside outcome=with-group - chimed with \"Living Room\"'s group",
+    ("Dec 03 07:00:00.123456 chime-host python[812]: INFO zone=\"Bureau d'été\" group=\"Living Room+Bureau d'été\" "
+     "step=stand-aside outcome=with-group - chimed with \"Living Room\"'s group"),
     'Dec 03 07:00:03.654321 chime-host python[812]: INFO chime="Demo" done in 3012 ms: "Living Room" chimed and restored',
 ]
 SUMMARY = "found 2 zone(s): \"Bureau d'été\", 'Living Room'"
