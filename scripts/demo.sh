@@ -55,7 +55,7 @@ export ANSIBLE_CONFIG="$root/ansible.cfg" ANSIBLE_ROLES_PATH="$root/roles"
 
 step "Discovery from the chime host (playbooks/discover.yml)"
 ansible-playbook -i "$work/inventory/hosts.yml" playbooks/discover.yml >"$work/discover.log" 2>&1 || { tail -n 40 "$work/discover.log"; exit 1; }
-grep -E "found [0-9]+ zone" "$work/discover.log" | sed "s/^ */    /" || true
+sed -n '/Discover - summary\]/,/^$/p' "$work/discover.log" | sed '/^$/d; s/^/    /'   # as ansible-playbook prints it
 echo "    $work/inventory/host_vars/$host/sonos_zones.yml:"
 sed 's/^/    /' "$work/inventory/host_vars/$host/sonos_zones.yml"
 
@@ -63,12 +63,11 @@ step "Converge the chime host (site.yml)"
 ansible-playbook -i "$work/inventory/hosts.yml" site.yml | tail -n 3
 docker exec "$host" systemctl list-timers --no-pager 'sonos-chime-*' | sed 's/^/    /'
 
-# play_now CHIME UNIT: playbooks/chime_now.yml, then that chime's journal lines.
+# play_now CHIME UNIT: playbooks/chime_now.yml, then that chime's journal lines as the playbook prints them.
 play_now() {
   ansible-playbook -i "$work/inventory/hosts.yml" playbooks/chime_now.yml -e "chime=\"$1\"" >"$work/chime_now-$2.log" 2>&1 \
     || { tail -n 40 "$work/chime_now-$2.log"; exit 1; }
-  docker exec "$host" journalctl --no-pager -o cat -u "sonos-chime-$2.service" --since "-2min" \
-    | grep -E '^(INFO|WARNING|ERROR)' | sed 's/^/    /' || true
+  sed -n '/Chime now - journal of the run\]/,/^$/p' "$work/chime_now-$2.log" | sed '/^$/d; s/^/    /'
   sleep 1
 }
 

@@ -5,7 +5,8 @@
     chime.py recover [--config PATH] [--wait S] [--every S]
     chime.py discover [--timeout S] [--interface ADDRESS] [--scan CIDR]
 
-Exit codes: 0 every zone chimed and was restored, or was skipped on purpose; 1 some zone
+Exit codes: 0 every zone chimed and was restored (itself, or with the group another zone of
+the run played for), or was skipped on purpose; 1 some zone
 failed (reported after every other zone was done); 2 usage or configuration error.
 `recover`: 0 when no group is left to put back, 1 when a player has not answered by the end
 of --wait (its snapshot is kept: the next chime or recovery puts it back).

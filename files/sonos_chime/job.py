@@ -19,6 +19,7 @@ from .quiet import QuietHours, QuietRoom, quiet_room
 from .sound import SoundCheck
 from .timing import DEFAULT_TIMING, Timing
 from .topology import Member
+from .zonelog import quote
 
 if TYPE_CHECKING:
     from .locate import TopologyLookups
@@ -128,8 +129,13 @@ class Outcome(enum.Enum):
     CHIMED = "chimed and restored"
     OVERLAID = "chimed over the music"
     LEFT_TO_USER = "chimed; someone took the zone over, left as they set it"
+    WITH_GROUP = "chimed"  # with the group another zone of the run played for: a success
     SKIPPED = "skipped"
     FAILED = "failed"
+
+    @property
+    def chimed(self) -> bool:
+        return self in (Outcome.CHIMED, Outcome.OVERLAID, Outcome.LEFT_TO_USER, Outcome.WITH_GROUP)
 
 
 @dataclass(frozen=True)
@@ -138,3 +144,11 @@ class ZoneResult:
     outcome: Outcome
     detail: str
     left_changed: bool = False  # the group is not back as it was: its state file is kept
+    played_by: str | None = None  # the zone of the run that played for this zone's group
+    group: str = "?"  # the group's label, for a line written when the run is done
+
+    def said(self) -> str:
+        """As the run's summary line says it: `chimed with "Living Room"'s group`."""
+        if self.played_by is None:
+            return self.outcome.value
+        return f"{self.outcome.value} with {quote(self.played_by)}'s group"

@@ -26,14 +26,15 @@ from .pending import PendingStore, boot_token
 from .recover import Recovery, recover_all
 from .sound import check_sound
 from .tasks import spawn
-from .zone import run_zone
+from .zone import run_zone, settle_stand_asides
 from .zonelog import quote
 
 LOG = logging.getLogger("sonos-chime")
 
 
 def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings, started: float) -> int:
-    """Chime the targets; 0 when every zone chimed and was restored or was skipped on purpose."""
+    """Chime the targets; 0 when every zone chimed and was restored (itself or with the group
+    another zone of the run played for) or was skipped on purpose."""
     shared = RunShared(
         job=job,
         settings=settings,
@@ -47,13 +48,13 @@ def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings,
     )
     install_signal_handlers(shared.stop)
     leftovers = spawn(lambda: recover_others(settings, {zone.uid for zone in targets if zone.uid is not None}))
-    results = run_zones(targets, shared)
+    results = settle_stand_asides(run_zones(targets, shared))
     leftovers.result()
     LOG.info(
         "chime=%s done in %d ms: %s",
         quote(job.name),
         round((time.monotonic() - started) * 1000),
-        ", ".join(f"{quote(result.zone)} {result.outcome.value}" for result in results) or "no zones",
+        ", ".join(f"{quote(result.zone)} {result.said()}" for result in results) or "no zones",
     )
     failed = [result for result in results if result.outcome == Outcome.FAILED]
     return 1 if failed or len(results) != len(targets) else 0

@@ -3,13 +3,17 @@
 A run given a moment waits for it first, with no lock held (prepare.py).
 
 Each zone of a run goes through this in its own thread. A zone that shares its group with
-a zone listed before it in the chime stands aside: exactly one zone plays per group.
+a zone listed before it in the chime stands aside: exactly one zone plays per group. Once
+every zone is done, such a zone is said chimed with that zone's group (`outcome=with-group`),
+or skipped as that group was (settle_stand_asides).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from collections.abc import Sequence
 
 from .config import INTERRUPT_MODE
 from .errors import PlayerError, ZoneFailure
@@ -91,14 +95,50 @@ def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: 
     if playing_for.name != zone.name:
         let_go(speculation, shared)
         message = f"{quote(playing_for.name)} comes first in this chime and plays for this group"
-        log("stand-aside", message, decision="stand-aside", outcome="skipped")
-        return ZoneResult(zone.name, Outcome.SKIPPED, message)
+        log("stand-aside", message, decision="stand-aside")
+        # Chimed with that zone's group, if it is: settled when every zone is done (settle_stand_asides).
+        return ZoneResult(zone.name, Outcome.WITH_GROUP, message, played_by=playing_for.name, group=located.group.label)
     if shared.settings.dry_run:
         return dry_run(zone, located, shared, log)
     if speculation is not None and not speculation.guessed(located.group):
         let_go(speculation, shared)
         speculation = None
     return locked_run(zone, located, shared, log, speculation, lock_at)
+
+
+def settle_stand_asides(results: Sequence[ZoneResult]) -> list[ZoneResult]:
+    """Once every zone is done, each zone that stood aside takes the outcome of the zone that
+    played for its group, and says it: `outcome=with-group - chimed with "Living Room"'s
+    group` (a success), or skipped with the reason that zone's group was not chimed."""
+    by_zone = {result.zone: result for result in results}
+    settled: dict[str, ZoneResult] = {}
+
+    def settle(result: ZoneResult, seen: frozenset[str]) -> ZoneResult:
+        if result.played_by is None or result.zone in settled:
+            return settled.get(result.zone, result)
+        leader = by_zone.get(result.played_by)
+        if leader is not None and leader.played_by is not None and leader.zone not in seen:
+            leader = settle(leader, seen | {result.zone})  # that zone stood aside in turn (its group changed)
+        settled[result.zone] = standing_aside(result, leader)
+        return settled[result.zone]
+
+    return [settle(result, frozenset()) for result in results]
+
+
+def standing_aside(result: ZoneResult, leader: ZoneResult | None) -> ZoneResult:
+    log = ZoneLog(result.zone).in_group(result.group)
+    name = quote(str(result.played_by))
+    if leader is not None and leader.outcome.chimed:
+        log("stand-aside", f"chimed with {name}'s group", outcome="with-group")
+        return dataclasses.replace(result, outcome=Outcome.WITH_GROUP, detail=f"chimed with {name}'s group")
+    if leader is None:
+        detail = result.detail
+    elif leader.outcome == Outcome.FAILED:
+        detail = f"{name} plays for this group, which failed: {leader.detail}"
+    else:
+        detail = f"{name} plays for this group, which was skipped: {leader.detail}"
+    log("stand-aside", detail, outcome="skipped")
+    return dataclasses.replace(result, outcome=Outcome.SKIPPED, detail=detail)
 
 
 def quiet_skip(zone: ZoneTarget, quiet: QuietRoom, log: ZoneLog) -> ZoneResult:

@@ -222,7 +222,7 @@ def test_one_process_plays_per_group_the_first_zone_in_config_order(household: A
     assert run.returncode == 0, run.stderr
     assert [e["player"] for e in chime_sets(home.events(), sounds.url("/chime.mp3"))] == ["Kitchen"]
     assert '"Dining" comes first in this chime and plays for this group' in run.stderr
-    assert outcomes(run.stderr) == {"Kitchen": "skipped", "Dining": "ok"}
+    assert outcomes(run.stderr) == {"Kitchen": "with-group", "Dining": "ok"}
     for name, handle in home.players.items():
         assert_restored(before[name], handle.state())
     assert changing_requests(home.events(), "Office") == []
@@ -567,6 +567,44 @@ def test_a_player_gone_for_a_moment_mid_chime_is_restored_once_it_is_back(househ
     assert_restored(before, home.players["Kitchen"].state())
 
 
+def test_a_zone_whose_group_another_zone_played_for_is_said_chimed_with_that_group(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    spec = lone_players("Living Room", "Bureau d'été", "Kitchen")
+    spec["groups"] = [{"coordinator": "Living Room", "members": ["Bureau d'été"]}]
+    home = household(spec)
+    setup = chime_setup(home, ["Living Room", "Bureau d'été", "Kitchen"])
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert sorted([e["player"] for e in chime_sets(home.events(), sounds.url("/chime.mp3"))]) == ["Kitchen", "Living Room"]
+    assert outcomes(run.stderr) == {"Living Room": "ok", "Bureau d'été": "with-group", "Kitchen": "ok"}, run.stderr
+    assert ('INFO zone="Bureau d\'été" group="Living Room+Bureau d\'été" step=stand-aside outcome=with-group'
+            ' - chimed with "Living Room"\'s group') in run.stderr.splitlines(), run.stderr
+    done = next(line for line in run.stderr.splitlines() if ' done in ' in line)
+    assert '"Bureau d\'été" chimed with "Living Room"\'s group' in done and "skipped" not in done, done
+
+
+def test_a_zone_whose_group_was_skipped_by_the_zone_playing_for_it_is_skipped_with_the_reason(
+    household: Any, chime_setup: Any
+) -> None:
+    spec = lone_players("Living Room", "Bureau d'été")
+    spec["players"][0]["state"] = {"source": "tv", "transport_state": "PLAYING"}
+    spec["groups"] = [{"coordinator": "Living Room", "members": ["Bureau d'été"]}]
+    home = household(spec)
+    setup = chime_setup(home, ["Living Room", "Bureau d'été"])
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert changing_requests(home.events()) == []
+    assert outcomes(run.stderr) == {"Living Room": "skipped", "Bureau d'été": "skipped"}, run.stderr
+    assert ('step=stand-aside outcome=skipped - "Living Room" plays for this group, which was skipped: '
+            'source policy for tv is skip') in run.stderr, run.stderr
+    assert "chimed with" not in run.stderr, run.stderr
+
+
 def test_a_household_at_sonos_limit_is_chimed_whole_in_one_run(household: Any, chime_setup: Any, sounds: Any) -> None:
     """32 players (tests/households/thirty-two-players.yml), every zone in one chime, as the
     service runs it: each group is chimed or, by its source's policy, skipped; every speaker
@@ -583,7 +621,7 @@ def test_a_household_at_sonos_limit_is_chimed_whole_in_one_run(household: Any, c
     assert run.returncode == 0, run.stderr
     said = outcomes(run.stderr)
     assert set(said) == set(rooms), run.stderr
-    assert set(said.values()) <= {"ok", "skipped"}, said
+    assert set(said.values()) <= {"ok", "with-group", "skipped"}, said
     events = home.events()
     chimed = {name for name, outcome in said.items() if outcome == "ok"}
     for name, handle in home.players.items():
