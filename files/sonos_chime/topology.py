@@ -68,11 +68,23 @@ def parse_topology(payload: str) -> Topology:
     for group_element in (container if container is not None else root).findall("ZoneGroup"):
         elements = group_element.findall("ZoneGroupMember")
         rooms = room_uids(elements)
-        members = tuple(parse_member(element, rooms) for element in elements)
+        members = tuple(parse_member(element, rooms) for element in elements if not is_bonded_sub(element))
         coordinator = group_element.get("Coordinator", "")
         if members and any(member.uid == coordinator for member in members):
             groups.append(Group(coordinator_uid=coordinator, members=members))
     return Topology(groups=tuple(groups))
+
+
+def is_bonded_sub(element: ET.Element) -> bool:
+    """A Sub bonded to a stereo pair or a single speaker: real players list it as an invisible
+    ZoneGroupMember whose own ChannelMapSet entry is SW (`...;RINCON_SUB:SW,SW`), not as a
+    Satellite. It follows its room's volume, as the app treats it: no member of its own."""
+    uid = element.get("UUID", "")
+    for entry in element.get("ChannelMapSet", "").split(";"):
+        owner, _, channels = entry.partition(":")
+        if owner == uid:
+            return channels.split(",")[0] == "SW"
+    return False
 
 
 def room_uids(elements: list[ET.Element]) -> dict[str, str]:

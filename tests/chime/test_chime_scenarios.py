@@ -636,3 +636,31 @@ def test_a_household_at_sonos_limit_is_chimed_whole_in_one_run(household: Any, c
     assert len(chimed) == 13, said
     for room in ("Living Room", "Den", "Study", "Basement", "Library", "Bedroom", "Kids Room"):
         assert said[room] == "skipped" and room not in chimed, room
+
+
+PAIR_WITH_SUB = {"players": [
+    {"name": "Den", "model": "Sonos One", "state": {
+        "source": "queue", "queue": [{"title": "So What", "duration": 562}], "track": 1, "position": 30.0,
+        "transport_state": "PLAYING", "volume": 20}},
+    {"name": "Den (right)", "model": "Sonos One", "bonded_to": "Den", "channel": "RF", "state": {"volume": 20}},
+    {"name": "Den Sub", "model": "Sonos Sub", "bonded_to": "Den", "channel": "SW"},
+]}
+
+
+@pytest.mark.parametrize("mode", ["interrupt", "auto"])
+def test_a_sub_bonded_to_a_stereo_pair_follows_its_room_and_is_never_set(household: Any, chime_setup: Any,
+                                                                         mode: str) -> None:
+    # Real players list such a Sub as an invisible ZoneGroupMember (SoCo/SoCo#870): it has no
+    # volume of its own to set, and takes no clip.
+    home = household(PAIR_WITH_SUB)
+    sub_before = home.players["Den Sub"].state()
+    setup = chime_setup(home, ["Den"], volume=35, mode=mode)
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Den": "ok"}, run.stderr
+    events = home.events()
+    assert [e for e in events if e["kind"] == "request" and e["player"] == "Den Sub" and e["service"] != "SSDP"] == []
+    assert home.players["Den Sub"].state().volume == sub_before.volume
+    assert "cannot play clips" not in run.stderr

@@ -67,3 +67,34 @@ def test_a_member_whose_location_is_no_url_makes_the_answer_unreadable(location:
     payload = PAYLOAD.replace("http://192.0.2.6:1410/xml/device_description.xml", location)
     with pytest.raises(ET.ParseError, match="Office"):
         parse_topology(payload)
+
+
+# Two Play:1s and a Sub as a real system reports them (SoCo/SoCo#870): the Sub is an invisible
+# ZoneGroupMember with the pair's ChannelMapSet, its own entry SW.
+PAIR_WITH_SUB = (
+    "<ZoneGroupState><ZoneGroups>"
+    '<ZoneGroup Coordinator="RINCON_L" ID="RINCON_L:12">'
+    '<ZoneGroupMember UUID="RINCON_L" Location="http://192.0.2.2:1400/xml/device_description.xml" ZoneName="Den"'
+    ' ChannelMapSet="RINCON_L:LF,LF;RINCON_R:RF,RF;RINCON_S:SW,SW"/>'
+    '<ZoneGroupMember UUID="RINCON_R" Location="http://192.0.2.3:1400/xml/device_description.xml" ZoneName="Den"'
+    ' ChannelMapSet="RINCON_L:LF,LF;RINCON_R:RF,RF;RINCON_S:SW,SW" Invisible="1"/>'
+    '<ZoneGroupMember UUID="RINCON_S" Location="http://192.0.2.4:1400/xml/device_description.xml" ZoneName="Den"'
+    ' ChannelMapSet="RINCON_L:LF,LF;RINCON_R:RF,RF;RINCON_S:SW,SW" Invisible="1"/>'
+    "</ZoneGroup>"
+    '<ZoneGroup Coordinator="RINCON_P" ID="RINCON_P:13">'
+    '<ZoneGroupMember UUID="RINCON_P" Location="http://192.0.2.5:1400/xml/device_description.xml" ZoneName="Office"'
+    ' ChannelMapSet="RINCON_P:LF,RF;RINCON_Q:SW,SW"/>'
+    '<ZoneGroupMember UUID="RINCON_Q" Location="http://192.0.2.6:1400/xml/device_description.xml" ZoneName="Office"'
+    ' ChannelMapSet="RINCON_P:LF,RF;RINCON_Q:SW,SW" Invisible="1"/>'
+    "</ZoneGroup>"
+    "</ZoneGroups></ZoneGroupState>"
+)
+
+
+def test_a_sub_bonded_to_a_pair_or_a_speaker_is_no_member_of_its_own() -> None:
+    topology = parse_topology(PAIR_WITH_SUB)
+    den, office = topology.group_of("RINCON_L"), topology.group_of("RINCON_P")
+    assert den is not None and office is not None
+    assert [(m.uid, m.room_uid) for m in den.members] == [("RINCON_L", "RINCON_L"), ("RINCON_R", "RINCON_L")]
+    assert [m.uid for m in office.members] == ["RINCON_P"]
+    assert topology.group_of("RINCON_S") is None and topology.group_of("RINCON_Q") is None

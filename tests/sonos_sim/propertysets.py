@@ -59,7 +59,7 @@ def device_properties(household: Household, player: Player) -> Properties:
         ("Orientation", "0"),
         ("RoomCalibrationState", "4"),
         ("SupportsAudioIn", flag(player.has_line_in)),
-        ("SupportsAudioClip", flag(player.plays_clips)),
+        ("SupportsAudioClip", flag(player.plays_clips and household.spec.firmware.local_api)),
         ("MicEnabled", "0"),
     ]
 

@@ -293,7 +293,21 @@ def _parse_player(raw: Any, path: str) -> PlayerSpec:
     elif channel is not None:
         raise HouseholdError(f"{path}.channel: only valid with bonded_to")
     state = _parse_state(mapping.get("state", {}), f"{path}.state", uid)
+    _check_source_fits(state, HARDWARE[model], bonded_to, f"{path}.state.source")
     return PlayerSpec(name=name, ip=ip, uid=uid, model=model, bonded_to=bonded_to, channel=channel, state=state)
+
+
+def _check_source_fits(state: PlayerStateSpec, hardware: Any, bonded_to: str | None, path: str) -> None:
+    """A source the player can have: line-in needs AudioIn, a TV input HTControl; a bonded speaker
+    plays what its room plays and has no source of its own."""
+    if state.source == "idle":
+        return
+    if bonded_to is not None:
+        raise HouseholdError(f"{path}: {state.source!r}, but a speaker bonded to {bonded_to!r} plays what its room plays")
+    if state.source == "line_in" and not hardware.line_in:
+        raise HouseholdError(f"{path}: 'line_in', but a {hardware.model_name} has no line-in (its description lists no AudioIn)")
+    if state.source == "tv" and not hardware.home_theatre:
+        raise HouseholdError(f"{path}: 'tv', but a {hardware.model_name} has no TV input (its description lists no HTControl)")
 
 
 def _parse_state(raw: Any, path: str, uid: str) -> PlayerStateSpec:
