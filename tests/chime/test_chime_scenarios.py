@@ -590,7 +590,7 @@ def test_a_zone_whose_group_was_skipped_by_the_zone_playing_for_it_is_skipped_wi
     household: Any, chime_setup: Any
 ) -> None:
     spec = lone_players("Living Room", "Bureau d'été")
-    spec["players"][0]["state"] = {"source": "tv", "transport_state": "PLAYING"}
+    spec["players"][0].update(model="Sonos Arc", state={"source": "tv", "transport_state": "PLAYING"})
     spec["groups"] = [{"coordinator": "Living Room", "members": ["Bureau d'été"]}]
     home = household(spec)
     setup = chime_setup(home, ["Living Room", "Bureau d'été"])

@@ -41,6 +41,15 @@ def test_example_households_have_what_the_issue_asks_for():
         ({"players": []}, "players: a household needs at least one player"),
         ({"players": [{"name": "A"}], "faults": [{"kind": "latency"}]}, "faults[0].player: a latency fault needs a player"),
         ({"players": [{"name": "A"}], "faults": [{"kind": "reset", "after": 2}]}, "faults[0].after: only meaningful with mode"),
+        ({"players": [{"name": "A", "state": {"source": "line_in", "transport_state": "PLAYING"}}]},
+         "players[0].state.source: 'line_in', but a Sonos One has no line-in"),
+        ({"players": [{"name": "A", "model": "Sonos Five", "state": {"source": "tv", "transport_state": "PLAYING"}}]},
+         "players[0].state.source: 'tv', but a Sonos Five has no TV input"),
+        ({"players": [{"name": "A"}, {"name": "B", "bonded_to": "A", "channel": "RF",
+                                      "state": {"source": "radio", "uri": "x-rincon-mp3radio://r", "transport_state": "PLAYING"}}]},
+         "players[1].state.source: 'radio', but a speaker bonded to 'A' plays what its room plays"),
+        ({"players": [{"name": "A", "model": "Sonos Sub", "state": {"source": "radio", "uri": "x-rincon-mp3radio://r"}}]},
+         "players[0].state.source: 'radio', but a Sonos Sub"),
     ],
 )
 def test_bad_households_name_the_key(data, message):

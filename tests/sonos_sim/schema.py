@@ -304,6 +304,8 @@ def _check_source_fits(state: PlayerStateSpec, hardware: Any, bonded_to: str | N
         return
     if bonded_to is not None:
         raise HouseholdError(f"{path}: {state.source!r}, but a speaker bonded to {bonded_to!r} plays what its room plays")
+    if hardware.key == "Sonos Sub":
+        raise HouseholdError(f"{path}: {state.source!r}, but a Sonos Sub plays only the room it is bonded to")
     if state.source == "line_in" and not hardware.line_in:
         raise HouseholdError(f"{path}: 'line_in', but a {hardware.model_name} has no line-in (its description lists no AudioIn)")
     if state.source == "tv" and not hardware.home_theatre:
