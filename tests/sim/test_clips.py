@@ -137,7 +137,9 @@ def test_a_clip_on_a_play1_pauses_its_whole_group_while_it_plays(household, medi
     (paused,) = home.events(player="Hall", action="clip_paused_group")
     (resumed,) = home.events(player="Hall", action="clip_resumed_group")
     assert resumed["mono"] - paused["mono"] == pytest.approx(2.0, abs=0.3)  # the clip's length
-    assert resumed["position"] == paused["position"]  # the music stood still under the clip
+    # The music stood still under the clip: the resume's event is written a moment after the
+    # music restarts (a fresh-clone CI run saw 30.013 against 30.012), never seconds on.
+    assert resumed["position"] == pytest.approx(paused["position"], abs=0.01)
     assert not home.events(player="Porch", action="clip_paused_group")  # another group plays on
     assert home.players["Hall"].state().transport_state == "PLAYING"
     assert not [e for e in home.requests() if e["action"] in ("Pause", "Play", "Stop")]
