@@ -34,7 +34,7 @@ def role_task(file: str, name: str) -> dict[str, Any]:
     return next(task for task in tasks if task.get("name") == name)
 
 
-def run_tasks(tmp_path: Path, tasks: list[dict[str, Any]], variables: dict[str, Any]) -> str:
+def run_tasks(tmp_path: Path, tasks: list[dict[str, Any]], variables: dict[str, Any], fails: bool = False) -> str:
     play = [{"name": "Output", "hosts": "localhost", "gather_facts": False, "vars": variables, "tasks": tasks}]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play, allow_unicode=True), encoding="utf-8")
     env = {
@@ -49,7 +49,7 @@ def run_tasks(tmp_path: Path, tasks: list[dict[str, Any]], variables: dict[str, 
          "-e", f"ansible_python_interpreter={sys.executable}", str(tmp_path / "play.yml")],
         capture_output=True, text=True, env=env, cwd=tmp_path, check=False, timeout=120,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert (done.returncode != 0) == fails, done.stdout + done.stderr
     return done.stdout
 
 
@@ -81,3 +81,35 @@ def test_a_journal_of_one_line_is_printed_whole(tmp_path: Path) -> None:
     stdout = run_tasks(tmp_path, [role_task("chime_now.yml", "Chime now - journal of the run")],
                        {"__sonos_chime_now_journal": {"stdout_lines": JOURNAL[:1]}})
     assert JOURNAL[0] in printed(stdout), stdout
+
+
+def test_a_preflight_refusal_prints_each_problem_as_a_whole_line(tmp_path: Path) -> None:
+    chimes = [{"name": "Dîner d'été", "sound": "ding.mp3", "schedule": "daily", "zones": ["Kichen", "Bureau d'été"]},
+              {"name": "Dîner d'été", "sound": "ding.mp3", "schedule": "daily", "volume": 130}]
+    stdout = run_tasks(
+        tmp_path, [role_task("preflight.yml", "Preflight - check names, zones, sounds and values (by chime.py's own rules)")],
+        {"sonos_chime_chimes": chimes, "sonos_chime_zones": [], "sonos_chime_discovered_zones": ZONES,
+         "sonos_chime_zones_exclude": [], "sonos_chime_volume": 30, "sonos_chime_sources": {},
+         "sonos_chime_sounds_src": str(tmp_path), "__sonos_chime_settings": {}, "sonos_chime_program_src": str(ROOT / "files"),
+         "sonos_chime_mode": "interrupt", "sonos_chime_household": "", "sonos_chime_quiet_hours": {}},
+        fails=True,
+    )
+    lines = printed(stdout)
+    assert "sonos_chime preflight refused the inventory:" in lines, stdout
+    problems = [line for line in lines if line.startswith("- sonos_chime_chimes[")]
+    assert len(problems) >= 3, stdout
+    assert any("'Kichen'" in line and "not a known zone" in line and "Dîner d'été" in line for line in problems), stdout
+    assert any(line.startswith("- sonos_chime_chimes[1]") and "130" in line for line in problems), stdout
+    assert "d''été" not in stdout and '\\"' not in stdout, stdout
+
+
+def test_chime_now_refusing_an_unknown_chime_prints_whole_lines(tmp_path: Path) -> None:
+    stdout = run_tasks(
+        tmp_path, [role_task("chime_now.yml", "Chime now - check the chime is deployed")],
+        {"__sonos_chime_units": [{"chime": "Dinner"}], "sonos_chime_chime_now": "Dîner d'été",
+         "sonos_chime_chimes": [{"name": "Dinner"}, {"name": "Bureau d'été"}]},
+        fails=True,
+    )
+    lines = printed(stdout)
+    assert "sonos_chime_chime_now: \"Dîner d'été\" is not an enabled chime with zones on localhost." in lines, stdout
+    assert "Known chimes: Dinner, Bureau d'été." in lines, stdout

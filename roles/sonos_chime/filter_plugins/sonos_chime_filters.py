@@ -891,6 +891,12 @@ def discovery_summary(found: Any, exclude: Any, chimes: Any, manual: Any, househ
     return lines
 
 
+def refusal(problems: Any, title: str = "sonos_chime preflight") -> str:
+    """Problems as a person reads them: a title line, then one whole line each. Ansible prints
+    a text with line breaks as a literal block (no folding, quotes as they are)."""
+    return "".join([f"{title} refused the inventory:\n", *(f"- {problem}\n" for problem in _as_list(problems))])
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
@@ -915,4 +921,5 @@ class FilterModule:
             "sonos_chime_systemctl_show": systemctl_show,
             "sonos_chime_discovery_doc": discovery_doc,
             "sonos_chime_discovery_summary": discovery_summary,
+            "sonos_chime_refusal": refusal,
         }
