@@ -11,6 +11,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .cache/molecule
+# The quick start (debian12) reaches its chime host over SSH, as a user reaches a Pi.
+command -v ssh >/dev/null 2>&1 || scripts/apt-install.sh openssh-client
 pids=()
 names=()
 if [ "$#" -gt 0 ]; then scenarios=("$@"); else

@@ -146,6 +146,8 @@ class ZoneResult:
     left_changed: bool = False  # the group is not back as it was: its state file is kept
     played_by: str | None = None  # the zone of the run that played for this zone's group
     group: str = "?"  # the group's label, for a line written when the run is done
+    zone_uid: str | None = None  # a zone that stood aside: its player, looked for in played_for
+    played_for: frozenset[str] = frozenset()  # the players of the group this zone's chime went to
 
     def said(self) -> str:
         """As the run's summary line says it: `chimed with "Living Room"'s group`."""

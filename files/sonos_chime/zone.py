@@ -97,7 +97,8 @@ def located_run(zone: ZoneTarget, shared: RunShared, log: ZoneLog, speculation: 
         message = f"{quote(playing_for.name)} comes first in this chime and plays for this group"
         log("stand-aside", message, decision="stand-aside")
         # Chimed with that zone's group, if it is: settled when every zone is done (settle_stand_asides).
-        return ZoneResult(zone.name, Outcome.WITH_GROUP, message, played_by=playing_for.name, group=located.group.label)
+        return ZoneResult(zone.name, Outcome.WITH_GROUP, message, played_by=playing_for.name, group=located.group.label,
+                          zone_uid=located.uid)
     if shared.settings.dry_run:
         return dry_run(zone, located, shared, log)
     if speculation is not None and not speculation.guessed(located.group):
@@ -125,14 +126,23 @@ def settle_stand_asides(results: Sequence[ZoneResult]) -> list[ZoneResult]:
     return [settle(result, frozenset()) for result in results]
 
 
+def went_to(group: Group, result: ZoneResult) -> ZoneResult:
+    """The result of the zone that played for `group`: the zones that stood aside for it look
+    for themselves in its players."""
+    return dataclasses.replace(result, played_for=group.uids)
+
+
 def standing_aside(result: ZoneResult, leader: ZoneResult | None) -> ZoneResult:
     log = ZoneLog(result.zone).in_group(result.group)
     name = quote(str(result.played_by))
-    if leader is not None and leader.outcome.chimed:
+    if leader is not None and leader.outcome.chimed and result.zone_uid in leader.played_for:
         log("stand-aside", f"chimed with {name}'s group", outcome="with-group")
-        return dataclasses.replace(result, outcome=Outcome.WITH_GROUP, detail=f"chimed with {name}'s group")
-    if leader is None:
-        detail = result.detail
+        return dataclasses.replace(result, outcome=Outcome.WITH_GROUP, detail=f"chimed with {name}'s group",
+                                   played_for=leader.played_for)
+    if leader is None or (leader.outcome.chimed and not leader.played_for):
+        detail = f"{name} was to play for this group and left no result"
+    elif leader.outcome.chimed:
+        detail = f"{name} chimed a group this zone was no longer in (the groups changed)"
     elif leader.outcome == Outcome.FAILED:
         detail = f"{name} plays for this group, which failed: {leader.detail}"
     else:
@@ -203,12 +213,12 @@ def locked_run(
 
                 overlaid = overlay_group(zone, located.group, shared, log)
                 if overlaid is not None:
-                    return overlaid
+                    return went_to(located.group, overlaid)
                 switch_at = None  # the clip's time to get ready is not the switch's
             if shared.moment is not None:
                 wait_for_the_moment(located.group, shared, log, switch_at)
                 speculation = None  # its reads are old by now: the snapshot is read afresh
-            return interrupt_group(zone, located.group, shared, log, speculation)
+            return went_to(located.group, interrupt_group(zone, located.group, shared, log, speculation))
         finally:
             lock.release()
     return ZoneResult(zone.name, Outcome.FAILED, "the group kept changing")

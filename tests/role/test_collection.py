@@ -11,6 +11,7 @@ searches there. The converge from that folder is molecule/shared/user_repo.yml.
 
 from __future__ import annotations
 
+import configparser
 import importlib.util
 import json
 import os
@@ -89,8 +90,12 @@ def test_the_tarball_holds_the_role_its_filters_the_playbooks_the_program_and_th
     assert [name for name in names if name.startswith(left_out) or name.endswith(left_out)] == []
 
 
-def test_the_folder_holds_only_an_inventory_requirements_and_a_short_playbook(user_repo: UserRepo) -> None:
-    assert sorted(path.name for path in user_repo.home.iterdir()) == ["inventory", "requirements.yml", "site.yml"]
+def test_the_folder_holds_only_an_inventory_requirements_a_short_playbook_and_output_settings(user_repo: UserRepo) -> None:
+    assert sorted(path.name for path in user_repo.home.iterdir()) == ["ansible.cfg", "inventory", "requirements.yml", "site.yml"]
+    settings = configparser.ConfigParser()
+    settings.read(user_repo.home / "ansible.cfg", encoding="utf-8")
+    assert {section: dict(settings[section]) for section in settings.sections()} == {"defaults": {
+        "stdout_callback": "default", "callback_result_format": "yaml", "callback_format_pretty": "true"}}
     play = [line for line in (user_repo.home / "site.yml").read_text(encoding="utf-8").splitlines() if line != "---"]
     assert len(play) == 4 and f"roles: [{FQCN}.sonos_chime]" in play[-1]
     requirements = yaml.safe_load((user_repo.home / "requirements.yml").read_text(encoding="utf-8"))
@@ -128,7 +133,7 @@ def test_the_filters_are_the_collections_by_their_full_names(user_repo: UserRepo
 
     done = user_repo.run("ansible", "localhost", "-m", "ansible.builtin.debug",
                          "-a", f"msg={{{{ 'Bureau été' | {FQCN}.sonos_chime_slug }}}}")
-    assert f'"msg": "{module.slug("Bureau été")}"' in done.stdout and "bureau-ete" in done.stdout, done.stdout
+    assert f"msg: {module.slug('Bureau été')}" in done.stdout and "bureau-ete" in done.stdout, done.stdout
 
 
 ZONES = [{"name": "Kitchen", "uid": "RINCON_000E5801861801400", "host": "192.0.2.12", "model": "Sonos One SL",
@@ -180,3 +185,21 @@ def test_the_default_sounds_are_the_collections_and_a_users_folder_is_one_variab
     shutil.copy(ROOT / "files" / "sounds" / "ding-dong.mp3", sounds / "bell.mp3")
     done = preflight(user_repo, sonos_chime_chimes=[chime], sonos_chime_sounds_src=str(sounds))
     assert done.returncode == 0, done.stdout[-4000:]
+
+
+def test_what_the_role_prints_comes_out_whole_in_the_users_folder(user_repo: UserRepo) -> None:
+    """chime_now's journal, from the installed collection's own task, with the folder's ansible.cfg
+    (the README's): each line whole, each name as it is."""
+    tasks = yaml.safe_load((user_repo.collection / "roles" / "sonos_chime" / "tasks" / "chime_now.yml").read_text(encoding="utf-8"))
+    journal_task = next(task for task in tasks if task.get("name") == "Chime now - journal of the run")
+    journal = [("Dec 03 07:00:00.123456 chime-host python[812]: INFO zone=\"Bureau d'été\" group=\"Living Room+Bureau d'été\" "
+                "step=stand-aside outcome=with-group - chimed with \"Living Room\"'s group"),
+               'Dec 03 07:00:03.654321 chime-host python[812]: INFO chime="Tea time" done in 3012 ms: "Kitchen" chimed and restored']
+    play = [{"name": "Output", "hosts": "localhost", "gather_facts": False,
+             "vars": {"__sonos_chime_now_journal": {"stdout_lines": journal}}, "tasks": [journal_task]}]
+    (user_repo.base / "output.yml").write_text(yaml.safe_dump(play, allow_unicode=True), encoding="utf-8")
+    done = user_repo.run("ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}",
+                         str(user_repo.base / "output.yml"))
+    printed = [line.strip() for line in done.stdout.splitlines()]
+    assert all(line in printed for line in journal), done.stdout
+    assert "d''été" not in done.stdout and '\\"' not in done.stdout, done.stdout
