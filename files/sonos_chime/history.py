@@ -12,6 +12,7 @@ passed over, never trusted to be whole.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .job import Outcome
-from .zonelog import unescape
+from .zonelog import quote, unescape
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 QUOTED = r'"((?:[^"\\]|\\.)*)"'
@@ -39,6 +40,7 @@ WORDS = {
     Outcome.SKIPPED: "skipped",
     Outcome.FAILED: "failed",
 }
+RECOVER_STEP = "recover"
 UNFINISHED = "unfinished"  # no outcome in the journal: the run was killed, or is still going
 # A zone line's own `outcome=` (when the run's summary line is missing).
 LINE_OUTCOMES = {"ok": "chimed", "restored": "chimed", "with-group": "with-group",
@@ -79,7 +81,7 @@ class Run:
     def as_json(self) -> dict[str, object]:
         return {"at": self.at.isoformat(timespec="milliseconds"), "chime": self.chime, "unit": self.unit,
                 "status": self.status, "detail": self.detail, "took_ms": self.took_ms,
-                "zones": [zone.__dict__ for zone in self.zones]}
+                "zones": [dataclasses.asdict(zone) for zone in self.zones]}
 
 
 @dataclass
@@ -147,8 +149,9 @@ def group_runs(records: Iterable[Mapping[str, object]]) -> list[RunRecords]:
     return list(runs.values())
 
 
-def zone_names(lines: Iterable[Line]) -> list[str]:
-    return list(dict.fromkeys(line.fields["zone"] for line in lines if "zone" in line.fields and "step" in line.fields))
+def zone_lines(lines: Iterable[Line]) -> list[Line]:
+    """The lines of the run's own zones: not those of groups it put back for an earlier run (step=recover)."""
+    return [line for line in lines if "zone" in line.fields and line.fields.get("step", RECOVER_STEP) != RECOVER_STEP]
 
 
 def summary_outcomes(summary: str) -> dict[str, tuple[Outcome, str]]:
@@ -174,7 +177,7 @@ def zone_outcome(zone: str, lines: list[Line], summary: tuple[Outcome, str] | No
     decided = [line for line in steps if "outcome" in line.fields]
     last = decided[-1] if decided else None
     outcome = outcome_word(summary, last)
-    detail = f'with "{summary[1]}"\'s group' if summary is not None and summary[1] else ""
+    detail = f"with {quote(summary[1])}'s group" if summary is not None and summary[1] else ""
     if not detail and last is not None and outcome in ("skipped", "failed", "left-to-user", "with-group"):
         detail = last.message
     return ZoneOutcome(zone, outcome, detail, late_ms(steps), interrupted_ms(steps, outcome), restore_word(steps, outcome))
@@ -237,7 +240,9 @@ def read_run(records: RunRecords) -> Run:
         return Run(at, chime, records.unit, "day off", day_off.group(1))
     done = next((match for _, text in reversed(said) if (match := DONE.match(text)) is not None), None)
     summary = summary_outcomes(done.group(2)) if done is not None else {}
-    zones = tuple(zone_outcome(zone, lines, summary.get(zone)) for zone in dict.fromkeys([*zone_names(lines), *summary]))
+    own = zone_lines(lines)
+    names = dict.fromkeys([*(line.fields["zone"] for line in own), *summary])
+    zones = tuple(zone_outcome(zone, own, summary.get(zone)) for zone in names)
     if done is not None:
         return Run(at, chime, records.unit, "done", took_ms=int(done.group(1)), zones=zones)
     not_played = [text for _, text in said if text.endswith(NOT_PLAYED)]

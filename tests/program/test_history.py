@@ -235,6 +235,20 @@ def test_a_zone_line_says_the_outcome_when_the_summary_is_missing() -> None:
         ("Den", "skipped", None, "source policy for tv is skip")]
 
 
+def test_a_group_put_back_for_an_earlier_run_is_not_a_zone_of_this_one() -> None:
+    journal = Journal([])
+    journal.add("\n".join([
+        'WARNING zone="Attic" group="Attic" step=recover outcome=restored - left by a chime that did not finish: restored',
+        'WARNING step=recover - 1 group(s) not put back yet; the next chime or recovery tries again',
+        LINES[3],
+        'INFO chime="Bell" done in 40 ms: "Den" skipped',
+    ]), 5)
+
+    [run] = runs_of(journal)
+
+    assert (run.chime, run.status, [(zone.zone, zone.outcome) for zone in run.zones]) == ("Bell", "done", [("Den", "skipped")])
+
+
 def test_garbled_and_foreign_records_are_passed_over() -> None:
     journal = Journal([])
     journal.add("\n".join(LINES), 5)
