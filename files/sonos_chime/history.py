@@ -73,7 +73,7 @@ class Run:
     at: datetime  # the chime's moment when the run logged it, else its first record
     chime: str | None  # None: the run never said (killed before its summary)
     unit: str
-    status: str  # done | day off | not played | unfinished
+    status: str  # done | day-off | not-played | unfinished
     detail: str = ""
     took_ms: int | None = None
     zones: tuple[ZoneOutcome, ...] = ()
@@ -237,7 +237,7 @@ def read_run(records: RunRecords) -> Run:
     at = moment_of(lines)
     day_off = next((match for _, text in said if (match := DAY_OFF.match(text)) is not None), None)
     if day_off is not None:
-        return Run(at, chime, records.unit, "day off", day_off.group(1))
+        return Run(at, chime, records.unit, "day-off", day_off.group(1))
     done = next((match for _, text in reversed(said) if (match := DONE.match(text)) is not None), None)
     summary = summary_outcomes(done.group(2)) if done is not None else {}
     own = zone_lines(lines)
@@ -247,7 +247,7 @@ def read_run(records: RunRecords) -> Run:
         return Run(at, chime, records.unit, "done", took_ms=int(done.group(1)), zones=zones)
     not_played = [text for _, text in said if text.endswith(NOT_PLAYED)]
     if not_played and not zones:
-        return Run(at, chime, records.unit, "not played", not_played[-1])
+        return Run(at, chime, records.unit, "not-played", not_played[-1])
     return Run(at, chime, records.unit, UNFINISHED, zones=zones)
 
 

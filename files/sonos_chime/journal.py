@@ -32,8 +32,9 @@ def records_for(runs: int) -> int:
 
 
 def journal_command(records: int) -> list[str]:
-    # --all: without it, journalctl writes a MESSAGE longer than 4 KiB as null.
-    return ["journalctl", "--no-pager", "--quiet", "--all", "--output=json", f"--output-fields={FIELDS}",
+    # --all: without it, journalctl writes a MESSAGE longer than 4 KiB as null. No --quiet: to a
+    # user who may not read the system's journal, journalctl says so on stderr, and history passes it on.
+    return ["journalctl", "--no-pager", "--all", "--output=json", f"--output-fields={FIELDS}",
             f"--lines={records}", f"--unit={UNITS}"]
 
 

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -29,7 +30,8 @@ from sonos_chime.journal import (
     newest_lines,
     read_journal,
 )
-from sonos_chime.zonelog import escape, unescape
+from sonos_chime.schedule import Start, log_start
+from sonos_chime.zonelog import escape, setup_logging, unescape
 
 from program.test_log_lines import (
     CHIME,
@@ -138,7 +140,7 @@ def test_each_zone_of_a_run_reads_back_with_its_outcome(three_runs: tuple[Journa
     assert zones["Ghost"].detail and zones["Ghost"].restore is None
     assert bell.took_ms is not None and bell.took_ms > 0
     assert [(zone.zone, zone.outcome, zone.interrupted_ms, zone.restore) for zone in soft.zones] == [("Study", "overlaid", 0, None)]
-    assert (off.chime, off.status, off.zones) == ("Off", "day off", ())
+    assert (off.chime, off.status, off.zones) == ("Off", "day-off", ())
     assert off.detail.startswith("a day off (") and off.detail.endswith(", skip_dates)")
 
 
@@ -158,7 +160,7 @@ def test_the_table_has_a_row_per_zone_and_the_last_runs(three_runs: tuple[Journa
     dining = next(row for row in rows[1:5] if "  Dining  " in row)
     assert re.search(r"  chimed +\d+ ms +\d\.\d s +ok$", dining), dining
     assert rows[5].split()[2:5] == ["Soft", "Study", "overlaid"]
-    assert rows[6].split()[2:5] == ["Off", "-", "day"]
+    assert rows[6].split()[2:5] == ["Off", "-", "day-off"]
     assert [row.split()[2] for row in last_two.splitlines()[1:]] == ["Soft", "Off"]
     assert len(bell_only.splitlines()) == 1 + 4
     parsed = json.loads(history(journal, "--json"))
@@ -249,6 +251,31 @@ def test_a_group_put_back_for_an_earlier_run_is_not_a_zone_of_this_one() -> None
     assert (run.chime, run.status, [(zone.zone, zone.outcome) for zone in run.zones]) == ("Bell", "done", [("Den", "skipped")])
 
 
+def program_lines(write: Callable[[], None]) -> str:
+    """What chime.py writes to stderr when `write` logs: through the logging it sets up."""
+    stream = io.StringIO()
+    saved, sys.stderr = sys.stderr, stream
+    try:
+        setup_logging(verbose=False)
+        write()
+    finally:
+        sys.stderr = saved
+    return stream.getvalue()
+
+
+def test_a_timer_start_too_late_is_not_played_and_says_why() -> None:
+    now = datetime.now().astimezone()
+    journal = Journal([])
+    journal.add(program_lines(lambda: log_start(CHIME_NAME, Start(None, missed=True, due=now - timedelta(hours=2)), now, 600)), 9)
+
+    [run] = runs_of(journal)
+    text = history(journal)
+
+    assert (run.chime, run.status, run.zones) == (CHIME_NAME, "not-played", ())
+    assert run.detail.startswith("was due at ") and run.detail.endswith("more than too_late (600 s): not played")
+    assert len(text.splitlines()) == 2 and "  not-played  " in text
+
+
 def test_garbled_and_foreign_records_are_passed_over() -> None:
     journal = Journal([])
     journal.add("\n".join(LINES), 5)
@@ -279,7 +306,7 @@ def test_a_full_window_leaves_out_the_run_it_may_have_cut() -> None:
     journal.add("\n".join(LINES[1:]), 5)
     journal.add('INFO chime="Bell" skipped: a day off (2026-12-24, skip_dates): no speaker touched', 6)
 
-    assert [run.status for run in runs_of(journal)] == ["unfinished", "day off"]
+    assert [run.status for run in runs_of(journal)] == ["unfinished", "day-off"]
     assert [row.split()[2] for row in history(journal, full=True).splitlines()[1:]] == ["Bell"]
 
 
@@ -297,6 +324,19 @@ def test_journalctl_is_asked_for_the_chime_units_bounded() -> None:
     assert command[0] == "journalctl"
     assert "--output=json" in command and "--all" in command and "--lines=1234" in command
     assert f"--unit={UNITS}" in command and UNITS == "sonos-chime-*.service"
+    assert "--quiet" not in command  # journalctl's word that this user cannot read the system's journal
+
+
+def test_what_journalctl_says_is_passed_on_and_no_journalctl_is_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    out = io.StringIO()
+
+    assert show_history(5, None, False, lambda _records: JournalRead((), False, "Hint: You are currently not seeing messages"), out) == 0
+    assert show_history(5, None, False, lambda _records: read_journal(1, ["/nonexistent/journalctl"]), out) == 1
+
+    assert out.getvalue() == "no chime runs in the journal\n"
+    assert [record.levelname for record in caplog.records] == ["WARNING", "ERROR"]
+    assert "not seeing messages" in caplog.records[0].getMessage()
+    assert "cannot read the journal" in caplog.records[1].getMessage()
 
 
 def test_the_records_come_from_the_command_and_what_it_says_on_stderr(tmp_path: Path) -> None:
