@@ -226,6 +226,12 @@ def positive_float(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return int(text)
+
+
 def non_negative_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value) or value < 0:
@@ -268,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     discover.add_argument("-v", "--verbose", action="store_true", help="log more")
 
     history = commands.add_parser("history", help="the last runs of the chime services, from the journal")
-    history.add_argument("--last", type=int, default=20, metavar="N", help="runs to show (default: %(default)s)")
+    history.add_argument("--last", type=positive_int, default=20, metavar="N", help="runs to show (default: %(default)s)")
     history.add_argument("--chime", metavar="NAME", help="only this chime's runs")
     history.add_argument("--json", action="store_true", help="JSON for machines instead of the table")
     history.add_argument("-v", "--verbose", action="store_true", help="log more")

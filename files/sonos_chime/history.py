@@ -178,8 +178,9 @@ def zone_outcome(zone: str, lines: list[Line], summary: tuple[Outcome, str] | No
     last = decided[-1] if decided else None
     outcome = outcome_word(summary, last)
     detail = f"with {quote(summary[1])}'s group" if summary is not None and summary[1] else ""
-    if not detail and last is not None and outcome in ("skipped", "failed", "left-to-user", "with-group"):
-        detail = last.message
+    said = last or (steps[-1] if steps else None)  # a dry run's zone says what it would do, with no outcome=
+    if not detail and said is not None and outcome in ("skipped", "failed", "left-to-user", "with-group"):
+        detail = said.message
     return ZoneOutcome(zone, outcome, detail, late_ms(steps), interrupted_ms(steps, outcome), restore_word(steps, outcome))
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sonos_chime.cli import build_parser
+from sonos_chime.cli import UsageError, build_parser
 from sonos_chime.history import Run, json_records, read_runs
 from sonos_chime.historytable import show_history, shown, table
 from sonos_chime.journal import (
@@ -190,6 +190,19 @@ def test_hostile_names_read_back_exactly_and_print_on_their_own_row(household: A
     assert not any(row.startswith(("INFO", "Kitchen", "Attic")) for row in rows)
     assert shown(CHIME_NAME)[:23] in rows[1]
     assert {zone["zone"] for zone in json.loads(history(journal, "--json"))[0]["zones"]} == set(ZONE_NAMES)
+
+
+def test_a_dry_run_says_what_each_zone_would_do(household: Any, media_server: Any, loopback_addresses: Any, tmp_path: Path) -> None:
+    config = household_config(household, media_server, loopback_addresses, tmp_path)
+    run = run_chime("play", "--dry-run", "--zone", "Dining", "--config", str(config), "--", "Bell")
+    assert run.returncode == 0, run.stderr
+    journal = Journal([])
+    journal.add(run.stderr, 11)
+
+    [read] = runs_of(journal)
+
+    assert [(zone.zone, zone.outcome, zone.detail) for zone in read.zones] == [
+        ("Dining", "skipped", "dry run, nothing changed: would interrupt")]
 
 
 def test_shown_escapes_what_could_mislead_and_leaves_plain_names() -> None:
@@ -364,6 +377,9 @@ def test_history_is_a_subcommand_of_chime_py() -> None:
                           check=True, timeout=60)
 
     assert "--last N" in done.stdout and "--chime NAME" in done.stdout and "--json" in done.stdout
+    for wrong in ("0", "-3", "x", "1.5"):
+        with pytest.raises(UsageError, match="--last"):
+            build_parser().parse_args(["history", "--last", wrong])
 
 
 def test_unescape_gives_back_every_name_escape_wrote() -> None:
