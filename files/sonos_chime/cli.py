@@ -11,6 +11,7 @@ the run played for), or was skipped on purpose; 1 some zone
 failed (reported after every other zone was done); 2 usage or configuration error.
 `recover`: 0 when no group is left to put back, 1 when a player has not answered by the end
 of --wait (its snapshot is kept: the next chime or recovery puts it back).
+`history`: 0, or 1 when journalctl cannot be started (what it says on stderr is passed on).
 Logs go to stderr, one line per zone and step (the systemd journal keeps them).
 
 The chime's service passes its name after `--`: whatever the name (`-h`, `--zone x`, `--`),
