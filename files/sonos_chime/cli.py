@@ -4,12 +4,14 @@
     chime.py play-uri URL --host ADDRESS [--host ADDRESS]... [--volume N] [--at MOMENT]
     chime.py recover [--config PATH] [--wait S] [--every S]
     chime.py discover [--timeout S] [--interface ADDRESS] [--scan CIDR]
+    chime.py history [--last N] [--chime NAME] [--json]
 
 Exit codes: 0 every zone chimed and was restored (itself, or with the group another zone of
 the run played for), or was skipped on purpose; 1 some zone
 failed (reported after every other zone was done); 2 usage or configuration error.
 `recover`: 0 when no group is left to put back, 1 when a player has not answered by the end
 of --wait (its snapshot is kept: the next chime or recovery puts it back).
+`history`: 0, or 1 when journalctl cannot be started (what it says on stderr is passed on).
 Logs go to stderr, one line per zone and step (the systemd journal keeps them).
 
 The chime's service passes its name after `--`: whatever the name (`-h`, `--zone x`, `--`),
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Collection, Sequence
@@ -46,7 +49,9 @@ from .config import (
     overlay_sound,
 )
 from .discover import discover
+from .historytable import show_history
 from .job import ChimeJob, RunSettings, ZoneTarget
+from .journal import read_journal
 from .moment import Moment, MomentError, host_now, parse_moment
 from .quiet import QuietHours
 from .recover import Recovery, recover_until_done
@@ -206,6 +211,10 @@ def discover_command(args: argparse.Namespace) -> int:
     return discover(args.timeout, args.interface, args.scan)
 
 
+def history_command(args: argparse.Namespace, _started: float) -> int:
+    return show_history(args.last, args.chime, args.json, read_journal, sys.stdout)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse would exit 2 itself; keep one exit path
         raise UsageError(f"{self.prog}: {message}")
@@ -216,6 +225,12 @@ def positive_float(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
     return value
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return int(text)
 
 
 def non_negative_float(text: str) -> float:
@@ -258,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     discover.add_argument("--interface", metavar="ADDRESS", help="search from this local IPv4 address")
     discover.add_argument("--scan", metavar="CIDR", help="scan this network on TCP 1400 instead of multicast")
     discover.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+    history = commands.add_parser("history", help="the last runs of the chime services, from the journal")
+    history.add_argument("--last", type=positive_int, default=20, metavar="N", help="runs to show (default: %(default)s)")
+    history.add_argument("--chime", metavar="NAME", help="only this chime's runs")
+    history.add_argument("--json", action="store_true", help="JSON for machines instead of the table")
+    history.add_argument("-v", "--verbose", action="store_true", help="log more")
     return parser
 
 
@@ -274,7 +295,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
 
 
-COMMANDS = {"play": play_command, "play-uri": play_uri_command, "recover": recover_command}
+COMMANDS = {"play": play_command, "play-uri": play_uri_command, "recover": recover_command, "history": history_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

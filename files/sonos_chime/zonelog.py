@@ -40,6 +40,14 @@ def escape(text: str) -> str:
     return neutralise(text.replace("\\", "\\\\").replace('"', '\\"'))
 
 
+ESCAPED = re.compile(r'\\(\\|"|x[0-9a-f]{2}|u[0-9a-f]{4})')
+
+
+def unescape(text: str) -> str:
+    """What escape wrote, back as it was (history reads names back from the journal)."""
+    return ESCAPED.sub(lambda match: match.group(1) if len(match.group(1)) == 1 else chr(int(match.group(1)[1:], 16)), text)
+
+
 def quote(text: str) -> str:
     """A name as it goes into a line: always in double quotes, escaped."""
     return f'"{escape(text)}"'
