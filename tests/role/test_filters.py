@@ -250,3 +250,12 @@ def test_a_calendar_file_is_read_in_full_where_the_controller_can_and_framed_whe
     assert F.calendar_problems(chimes, str(tmp_path), program) == []  # chime.py on the host says it, and plays
     assert F.calendar_problems([{"name": "Dinner", "skip_calendar": "broken.ics"}], str(tmp_path / "elsewhere"), program) == [
         f"sonos_chime_chimes[0] ('Dinner'): skip_calendar 'broken.ics': is not a file on the controller ({tmp_path}/elsewhere/broken.ics)"]
+
+
+def test_a_calendar_file_that_links_to_a_system_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "holidays.ics").symlink_to("/etc/passwd")
+
+    found = F.calendar_problems([{"name": "Dinner", "skip_calendar": "holidays.ics"}], str(tmp_path), str(ROOT / "files"))
+
+    assert found == [("sonos_chime_chimes[0] ('Dinner'): skip_calendar 'holidays.ics': is not iCalendar: it does not begin "
+                      "with BEGIN:VCALENDAR and end with END:VCALENDAR")]
