@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from .calendarstore import CalendarStore, calendar_verdict
 from .config import (
     DEFAULT_CONFIG,
     DEFAULT_MARGIN,
@@ -85,7 +86,7 @@ def play_command(args: argparse.Namespace, started: float) -> int:
         moment = Moment.of(start.moment) if start.moment is not None else None
     else:
         moment = moment_of(args.at)
-    day_off = day_off_reason(chime, moment)
+    day_off = day_off_reason(chime, moment, CalendarStore(config.settings.calendar_cache))
     if day_off is not None:
         LOG.info("chime=%s skipped: %s: no speaker touched", quote(chime.name), day_off)
         return 0
@@ -100,16 +101,22 @@ def play_command(args: argparse.Namespace, started: float) -> int:
     return run_job(job, job.zones, settings, started)
 
 
-def day_off_reason(chime: ChimeConfig, moment: Moment | None) -> str | None:
-    """Why the chime's day (its moment's, else today on the host's clock) is one it does not play
-    on. A holiday calendar that cannot be read is said, and the chime plays: better a chime on a
-    holiday than none on a working day."""
-    day = (moment.wall if moment is not None else host_now()).date()
+def day_off_reason(chime: ChimeConfig, moment: Moment | None, calendars: CalendarStore) -> str | None:
+    """Why the chime's moment (else now, on the host's clock) is one it does not play at: a day
+    off by its dates or holidays, or an event of its calendar. A holiday calendar that cannot be
+    read is said, and the chime plays: better a chime on a holiday than none on a working day."""
+    when = moment.wall if moment is not None else host_now()
     try:
-        return chime.days_off.reason(day)
+        reason = chime.days_off.reason(when.date())
     except Exception as error:  # noqa: BLE001 - whatever a broken holidays install raises, the chime plays
-        LOG.warning("chime=%s: cannot tell whether %s is a holiday (%s): it plays", quote(chime.name), day, error)
-        return None
+        LOG.warning("chime=%s: cannot tell whether %s is a holiday (%s): it plays", quote(chime.name), when.date(), error)
+        reason = None
+    if reason is not None or chime.skip_calendar is None:
+        return reason
+    verdict = calendar_verdict(chime.skip_calendar, when, calendars)
+    if verdict.note is not None:
+        LOG.warning("chime=%s: skip_calendar %s %s", quote(chime.name), quote(chime.skip_calendar.location), verdict.note)
+    return None if verdict.event is None else f"an event of its calendar: {quote(verdict.event)}"
 
 
 def chime_job(config: Config, chime: ChimeConfig, names: Collection[str]) -> ChimeJob:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .audiofile import SOUND_SUFFIXES
+from .calendars import CalendarSource, parse_calendar_source
 from .daysoff import DateRange, DaysOff, HolidayRule, parse_date_range, parse_region
 from .holiday_regions import REGIONS as HOLIDAY_COUNTRIES
 from .quiet import QuietRange, parse_range
@@ -29,6 +30,7 @@ from .zonelog import quote
 DEFAULT_CONFIG = Path("/etc/sonos-chime/config.yml")
 DEFAULT_RUNTIME_DIR = Path("/run/sonos-chime")
 DEFAULT_STATE_DIR = Path("/var/lib/sonos-chime/pending")
+DEFAULT_CALENDAR_CACHE = Path("/var/lib/sonos-chime/calendars")  # the last good copy of each skip_calendar URL
 DEFAULT_REQUEST_TIMEOUT = 2.0
 DEFAULT_MARGIN = 10.0
 DEFAULT_LEAD = 5  # seconds a chime's timer starts it before its moment (README: "On the second")
@@ -58,6 +60,7 @@ class Settings:
     interface: str | None = None
     lead: int = DEFAULT_LEAD
     too_late: int = DEFAULT_TOO_LATE
+    calendar_cache: Path = DEFAULT_CALENDAR_CACHE
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class ChimeConfig:
     ignore_quiet_hours: bool = False  # an alarm-like chime that plays in every zone's quiet hours
     skip_holidays: HolidayRule | None = None  # the public holidays it does not play on (daysoff.py)
     skip_dates: tuple[DateRange, ...] = ()  # the family's own days off
+    skip_calendar: CalendarSource | None = None  # a calendar whose events are days off (calendars.py)
 
     @property
     def days_off(self) -> DaysOff:
@@ -163,6 +167,7 @@ def parse_settings(data: object, key: str) -> Settings:
         interface=None if interface in (None, "") else ipv4(interface, f"{key}.interface"),
         lead=whole_number(raw.get("lead", DEFAULT_LEAD), f"{key}.lead", 1, LONGEST_LEAD),
         too_late=whole_number(raw.get("too_late", DEFAULT_TOO_LATE), f"{key}.too_late", 1, LONGEST_TOO_LATE),
+        calendar_cache=Path(text(raw.get("calendar_cache", str(DEFAULT_CALENDAR_CACHE)), f"{key}.calendar_cache")),
     )
 
 
@@ -215,6 +220,7 @@ def parse_chime(data: object, key: str, zone_names: Sequence[str]) -> ChimeConfi
         ignore_quiet_hours=flag(raw.get("ignore_quiet_hours", False), f"{key}.ignore_quiet_hours"),
         skip_holidays=holiday_rule(raw.get("skip_holidays"), f"{key}.skip_holidays"),
         skip_dates=date_ranges(raw.get("skip_dates", []), f"{key}.skip_dates"),
+        skip_calendar=calendar_source(raw.get("skip_calendar"), f"{key}.skip_calendar"),
     )
 
 
@@ -267,6 +273,17 @@ def date_ranges(data: object, key: str) -> tuple[DateRange, ...]:
         except ValueError as error:
             raise ConfigError(f"{item_key}: {value!r} {error}") from None
     return tuple(ranges)
+
+
+def calendar_source(data: object, key: str) -> CalendarSource | None:
+    """A path on the host (the role's copy of a controller's file) or an http(s) URL."""
+    if data is None or data == "":
+        return None
+    value = text(data, key)
+    try:
+        return parse_calendar_source(value)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {value!r} {error}") from None
 
 
 def chime_mode(value: object, key: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -208,6 +209,8 @@ class ChimeSetup:
             # The internal values tests change: lock and state files go to the test's own folder.
             "__sonos_chime_runtime_dir": str(self.runtime_dir),
             "__sonos_chime_state_dir": str(self.state_dir),
+            "__sonos_chime_calendar_dir": str(self.runtime_dir.parent / "etc-calendars"),
+            "__sonos_chime_calendar_cache": str(self.calendar_cache),
             **self.variables,
         }
 
@@ -215,11 +218,18 @@ class ChimeSetup:
     def state_dir(self) -> Path:
         return self.runtime_dir.parent / "state"
 
+    @property
+    def calendar_cache(self) -> Path:
+        return self.runtime_dir.parent / "calendars"
+
     def write(self) -> Path:
         model = RoleModel(self.inventory())
         problems = model.preflight()
         assert not problems, f"preflight refuses the test's inventory: {problems}"
         self.path.write_text(model.config_text(), encoding="utf-8")
+        for copy in model.variables["__sonos_chime_calendars"]:  # as the role's copy task does
+            Path(copy["dest"]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(copy["src"], copy["dest"])
         return self.path
 
     def play_args(self, chime: str, zone: str | None = None, *extra: str) -> list[str]:

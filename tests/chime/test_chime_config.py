@@ -68,11 +68,14 @@ BAD_CONFIGS = [
     (("settings", "interface"), "eth0", "settings.interface: 'eth0' is not an IPv4 address"),
     (("chimes", 0, "colour"), "red",
      ('chimes[0] ("End of workday"): unknown key "colour" (known: name, url, volume, zones, zone_volumes, sources, '
-      "schedule, mode, ignore_quiet_hours, skip_holidays, skip_dates)")),
+      "schedule, mode, ignore_quiet_hours, skip_holidays, skip_dates, skip_calendar)")),
+    (("chimes", 0, "skip_calendar"), "terms.ics",
+     "chimes[0].skip_calendar: 'terms.ics' is not an http(s) URL (or an absolute path on the host)"),
+    (("chimes", 0, "skip_calendar"), "https://me:secret@example.org/a.ics", "chimes[0].skip_calendar: 'https://me:secret"),
     (("chimes", 0, "sound"), "bell.mp3", 'chimes[0] ("End of workday"): unknown key "sound"'),
     (("zones", 1, "model"), "Era 100", 'zones[1] ("Salle à manger"): unknown key "model" (known: name, uid, host, quiet_hours)'),
     (("settings", "timeout"), 3,
-     'settings: unknown key "timeout" (known: runtime_dir, state_dir, request_timeout, margin, interface, lead, too_late)'),
+     'settings: unknown key "timeout" (known: runtime_dir, state_dir, request_timeout, margin, interface, lead, too_late, calendar_cache)'),
     (("colours",), {}, 'config: unknown key "colours" (known: settings, zones, chimes)'),
 ]
 

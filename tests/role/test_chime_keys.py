@@ -65,6 +65,8 @@ EFFECTS: dict[str, tuple[Any, Callable[[Written], bool]]] = {
                       lambda written: (written.chime.skip_holidays.country, written.chime.skip_holidays.subdiv) == ("DE", "BY")),
     "skip_dates": (["2026-12-24", "2026-12-27..2027-01-02"],
                    lambda written: [r.text for r in written.chime.skip_dates] == ["2026-12-24", "2026-12-27..2027-01-02"]),
+    "skip_calendar": ("https://school.example.org/terms.ics",
+                      lambda written: written.chime.skip_calendar.location == "https://school.example.org/terms.ics"),
     "description": ("Rung for people", lambda written: "Rung for people" not in written.text),
 }
 

@@ -234,3 +234,28 @@ def test_the_discovery_summary_says_which_household_chimes() -> None:
     assert summary[1] == ("found 2 Sonos households ('Sonos_S1': 'Garage'; 'Sonos_S2': 'Kitchen', 'Den'): chimes play "
                           "in 'Sonos_S2' (sonos_chime_household)")
     assert "refused until sonos_chime_household" in F.discovery_summary(TWO_HOUSEHOLDS, [], [CHIME], [])[1]
+
+
+def test_a_calendar_file_is_read_in_full_where_the_controller_can_and_framed_where_it_cannot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "broken.ics"
+    broken.write_bytes(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Trip\r\nDTSTART:tomorrow\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    chimes = [{"name": "Dinner", "skip_calendar": str(broken)}]
+    program = str(ROOT / "files")
+
+    assert F.calendar_problems(chimes, str(tmp_path), program) == [
+        (f"sonos_chime_chimes[0] ('Dinner'): skip_calendar {str(broken)!r}: has an event that cannot be read: "
+         "Cannot access 'dt' on broken property 'DTSTART' (expected 'vDDDTypes'): Wrong date format tomorrow")]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)  # a controller without icalendar
+    assert F.calendar_problems(chimes, str(tmp_path), program) == []  # chime.py on the host says it, and plays
+    assert F.calendar_problems([{"name": "Dinner", "skip_calendar": "broken.ics"}], str(tmp_path / "elsewhere"), program) == [
+        f"sonos_chime_chimes[0] ('Dinner'): skip_calendar 'broken.ics': is not a file on the controller ({tmp_path}/elsewhere/broken.ics)"]
+
+
+def test_a_calendar_file_that_links_to_a_system_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "holidays.ics").symlink_to("/etc/passwd")
+
+    found = F.calendar_problems([{"name": "Dinner", "skip_calendar": "holidays.ics"}], str(tmp_path), str(ROOT / "files"))
+
+    assert found == [("sonos_chime_chimes[0] ('Dinner'): skip_calendar 'holidays.ics': is not iCalendar: it does not begin "
+                      "with BEGIN:VCALENDAR and end with END:VCALENDAR")]

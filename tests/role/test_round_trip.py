@@ -115,6 +115,11 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
         {**GOOD, "name": "School bell", "skip_holidays": {"country": "DE", "subdiv": "BY"}},
         {**GOOD, "name": "Vienna", "skip_holidays": {"country": "AT", "subdiv": 9}, "skip_dates": []},
         {**GOOD, "name": "Nowhere", "skip_holidays": {}}])),
+    ("days off by calendar: a controller's file (relative to the playbook) and a URL", with_zones(sonos_chime_chimes=[
+        {**GOOD, "skip_calendar": "tests/calendars/school-terms.ics"},
+        {**GOOD, "name": "Dinner", "skip_calendar": "https://calendar.example.org/ical/family%40group/basic.ics"},
+        {**GOOD, "name": "Off", "enabled": False, "skip_calendar": "tests/calendars/school-terms.ics"},
+        {**GOOD, "name": "None", "skip_calendar": ""}])),
 ]
 
 REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
@@ -163,6 +168,19 @@ REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
      [r"skip_dates\[0\]: '2027-01-02..2026-12-24' ends before it begins"]),
     ("a date in another form", with_zones(sonos_chime_chimes=[{**GOOD, "skip_dates": ["24/12/2026"]}]),
      [r"skip_dates\[0\]: '24/12/2026' is not a date \(YYYY-MM-DD\)"]),
+    ("a calendar file the controller does not have", with_zones(sonos_chime_chimes=[GOOD, {**GOOD, "name": "Dinner",
+                                                                                        "skip_calendar": "calendars/ours.ics"}]),
+     [r"sonos_chime_chimes\[1\] \('Dinner'\): skip_calendar 'calendars/ours.ics': is not a file on the controller"]),
+    ("a calendar file that is no calendar", with_zones(sonos_chime_chimes=[{**GOOD, "skip_calendar": "tests/calendars/not-a-calendar.ics"}]),
+     [r"sonos_chime_chimes\[0\] \('Bell'\): skip_calendar 'tests/calendars/not-a-calendar.ics': is not iCalendar: line 2"]),
+    ("a calendar file that is a sound", with_zones(sonos_chime_chimes=[{**GOOD, "skip_calendar": "files/sounds/ding-dong.mp3"}]),
+     [r"skip_calendar 'files/sounds/ding-dong.mp3': is not iCalendar"]),
+    ("a calendar URL of another scheme", with_zones(sonos_chime_chimes=[{**GOOD, "skip_calendar": "webcal://example.org/a.ics"}]),
+     [r"skip_calendar 'webcal://example.org/a.ics': is not an http\(s\) URL"]),
+    ("a calendar URL with credentials", with_zones(sonos_chime_chimes=[{**GOOD, "skip_calendar": "https://me:pw@example.org/a.ics"}]),
+     [r"skip_calendar 'https://me:pw@example.org/a.ics': carries credentials"]),
+    ("a calendar URL with a space", with_zones(sonos_chime_chimes=[{**GOOD, "skip_calendar": "https://example.org/our calendar.ics"}]),
+     [r"skip_calendar 'https://example.org/our calendar.ics': holds characters a URL does not"]),
     ("an enabled chime on no zone", with_zones(sonos_chime_chimes=[{**GOOD, "zones_exclude": [z["name"] for z in ZONES]}]),
      ["plays on no zone"]),
     ("the example inventory before discovery", {
@@ -246,3 +264,24 @@ def test_days_off_reach_chime_py_as_the_role_writes_them(tmp_path: Path, monkeyp
     assert str(bell.days_off.reason(date(2026, 12, 25))).startswith("a public holiday in FR: ")  # its name, in the package's language
     assert bell.days_off.reason(date(2027, 1, 1)) == "a day off (2026-12-27..2027-01-02, skip_dates)"
     assert bell.days_off.reason(date(2026, 12, 23)) is None
+
+
+def test_calendars_reach_chime_py_as_the_role_writes_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOLECULE_PROJECT_DIRECTORY", str(ROOT))
+    inventory_vars = dict(ACCEPTED)["days off by calendar: a controller's file (relative to the playbook) and a URL"]
+    config = round_trip(inventory_vars, tmp_path)
+    bell, dinner, nothing = config.chimes
+    # A controller's file goes to the host under a name the role makes, never the user's path.
+    assert bell.skip_calendar is not None and bell.skip_calendar.location == "/etc/sonos-chime/calendars/bell.ics"
+    assert dinner.skip_calendar is not None and dinner.skip_calendar.location.startswith("https://calendar.example.org/")
+    assert nothing.skip_calendar is None
+    assert _copies(inventory_vars) == [
+        {"chime": "Bell", "src": str(ROOT / "tests/calendars/school-terms.ics"), "dest": "/etc/sonos-chime/calendars/bell.ics"}]
+    assert config.settings.calendar_cache == Path("/var/lib/sonos-chime/calendars")
+
+
+def _copies(inventory_vars: dict[str, Any]) -> list[dict[str, str]]:
+    model = RoleModel(inventory_vars)
+    model.compute_model()
+    return list(model.variables["__sonos_chime_calendars"])
+

@@ -77,9 +77,13 @@ def test_a_failed_or_killed_chime_and_a_boot_start_the_recovery_with_the_chimes_
     )
     # The folder config.yml names is the one systemd gives both (and keeps across boots).
     config = yaml.safe_load(RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES}).config_text())
+    for name in ("sonos-chime-kid-s-100-bell.service", "sonos-chime-recover.service"):
+        assert "StateDirectory=" + config["settings"]["state_dir"].removeprefix("/var/lib/") in files[name].splitlines()
+    # A chime's run keeps there the last good copy of each calendar URL (skip_calendar).
+    calendars = "StateDirectory=" + config["settings"]["calendar_cache"].removeprefix("/var/lib/")
+    assert calendars in files["sonos-chime-kid-s-100-bell.service"].splitlines()
     for unit in (chime, recovery):
         service = unit["Service"]
-        assert "/var/lib/" + service["StateDirectory"] == config["settings"]["state_dir"]
         assert (service["User"], service["RuntimeDirectory"]) == ("sonos-chime", "sonos-chime")
         assert {key: service.get(key) for key in HARDENING} == HARDENING
     # The boot does not wait for it (a speaker may be off for hours); its runs end on their own.

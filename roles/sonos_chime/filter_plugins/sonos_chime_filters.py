@@ -31,6 +31,8 @@ _FOLD = str.maketrans(
      "ı": "i"}
 )
 _SLUG_MAX = 60
+# The folder of the controller's calendar files on the host (vars/main.yml __sonos_chime_calendar_dir).
+CALENDAR_FOLDER = "/etc/sonos-chime/calendars"
 ARGUMENT_SPECS = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "meta", "argument_specs.yml")
 
 
@@ -56,6 +58,12 @@ def program_config(program_src: str) -> ModuleType:
 def program_schedule(program_src: str) -> ModuleType:
     """sonos_chime.schedule: how a timer starts a chime early (standard library only)."""
     return program_module(program_src, "schedule")
+
+
+def program_calendars(program_src: str) -> ModuleType:
+    """sonos_chime.calendars: what a calendar source may be (standard library only; reading a
+    calendar needs icalendar)."""
+    return program_module(program_src, "calendars")
 
 
 def program_audio(program_src: str) -> ModuleType:
@@ -297,7 +305,8 @@ def schedule_problems(chimes: Any, forms: Any, lead: Any, program_src: str) -> l
 
 
 def config(chimes: Any, zones: Any, base_url: str, volume: int, sources: dict[str, str],
-           settings: dict[str, Any], mode: str = "interrupt", quiet_hours: Any = None) -> dict[str, Any]:
+           settings: dict[str, Any], mode: str = "interrupt", quiet_hours: Any = None,
+           calendar_dir: str = CALENDAR_FOLDER) -> dict[str, Any]:
     """The document of /etc/sonos-chime/config.yml (docs/architecture.md, section 1)."""
     zones = _as_list(zones)
     quiet = quiet_hours or {}
@@ -306,7 +315,8 @@ def config(chimes: Any, zones: Any, base_url: str, volume: int, sources: dict[st
         "zones": [{"name": z["name"], "uid": z["uid"], "host": z["host"],
                    **({"quiet_hours": [str(r) for r in _as_list(quiet[z["name"]])]} if quiet.get(z["name"]) else {})}
                   for z in zones],
-        "chimes": [_config_chime(chime, names, base_url, volume, sources, mode) for chime, names in deployed(chimes, zones)],
+        "chimes": [{**_config_chime(chime, names, base_url, volume, sources, mode), **_calendar_item(chime, calendar_dir)}
+                   for chime, names in deployed(chimes, zones)],
     }
 
 
@@ -333,6 +343,49 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
     if chime.get("skip_dates"):
         item["skip_dates"] = [str(day) for day in _as_list(chime["skip_dates"])]
     return item
+
+
+# ---- calendars (skip_calendar): a URL as it is, a controller's file copied under a name the role makes
+
+def _calendar_url(value: Any) -> bool:
+    """A skip_calendar given as a URL (any scheme: preflight refuses all but http and https)."""
+    return "://" in str(value)
+
+
+def _calendar_item(chime: dict[str, Any], calendar_dir: str) -> dict[str, Any]:
+    value = chime.get("skip_calendar")
+    if not value:
+        return {}
+    return {"skip_calendar": str(value) if _calendar_url(value) else f"{calendar_dir}/{slug(chime['name'])}.ics"}
+
+
+def calendar_copies(chimes: Any, zones: Any, calendar_dir: str, playbook_dir: str) -> list[dict[str, str]]:
+    """The controller's calendar files the role copies to the host: one per deployed chime, named
+    by its unit's slug (never by the user's path); a relative path is the playbook folder's."""
+    return [{"chime": str(chime["name"]), "src": os.path.join(str(playbook_dir), str(chime["skip_calendar"])),
+             "dest": _calendar_item(chime, calendar_dir)["skip_calendar"]}
+            for chime, _names in deployed(chimes, zones)
+            if chime.get("skip_calendar") and not _calendar_url(chime["skip_calendar"])]
+
+
+def calendar_problems(chimes: Any, playbook_dir: str, program_src: str) -> list[str]:
+    """Each chime's skip_calendar: an http(s) URL chime.py may fetch, or a file of the controller
+    that reads as iCalendar (fully where the controller has icalendar, else its frame)."""
+    calendars = program_calendars(program_src)
+    errs = []
+    for i, chime in enumerate(_as_list(chimes)):
+        value = chime.get("skip_calendar") if isinstance(chime, dict) else None
+        if not value:
+            continue
+        label = f"sonos_chime_chimes[{i}] ({chime.get('name')!r}): skip_calendar {str(value)!r}"
+        try:
+            if _calendar_url(value):
+                calendars.check_url(str(value))
+            else:
+                calendars.check_file(os.path.join(str(playbook_dir), str(value)))
+        except (ValueError, OSError, calendars.CalendarError) as error:
+            errs.append(f"{label}: {error}")
+    return errs
 
 
 # ---- preflight
@@ -916,6 +969,8 @@ class FilterModule:
             "sonos_chime_control_characters": control_characters,
             "sonos_chime_config": config,
             "sonos_chime_config_problems": config_problems,
+            "sonos_chime_calendar_copies": calendar_copies,
+            "sonos_chime_calendar_problems": calendar_problems,
             "sonos_chime_program_version": program_version,
             "sonos_chime_missing_pins": missing_pins,
             "sonos_chime_systemctl_show": systemctl_show,

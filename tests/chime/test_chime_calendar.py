@@ -1,0 +1,177 @@
+"""Days off by calendar (skip_calendar): during an event the run sends nothing to any speaker;
+a calendar URL that fails, drips or floods costs the run its bounded fetch, and the last good
+copy (or, with none, the chime) stands in."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chime_helpers import changing_requests, outcomes, requests
+from ics_samples import all_day, calendar
+from sonos_chime.calendars import MAX_CALENDAR_BYTES
+
+ZONES = ["Living Room", "Study"]
+TODAY = date.today()
+INSET_DAY = calendar(all_day("Inset day", TODAY, TODAY + timedelta(days=1)))
+NEXT_WEEK = calendar(all_day("Trip", TODAY + timedelta(days=7), TODAY + timedelta(days=9)))
+
+
+@dataclass
+class CalendarServer:
+    """A calendar's URL: answers `body`, or holds its answer until released (`slow`), or
+    streams more than a calendar may be without saying its length (`flood`)."""
+
+    body: bytes = INSET_DAY
+    mode: str = "ok"
+    release: threading.Event = field(default_factory=threading.Event)
+    fetches: list[str] = field(default_factory=list)
+
+    def start(self) -> ThreadingHTTPServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.fetches.append(self.path)
+                with contextlib.suppress(ConnectionError):
+                    self.answer()
+
+            def answer(self) -> None:
+                if server.mode == "slow":
+                    server.release.wait(60)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/calendar")
+                if server.mode == "flood":
+                    self.end_headers()  # no length: read until the peer stops
+                    for _ in range(3 * MAX_CALENDAR_BYTES // 65536):
+                        self.wfile.write(b"X" * 65536)
+                    return
+                self.send_header("Content-Length", str(len(server.body)))
+                self.end_headers()
+                self.wfile.write(server.body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        http.daemon_threads = True
+        threading.Thread(target=http.serve_forever, daemon=True).start()
+        return http
+
+
+@pytest.fixture
+def ics() -> Iterator[tuple[CalendarServer, str]]:
+    server = CalendarServer()
+    http = server.start()
+    yield server, f"http://127.0.0.1:{http.server_address[1]}/school/terms.ics"
+    server.release.set()
+    http.shutdown()
+    http.server_close()
+
+
+def assert_no_speaker_touched(home: Any) -> None:
+    assert requests(home.events()) == []  # not even a read
+
+
+def assert_chimed(home: Any, stderr: str) -> None:
+    assert outcomes(stderr) == {"Living Room": "ok", "Study": "skipped"}  # Study plays its line-in: the source policy
+    assert {e["player"] for e in changing_requests(home.events()) if e["action"] == "SetAVTransportURI"} == {"Living Room"}
+
+
+def test_an_event_of_the_calendar_url_touches_no_speaker_and_says_which(household: Any, chime_setup: Any,
+                                                                         ics: tuple[CalendarServer, str]) -> None:
+    server, url = ics
+    home = household("six-player-home.yml")
+    setup = chime_setup(home, ZONES, skip_calendar=url)
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert 'chime="Test" skipped: an event of its calendar: "Inset day": no speaker touched' in run.stderr
+    assert_no_speaker_touched(home)
+    assert server.fetches == ["/school/terms.ics"]
+
+
+def test_a_day_with_no_event_chimes(household: Any, chime_setup: Any, ics: tuple[CalendarServer, str]) -> None:
+    server, url = ics
+    server.body = NEXT_WEEK
+    home = household("six-player-home.yml")
+    setup = chime_setup(home, ZONES, skip_calendar=url)
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert "skipped: an event" not in run.stderr and "skip_calendar" not in run.stderr
+    assert_chimed(home, run.stderr)
+
+
+def test_a_calendar_file_of_the_controller_reaches_the_host_and_decides(household: Any, chime_setup: Any, tmp_path: Path) -> None:
+    home = household("six-player-home.yml")
+    controller = tmp_path / "controller" / "our holidays.ics"
+    controller.parent.mkdir()
+    controller.write_bytes(INSET_DAY)
+    setup = chime_setup(home, ZONES, skip_calendar=str(controller))
+
+    run = setup.run("Test")
+
+    assert 'chime="Test" skipped: an event of its calendar: "Inset day": no speaker touched' in run.stderr
+    assert_no_speaker_touched(home)
+    controller.write_bytes(NEXT_WEEK)  # the family's calendar changed: the role copies it again
+    run = setup.run("Test")
+    assert_chimed(home, run.stderr)
+
+
+def test_a_slow_url_is_given_up_on_and_the_last_good_copy_decides(household: Any, chime_setup: Any,
+                                                                  ics: tuple[CalendarServer, str]) -> None:
+    server, url = ics
+    home = household("six-player-home.yml")
+    setup = chime_setup(home, ZONES, skip_calendar=url)
+    assert "skipped: an event" in setup.run("Test").stderr  # a good copy is kept
+    server.mode = "slow"
+
+    run = setup.run("Test", timeout=30)
+
+    assert not server.release.is_set()  # the run ended while the server still held its answer
+    assert run.returncode == 0, run.stderr
+    assert f'chime="Test": skip_calendar "{url}" cannot be fetched: no answer within 3 s; read the last good copy instead' in run.stderr
+    assert 'skipped: an event of its calendar: "Inset day": no speaker touched' in run.stderr
+    assert_no_speaker_touched(home)
+
+
+def test_an_answer_that_is_no_calendar_leaves_the_last_good_copy_in_place(household: Any, chime_setup: Any,
+                                                                          ics: tuple[CalendarServer, str]) -> None:
+    server, url = ics
+    home = household("six-player-home.yml")
+    setup = chime_setup(home, ZONES, skip_calendar=url)
+    setup.run("Test")
+    server.body = b"<html><body>Please sign in</body></html>"
+
+    run = setup.run("Test")
+
+    assert "is not iCalendar" in run.stderr and "read the last good copy instead" in run.stderr
+    assert 'skipped: an event of its calendar: "Inset day"' in run.stderr
+    assert [path.read_bytes() for path in setup.calendar_cache.glob("*.ics")] == [INSET_DAY]
+    assert_no_speaker_touched(home)
+
+
+def test_a_flood_with_no_good_copy_is_cut_off_and_the_chime_plays(household: Any, chime_setup: Any,
+                                                                  ics: tuple[CalendarServer, str]) -> None:
+    server, url = ics
+    server.mode = "flood"
+    home = household("six-player-home.yml")
+    setup = chime_setup(home, ZONES, skip_calendar=url)
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert (f'chime="Test": skip_calendar "{url}" cannot be fetched: answer cut off: larger than 2 MiB, the limit for a calendar; '
+            "no good copy of it is kept: the chime plays") in run.stderr
+    assert_chimed(home, run.stderr)
+    assert list(setup.calendar_cache.glob("*")) == []
