@@ -189,10 +189,10 @@ REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
 ]
 
 
-def round_trip(inventory_vars: dict[str, Any], tmp_path: Path) -> Config:
+def round_trip(inventory_vars: dict[str, Any], tmp_path: Path, playbook_dir: Path = ROOT) -> Config:
     """The role's config.yml, written to tmp_path and read back by chime.py, says what the
     units say. Returns what chime.py read."""
-    model = RoleModel(inventory_vars)
+    model = RoleModel(inventory_vars, playbook_dir)
     config_path = tmp_path / "config.yml"
     config_path.write_text(model.config_text(), encoding="utf-8")
     try:
@@ -213,8 +213,10 @@ def round_trip(inventory_vars: dict[str, Any], tmp_path: Path) -> Config:
 def test_what_preflight_accepts_chime_py_reads(name: str, inventory_vars: dict[str, Any], tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOLECULE_PROJECT_DIRECTORY", str(ROOT))
-    assert RoleModel(inventory_vars).preflight() == []
-    round_trip(inventory_vars, tmp_path)
+    # Molecule's plays are in molecule/shared: a path there (a calendar file) is relative to it.
+    playbook_dir = MOLECULE_VARS.parent if name.startswith("molecule:") else ROOT
+    assert RoleModel(inventory_vars, playbook_dir).preflight() == []
+    round_trip(inventory_vars, tmp_path, playbook_dir)
 
 
 CASES = [(name, inventory_vars, expect) for name, inventory_vars, expect in REFUSED + molecule_negative_cases()]
