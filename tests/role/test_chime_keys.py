@@ -26,6 +26,8 @@ from sonos_chime.config import (
     ZONE_KEYS,
     ChimeConfig,
     Config,
+    Settings,
+    parse_config,
 )
 
 from role.test_filters import F
@@ -123,3 +125,13 @@ def test_the_architecture_shows_every_key_of_config_yml() -> None:
     assert sorted(example["settings"]) == sorted(SETTINGS_KEYS)
     assert sorted(example["zones"][0]) == sorted(ZONE_KEYS)
     assert sorted(example["chimes"][0]) == sorted(CHIME_KEYS)
+
+
+def test_the_roles_defaults_are_the_programs(tmp_path: Path) -> None:
+    """The settings the role writes when the inventory sets none (defaults/main.yml) are those
+    chime.py takes when config.yml has no settings: a lead, a timeout or a folder changed in
+    one place and not the other fails here."""
+    written = write(dict(GOOD), tmp_path)
+
+    assert written.config.settings == parse_config({"zones": [], "chimes": []}).settings
+    assert written.config.settings == Settings()
