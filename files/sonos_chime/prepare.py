@@ -65,8 +65,9 @@ def switch_time(group: Group, shared: RunShared, log: ZoneLog) -> float:
     assert shared.moment is not None
     took = rehearse(group, shared.timeout)
     keeping = shared.pending.rehearse() if shared.pending is not None else 0.0
-    # Before the chime's Play the snapshot is kept on disk twice (pending.py): that too.
-    lead = switch_lead(took if took is not None else shared.timing.unknown_round_trip, shared.timing) + 2 * keeping
+    # Before the chime's Play the snapshot is kept on disk twice (pending.py): that too; and
+    # the music's fade, part of the lead (fade.py).
+    lead = switch_lead(took if took is not None else shared.timing.unknown_round_trip, shared.timing) + 2 * keeping + shared.job.fade
     switch_at = shared.moment.mono - lead
     log(
         "prepare",

@@ -68,7 +68,7 @@ BAD_CONFIGS = [
     (("settings", "interface"), "eth0", "settings.interface: 'eth0' is not an IPv4 address"),
     (("chimes", 0, "colour"), "red",
      ('chimes[0] ("End of workday"): unknown key "colour" (known: name, url, volume, zones, zone_volumes, sources, '
-      "schedule, mode, ignore_quiet_hours, skip_holidays, skip_dates)")),
+      "schedule, mode, ignore_quiet_hours, skip_holidays, skip_dates, fade)")),
     (("chimes", 0, "sound"), "bell.mp3", 'chimes[0] ("End of workday"): unknown key "sound"'),
     (("zones", 1, "model"), "Era 100", 'zones[1] ("Salle à manger"): unknown key "model" (known: name, uid, host, quiet_hours)'),
     (("settings", "timeout"), 3,
