@@ -51,6 +51,11 @@ def fading(transport: Transport, levels: Sequence[MemberLevel], fade: float) -> 
     return tuple(level for level in levels if not level.mute and level.volume > 0)
 
 
+def fade_lead(fade: float, read_seconds: float) -> float:
+    """What a fade adds to a group's switch lead: the fade, and the answer to its last step."""
+    return fade + read_seconds if fade else 0.0
+
+
 def fade_until(fade: float, moment: float | None, after: float) -> float:
     """When the music is silent: `fade` seconds from now, or sooner when the switch that
     follows (`after` seconds) would otherwise send Play after the moment."""

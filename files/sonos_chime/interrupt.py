@@ -124,7 +124,8 @@ def fade_first(
 ) -> tuple[GroupSnapshot, PendingRestore, Faded]:
     """The music faded out before the chime is switched in: the volumes it had are on disk
     first (a run killed mid-fade loses none), then each speaker steps down to silence by the
-    time the rest of the switch (two round trips) must begin for Play to go at the moment."""
+    time the rest of the switch (the last step's answer, two round trips) must begin for Play
+    to go at the moment."""
     speakers = fading(snapshot.transport, snapshot.levels, shared.job.fade)
     uids = frozenset(level.member.uid for level in speakers)
     kept = kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job, uids), faded=uids)
@@ -136,7 +137,7 @@ def fade_first(
     if not speakers:
         return snapshot, kept, NO_FADE
     began = time.monotonic()
-    after = (shared.timing.switch_round_trips - 1) * read_seconds + shared.timing.switch_safety
+    after = shared.timing.switch_round_trips * read_seconds + shared.timing.switch_safety  # last step's answer, the switch
     until = fade_until(shared.job.fade, shared.moment.mono if shared.moment is not None else None, after)
     changed = fade_out(speakers, until, shared.timeout, shared.timing, shared.stop)
     log("fade", "faded out", fade_ms=round((time.monotonic() - began) * 1000), speakers=len(speakers))
