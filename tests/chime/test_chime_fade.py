@@ -138,3 +138,28 @@ def test_a_run_killed_mid_fade_loses_no_volume(household: Any, chime_setup: Any,
     assert run.returncode == 0, run.stderr
     assert_back_as_they_were(home)
     assert list(setup.state_dir.glob("*.json")) == []
+
+
+def test_under_auto_the_interrupted_group_fades_and_the_overlaid_one_is_left_to_its_clip(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    playing = {"source": "queue", "queue": QUEUE, "track": 2, "position": 100.0, "transport_state": "PLAYING"}
+    home = household({"transition_time": 0.05, "players": [
+        {"name": "One", "model": "Sonos One", "state": {**playing, "volume": 22}},
+        {"name": "Old", "model": "Play:1", "state": {**playing, "volume": 18}},  # a clip there pauses its group
+    ]})
+    setup = chime_setup(home, ["One", "Old"], volume=30, mode="auto", fade=1.0)
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"One": "ok", "Old": "ok"}, run.stderr
+    events = home.events()
+    (switched,) = chime_sets(events, sounds.url("/chime.mp3"))
+    assert switched["player"] == "Old"
+    steps = volumes_set(events, "Old", switched["received"])
+    assert len(steps) >= 3 and steps[-1] == 0 and steps == sorted(steps, reverse=True), steps
+    assert [int(e["args"]["DesiredVolume"]) for e in requests(events, "RampToVolume", "Old")] == [18]
+    assert requests(events, "RampToVolume", "One") == [] and 0 not in volumes_set(events, "One", float("inf"))
+    assert [e for e in events if e["kind"] == "state" and e["player"] == "One" and e["action"] == "clip_start"]
+    assert (home.players["One"].state().volume, home.players["Old"].state().volume) == (22, 18)
