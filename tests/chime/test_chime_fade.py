@@ -163,3 +163,25 @@ def test_under_auto_the_interrupted_group_fades_and_the_overlaid_one_is_left_to_
     assert requests(events, "RampToVolume", "One") == [] and 0 not in volumes_set(events, "One", float("inf"))
     assert [e for e in events if e["kind"] == "state" and e["player"] == "One" and e["action"] == "clip_start"]
     assert (home.players["One"].state().volume, home.players["Old"].state().volume) == (22, 18)
+
+
+def test_a_speaker_that_refuses_the_steps_down_keeps_its_volume_and_the_group_still_chimes(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    spec = group_playing()
+    spec["players"].append({"name": "Port", "model": "Sonos Port", "state": {"volume": 100, "output_fixed": True}})
+    spec["groups"][0]["members"].append("Port")
+    home = household(spec)
+    setup = fading_setup(home, chime_setup)
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert outcomes(run.stderr) == {"Kitchen": "ok"}, run.stderr
+    events = home.events()
+    (switched,) = chime_sets(events, sounds.url("/chime.mp3"))
+    assert [e["fault"] is not None for e in requests(events, "SetVolume", "Port") if e["received"] < switched["received"]] == [True]
+    assert volumes_set(events, "Kitchen", switched["received"])[-1] == 0
+    assert requests(events, "RampToVolume", "Port") == []
+    assert home.players["Port"].state().volume == 100
+    assert_back_as_they_were(home)
