@@ -130,6 +130,7 @@ def chime_job(config: Config, chime: ChimeConfig, names: Collection[str]) -> Chi
         room_volumes={config.zone(name).uid: volume for name, volume in chime.zone_volumes.items()},
         policy=chime.sources,
         mode=chime.mode,
+        fade=chime.fade,
         zones=tuple(ZoneTarget(zone.name, zone.uid, zone.host) for zone in zones),
         known_hosts=tuple(dict.fromkeys(zone.host for zone in config.zones)),
         quiet_rooms={} if chime.ignore_quiet_hours else {

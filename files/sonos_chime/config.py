@@ -45,6 +45,10 @@ LONGEST_TOO_LATE = 86400
 # where it can.
 INTERRUPT_MODE, OVERLAY_MODE, AUTO_MODE = "interrupt", "overlay", "auto"
 MODES = (INTERRUPT_MODE, OVERLAY_MODE, AUTO_MODE)
+# A chime's `fade` (README: "Gentle fades"): seconds the music fades out before the chime, within
+# the lead, which must still leave this long for the start, the zones found and a group read.
+LONGEST_FADE = 10.0
+FADE_HEADROOM = 2
 
 
 class ConfigError(Exception):
@@ -85,6 +89,7 @@ class ChimeConfig:
     skip_holidays: HolidayRule | None = None  # the public holidays it does not play on (daysoff.py)
     skip_dates: tuple[DateRange, ...] = ()  # the family's own days off
     skip_calendar: CalendarSource | None = None  # a calendar whose events are days off (calendars.py)
+    fade: float = 0.0  # seconds the music it interrupts fades out before it (and back in after); 0: none
 
     @property
     def days_off(self) -> DaysOff:
@@ -145,7 +150,10 @@ def parse_config(data: object) -> Config:
     for index, chime in enumerate(chimes):
         if any(other.name == chime.name for other in chimes[:index]):
             raise ConfigError(f"chimes[{index}].name: {chime.name!r} is listed twice")
-    return Config(settings=parse_settings(top.get("settings"), "settings"), zones=zones, chimes=chimes)
+    settings = parse_settings(top.get("settings"), "settings")
+    for index, chime in enumerate(chimes):
+        fade_fits(chime.fade, settings.lead, f"chimes[{index}].fade")
+    return Config(settings=settings, zones=zones, chimes=chimes)
 
 
 # ---- sections
@@ -221,6 +229,7 @@ def parse_chime(data: object, key: str, zone_names: Sequence[str]) -> ChimeConfi
         skip_holidays=holiday_rule(raw.get("skip_holidays"), f"{key}.skip_holidays"),
         skip_dates=date_ranges(raw.get("skip_dates", []), f"{key}.skip_dates"),
         skip_calendar=calendar_source(raw.get("skip_calendar"), f"{key}.skip_calendar"),
+        fade=fade_seconds(raw.get("fade", 0), mode, f"{key}.fade"),
     )
 
 
@@ -298,6 +307,21 @@ def overlay_sound(name: str, mode: str, key: str) -> None:
         raise ConfigError(
             f"{key}: {name.rsplit('/', 1)[-1]!r} cannot be overlaid (mode {mode}): audio clips play MP3 and WAV only"
         )
+
+
+def fade_seconds(value: object, mode: str, key: str) -> float:
+    """Seconds, 0 (no fade) to LONGEST_FADE; an overlay never stops the music, so never fades it."""
+    fade = seconds(value, key, 0.0, LONGEST_FADE)
+    if fade and mode == OVERLAY_MODE:
+        raise ConfigError(f"{key}: mode overlay never stops the music, so it never fades it: use mode auto or interrupt, or no fade")
+    return fade
+
+
+def fade_fits(fade: float, lead: int, key: str) -> None:
+    """The fade is part of the lead: the timer starts the run `lead` s before the moment."""
+    if fade > lead - FADE_HEADROOM:
+        raise ConfigError(f"{key}: {fade:g} s does not fit in the lead ({lead} s, sonos_chime_lead) with {FADE_HEADROOM} s "
+                          f"to start: fade at most {max(0, lead - FADE_HEADROOM)} s, or a longer lead")
 
 
 def source_policy(data: object, key: str) -> dict[str, str]:

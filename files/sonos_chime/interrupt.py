@@ -12,6 +12,7 @@ from concurrent.futures import wait
 from dataclasses import replace
 
 from .errors import PlayerError
+from .fade import NO_FADE, Faded, fade_out, fade_until, fading
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
 from .levels import LevelKey, apply_changes
 from .pending import PendingRestore, Written
@@ -43,6 +44,7 @@ from .zonelog import ZoneLog, quote
 def interrupt_group(
     zone: ZoneTarget, group: Group, shared: RunShared, log: ZoneLog, speculation: Speculation | None
 ) -> ZoneResult:
+    reading = time.monotonic()
     try:
         transport, pending = read_transport(group, shared.timeout, shared.timing, log, speculation)
     except PlayerError as error:
@@ -62,11 +64,11 @@ def interrupt_group(
         log("decide", detail, logging.ERROR, decision="skip", outcome="failed")
         return ZoneResult(zone.name, Outcome.FAILED, detail)
     log("decide", decision.reason, decision="interrupt")
-    return chime_and_restore(zone, transport, pending, shared, log)
+    return chime_and_restore(zone, transport, pending, shared, log, time.monotonic() - reading)
 
 
 def chime_and_restore(
-    zone: ZoneTarget, transport: Transport, pending: PendingLevels, shared: RunShared, log: ZoneLog
+    zone: ZoneTarget, transport: Transport, pending: PendingLevels, shared: RunShared, log: ZoneLog, read_seconds: float = 0.0
 ) -> ZoneResult:
     coordinator = Player.of(transport.group.coordinator, shared.timeout)
     kept = PendingRestore(shared.job.url, transport, shared.pending.stamp() if shared.pending is not None else Written(0.0, 0.0))
@@ -80,12 +82,19 @@ def chime_and_restore(
         detail = f"cannot keep the snapshot on disk, nothing changed: {error}"
         log("snapshot", detail, logging.ERROR, outcome="failed")
         return ZoneResult(zone.name, Outcome.FAILED, detail)
-    switching = start_switch(coordinator, shared)
-    snapshot = GroupSnapshot(transport, read_levels(pending, shared.timeout, log))
-    kept = kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job))
+    fade = NO_FADE
+    if shared.job.fade and transport.was_playing:
+        snapshot, kept, fade = fade_first(GroupSnapshot(transport, read_levels(pending, shared.timeout, log)), kept, shared, log,
+                                          read_seconds)
+        switching = start_switch(coordinator, shared)
+    else:
+        switching = start_switch(coordinator, shared)
+        snapshot = GroupSnapshot(transport, read_levels(pending, shared.timeout, log))
+        kept = kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job))
     try:
-        keep(kept, shared)
-        started = switch_in(coordinator, transport, snapshot.levels, switching, shared, log)
+        if not fade.uids:
+            keep(kept, shared)
+        started = switch_in(coordinator, transport, snapshot.levels, switching, shared, log, fade)
     except SwitchFailed as failure:
         if failure.sound_refused:
             result = refused(zone, snapshot, failure, shared, log)
@@ -94,11 +103,11 @@ def chime_and_restore(
             return result
         log("play", str(failure.error), logging.ERROR)
         watched = never_played(shared, str(failure.error))
-        started = Started(play_sent=watched.ending.at, changed=failure.changed)
+        started = Started(play_sent=watched.ending.at, changed=failure.changed, faded=fade.uids)
     except Exception as error:  # whatever went wrong, the group is put back
         log.exception("unexpected error starting the chime")
         watched = never_played(shared, f"unexpected error: {error}")
-        started = Started(play_sent=watched.ending.at, changed=planned_changes(snapshot.levels, shared))
+        started = Started(play_sent=watched.ending.at, changed=planned_changes(snapshot.levels, shared, fade), faded=fade.uids)
     else:
         watched = watch(coordinator, transport.group, started, shared, log)
     wait([switching])  # never put the source back while the chime is still being switched in
@@ -108,6 +117,31 @@ def chime_and_restore(
     if not result.left_changed:
         forget(transport.group.coordinator_uid, shared, log)
     return result
+
+
+def fade_first(
+    snapshot: GroupSnapshot, kept: PendingRestore, shared: RunShared, log: ZoneLog, read_seconds: float
+) -> tuple[GroupSnapshot, PendingRestore, Faded]:
+    """The music faded out before the chime is switched in: the volumes it had are on disk
+    first (a run killed mid-fade loses none), then each speaker steps down to silence by the
+    time the rest of the switch (the last step's answer, two round trips) must begin for Play
+    to go at the moment."""
+    speakers = fading(snapshot.transport, snapshot.levels, shared.job.fade)
+    uids = frozenset(level.member.uid for level in speakers)
+    kept = kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job, uids), faded=uids)
+    try:
+        keep(kept, shared)
+    except OSError as error:
+        log("fade", f"no fade: the volumes cannot be kept on disk first: {error}", logging.WARNING)
+        return snapshot, kept, NO_FADE
+    if not speakers:
+        return snapshot, kept, NO_FADE
+    began = time.monotonic()
+    after = shared.timing.switch_round_trips * read_seconds + shared.timing.switch_safety  # last step's answer, the switch
+    until = fade_until(shared.job.fade, shared.moment.mono if shared.moment is not None else None, after)
+    changed = fade_out(speakers, until, shared.timeout, shared.timing, shared.stop)
+    log("fade", "faded out", fade_ms=round((time.monotonic() - began) * 1000), speakers=len(speakers))
+    return snapshot, kept, Faded(uids & {uid for uid, _setting in changed}, changed)
 
 
 def keep(pending: PendingRestore, shared: RunShared, first: bool = False) -> None:
@@ -140,9 +174,9 @@ def never_played(shared: RunShared, detail: str) -> Watched:
     return Watched(Ending(EndKind.ERROR, time.monotonic(), detail), None, deadline_before_play(shared))
 
 
-def planned_changes(levels: tuple[MemberLevel, ...], shared: RunShared) -> frozenset[LevelKey]:
+def planned_changes(levels: tuple[MemberLevel, ...], shared: RunShared, fade: Faded) -> frozenset[LevelKey]:
     """Every level the chime meant to change: after an unexpected error, any may have been."""
-    return frozenset(change.key for change in chime_levels(levels, shared.job))
+    return fade.changed | {change.key for change in chime_levels(levels, shared.job, fade.uids)}
 
 
 def watch(coordinator: Player, group: Group, started: Started, shared: RunShared, log: ZoneLog) -> Watched:
@@ -182,7 +216,7 @@ def finish(
         log("restore", f"volume not put back on {problem}", logging.WARNING)
     if ending.kind == EndKind.TAKEN_OVER:
         return left_to_user(zone, present, started, ending, shared, log)
-    task = RestoreTask(coordinator, snapshot.transport, present, started.changed, shared.timing, shared.timeout)
+    task = RestoreTask(coordinator, snapshot.transport, present, started.changed, shared.timing, shared.timeout, started.faded)
     try:
         restored = restore(task, watched.deadline, log)
     except RestoreFailed as failure:

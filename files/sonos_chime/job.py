@@ -47,6 +47,7 @@ class ChimeJob:
     # by the uid of a zone (a room): its name and when no chime plays there; empty for a chime
     # that ignores quiet hours
     quiet_rooms: Mapping[str, QuietHours] = field(default_factory=dict)
+    fade: float = 0.0  # seconds the music fades out before the chime, and in after it; 0: none
 
     def volume_for(self, member: Member) -> int | None:
         """Every speaker of a room takes the room's volume: both halves of a stereo pair."""

@@ -106,15 +106,20 @@ class PendingRestore:
     changed: frozenset[LevelKey] = frozenset()  # which of their levels
     chime_volumes: tuple[tuple[str, int], ...] = ()  # uid -> the volume the chime sets it to
     restoring_at: Written | None = None  # when the chime was over and its group being put back
+    faded: tuple[str, ...] = ()  # the speakers (uids) whose music the chime fades out and back in
 
     @property
     def coordinator_uid(self) -> str:
         return self.transport.group.coordinator_uid
 
-    def with_levels(self, levels: tuple[MemberLevel, ...], changes: Sequence[LevelChange]) -> PendingRestore:
-        """The snapshot once the speakers' levels are known, before the chime's are set."""
+    def with_levels(
+        self, levels: tuple[MemberLevel, ...], changes: Sequence[LevelChange], faded: frozenset[str] = frozenset()
+    ) -> PendingRestore:
+        """The snapshot once the speakers' levels are known, before the chime's are set (and
+        before the music fades: the volumes kept are those it had)."""
         volumes = tuple((change.member.uid, int(change.value)) for change in changes if change.setting == VOLUME)
-        return replace(self, levels=levels, changed=frozenset(change.key for change in changes), chime_volumes=volumes)
+        return replace(self, levels=levels, changed=frozenset(change.key for change in changes), chime_volumes=volumes,
+                       faded=tuple(sorted(faded)))
 
 
 class PendingStore:
@@ -232,6 +237,7 @@ def to_document(pending: PendingRestore) -> dict[str, Any]:
         "changed": sorted([uid, setting] for uid, setting in pending.changed),
         "chime_volumes": dict(pending.chime_volumes),
         "restoring_at": asdict(pending.restoring_at) if pending.restoring_at is not None else None,
+        "faded": list(pending.faded),
         "written": asdict(pending.written),
     }
 
@@ -255,6 +261,7 @@ def from_document(document: dict[str, Any]) -> PendingRestore:
         changed=changed,
         chime_volumes=tuple((str(uid), int(volume)) for uid, volume in document["chime_volumes"].items()),
         restoring_at=written(document["restoring_at"]) if document.get("restoring_at") else None,
+        faded=tuple(str(uid) for uid in document.get("faded", [])),
         written=written(document["written"]),
     )
 

@@ -35,14 +35,18 @@ def decide_source(uri: str, policy: Mapping[str, str]) -> Decision:
     return Decision(decision == INTERRUPT, f"source policy for {kind} is {decision}", kind)
 
 
-def chime_levels(levels: Sequence[MemberLevel], job: ChimeJob) -> list[LevelChange]:
-    """Every speaker at the chime's volume (its room's, if the chime sets one), unmuted."""
+def chime_levels(levels: Sequence[MemberLevel], job: ChimeJob, faded: frozenset[str] = frozenset()) -> list[LevelChange]:
+    """Every speaker at the chime's volume (its room's, if the chime sets one), unmuted. A
+    speaker the music faded out on (`faded`, by uid) is silent: it is set even to the volume
+    it had, which it keeps when the chime sets none."""
     changes: list[LevelChange] = []
     for level in levels:
+        silent = level.member.uid in faded
         target = job.volume_for(level.member)
+        target = level.volume if target is None and silent else target
         if target is None:
             continue
-        if level.volume != target:
+        if level.volume != target or silent:
             changes.append(LevelChange(level.member, VOLUME, target))
         if level.mute:
             changes.append(LevelChange(level.member, MUTE, False))
@@ -61,12 +65,15 @@ def volume_early_is_safe(transport: Transport, levels: Sequence[MemberLevel], jo
     return True
 
 
-def restore_levels(levels: Sequence[MemberLevel], changed: frozenset[LevelKey], hold_muted: bool) -> list[LevelChange]:
-    """Put back what the chime changed (and, to bring a pause back silently, mute them all)."""
+def restore_levels(
+    levels: Sequence[MemberLevel], changed: frozenset[LevelKey], hold_muted: bool, silent: frozenset[str] = frozenset()
+) -> list[LevelChange]:
+    """Put back what the chime changed (and, to bring a pause back silently, mute them all).
+    `silent` (by uid): speakers whose music fades back in, set to 0 until it does."""
     changes: list[LevelChange] = []
     for level in levels:
         if (level.member.uid, VOLUME) in changed:
-            changes.append(LevelChange(level.member, VOLUME, level.volume))
+            changes.append(LevelChange(level.member, VOLUME, 0 if level.member.uid in silent else level.volume))
         if hold_muted or (level.member.uid, MUTE) in changed:
             changes.append(LevelChange(level.member, MUTE, True))
     return changes

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .confirm import confirmed, now_playing, source_is
 from .errors import PlayerError
+from .fade import NO_FADE, Faded
 from .job import RunShared
 from .levels import LevelChange, LevelKey, apply_changes
 from .moment import sleep_until
@@ -27,6 +28,7 @@ from .zonelog import ZoneLog, quote
 class Started:
     play_sent: float  # monotonic time Play was sent
     changed: frozenset[LevelKey]  # levels the chime changed, or may have: to put back
+    faded: frozenset[str] = frozenset()  # speakers (by uid) whose music faded out: it fades back in
 
 
 class SwitchFailed(Exception):
@@ -60,18 +62,19 @@ def switch_in(
     switching: Future[None],
     shared: RunShared,
     log: ZoneLog,
+    fade: Faded = NO_FADE,
 ) -> Started:
     """Finish switching the group to the chime at the chime's levels, then Play."""
-    changes = chime_levels(levels, shared.job)
-    changed: frozenset[LevelKey] = frozenset()
+    changes = chime_levels(levels, shared.job, fade.uids)
+    changed = fade.changed
     try:
-        if volume_early_is_safe(transport, levels, shared.job):
-            changed = set_levels(changes, shared, log)
+        if not fade.uids and volume_early_is_safe(transport, levels, shared.job):
+            changed |= set_levels(changes, shared, log)
             switching.result()
         else:
-            # Raising the volume while the old music plays would blast it: switch first.
+            # Raising the volume while the old music plays (or has faded out) would blast it: switch first.
             switching.result()
-            changed = set_levels(changes, shared, log)
+            changed |= set_levels(changes, shared, log)
         if shared.moment is not None:
             sleep_until(shared.moment.mono)  # a stop requested meanwhile ends the chime once it plays
         play_sent = time.monotonic()
@@ -81,7 +84,7 @@ def switch_in(
     latency_ms = round((time.monotonic() - shared.started) * 1000)
     lateness = {} if shared.moment is None else {"late_ms": shared.moment.ms_after(play_sent)}
     log("play", "chime started", url=shared.job.url, start_latency_ms=latency_ms, **lateness)
-    return Started(play_sent=play_sent, changed=changed)
+    return Started(play_sent=play_sent, changed=changed, faded=fade.uids)
 
 
 def set_levels(changes: Sequence[LevelChange], shared: RunShared, log: ZoneLog) -> frozenset[LevelKey]:

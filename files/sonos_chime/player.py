@@ -143,6 +143,13 @@ class Player:
     def set_volume(self, volume: int) -> None:
         self.rendering("SetVolume", ("DesiredVolume", volume))
 
+    def ramp_to_volume(self, volume: int, ramp_type: str) -> int:
+        """The player ramps by itself; the answer is the ramp's length in whole seconds."""
+        answer = self.rendering("RampToVolume", ("RampType", ramp_type), ("DesiredVolume", volume),
+                                ("ResetVolumeAfter", 0), ("ProgramURI", ""))
+        time_text = answer.get("RampTime", "0")
+        return int(time_text) if time_text.strip().isdigit() else 0
+
     def set_mute(self, mute: bool) -> None:
         self.rendering("SetMute", ("DesiredMute", 1 if mute else 0))
 

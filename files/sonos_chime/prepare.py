@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from .config import INTERRUPT_MODE
+from .fade import fade_lead
 from .job import RunShared, ZoneTarget
 from .locate import Located, look_again
 from .moment import switch_lead, wait_until
@@ -65,8 +66,10 @@ def switch_time(group: Group, shared: RunShared, log: ZoneLog) -> float:
     assert shared.moment is not None
     took = rehearse(group, shared.timeout)
     keeping = shared.pending.rehearse() if shared.pending is not None else 0.0
-    # Before the chime's Play the snapshot is kept on disk twice (pending.py): that too.
-    lead = switch_lead(took if took is not None else shared.timing.unknown_round_trip, shared.timing) + 2 * keeping
+    # Before the chime's Play the snapshot is kept on disk twice (pending.py): that too; and
+    # the music's fade, part of the lead (fade.py).
+    read = took if took is not None else shared.timing.unknown_round_trip
+    lead = switch_lead(read, shared.timing) + 2 * keeping + fade_lead(shared.job.fade, read)
     switch_at = shared.moment.mono - lead
     log(
         "prepare",

@@ -11,7 +11,8 @@ and `chime.py recover` by hand.
   track, position and levels go back, but nothing plays: music that starts by itself in the
   night is worse than music that waits for a press of Play.
 - A group someone has started something else on is left as they set it; only the speakers
-  still at the chime's volume (or unmuted by it) get their level back.
+  still at the chime's volume (or unmuted by it) get their level back, and those the chime's
+  fade left anywhere below the volume they had (a run killed mid-fade).
 - Whatever goes wrong on the way (no answer, a refusal, a file this version cannot read) keeps
   the file for the next try; a snapshot a week old is given up.
 """
@@ -264,7 +265,8 @@ def leave_to_user(pending: PendingRestore, recovery: Recovery, log: ZoneLog, mut
         return volumes.get(member.uid)
 
     changed = pending.changed if mutes else frozenset(key for key in pending.changed if key[1] != MUTE)
-    problems = restore_untouched_levels(pending.levels, changed, chime_volume, recovery.timeout, recovery.timing)
+    problems = restore_untouched_levels(pending.levels, changed, chime_volume, recovery.timeout, recovery.timing,
+                                        frozenset(pending.faded))
     for problem in problems:
         log("recover", f"volume not put back on {problem}", logging.WARNING)
     return Recovered.LATER if problems else Recovered.LEFT_TO_USER

@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from .confirm import (
@@ -31,9 +31,11 @@ from .confirm import (
     track_is,
 )
 from .errors import PlayerError
+from .fade import fade_in
 from .levels import (
     MUTE,
     VOLUME,
+    LevelChange,
     LevelKey,
     LevelResults,
     LevelStep,
@@ -71,6 +73,7 @@ class RestoreTask:
     changed: frozenset[LevelKey]  # levels the chime changed, or may have
     timing: Timing
     timeout: float
+    faded: frozenset[str] = frozenset()  # speakers (by uid) whose music faded out: back at 0, then ramped up
 
 
 class Mismatch(Exception):
@@ -123,7 +126,39 @@ def restore(task: RestoreTask, deadline: float, log: ZoneLog) -> Restored:
     def again(error: Exception, number: int) -> None:
         log("restore", str(error), logging.WARNING, attempt=number)
 
-    return retry(attempt, restore_policy(task, deadline), again)
+    try:
+        restored = retry(attempt, restore_policy(task, deadline), again)
+    except RestoreFailed as failure:
+        raise unfaded(task, failure) from failure.cause
+    return faded_in(task, restored, log)
+
+
+def faded_speakers(task: RestoreTask) -> list[MemberLevel]:
+    return [level for level in task.levels if level.member.uid in task.faded and (level.member.uid, VOLUME) in task.changed]
+
+
+def faded_in(task: RestoreTask, restored: Restored, log: ZoneLog) -> Restored:
+    """The music back as it was, silent where it faded out: each such speaker ramps up to
+    its volume, read back (fade.py)."""
+    speakers = faded_speakers(task)
+    if not speakers:
+        return restored
+    began = time.monotonic()
+    left = fade_in(speakers, task.timeout, task.timing)
+    log("fade", "faded in" if not left else "faded in; some speakers are not back", logging.ERROR if left else logging.INFO,
+        fade_in_ms=round((time.monotonic() - began) * 1000))
+    return replace(restored, levels=LevelsBack(tuple((dict(restored.levels.left) | left).items())))
+
+
+def unfaded(task: RestoreTask, failure: RestoreFailed) -> RestoreFailed:
+    """The restore failed: a speaker left silent for the music to fade back in gets its volume
+    at once (the levels go back whatever the source does)."""
+    speakers = faded_speakers(task)
+    if not speakers:
+        return failure
+    back = apply_changes([LevelChange(level.member, VOLUME, level.volume) for level in speakers], task.timeout, task.timing)
+    left = dict(failure.levels.left) | {key: str(error) for key, error in back.failed.items()}
+    return RestoreFailed(failure.cause, LevelsBack(tuple(left.items())))
 
 
 def restore_policy(task: RestoreTask, deadline: float) -> RetryPolicy:
@@ -148,7 +183,7 @@ def restore_once(task: RestoreTask, log: ZoneLog, muted: set[LevelKey] | None = 
     muted = set() if muted is None else muted
     paused = hold_muted(task.transport)
     source = spawn(lambda: restore_source(task, log))
-    held = apply_changes(restore_levels(task.levels, task.changed, hold_muted=paused), task.timeout, task.timing)
+    held = apply_changes(restore_levels(task.levels, task.changed, hold_muted=paused, silent=task.faded), task.timeout, task.timing)
     if paused:
         muted |= held.maybe_changed & {change.key for change in unmute_after_pause(task.levels)}
     try:
@@ -310,22 +345,32 @@ ChimeVolume = Callable[[Member], "int | None"]  # the volume the chime sets a sp
 
 
 def restore_untouched_levels(
-    levels: Sequence[MemberLevel], changed: frozenset[LevelKey], chime_volume: ChimeVolume, timeout: float, timing: Timing
+    levels: Sequence[MemberLevel],
+    changed: frozenset[LevelKey],
+    chime_volume: ChimeVolume,
+    timeout: float,
+    timing: Timing,
+    faded: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """After a takeover: put back only the levels nobody changed since the chime set them."""
+    """After a takeover: put back only the levels nobody changed since the chime set them. A
+    speaker the music faded out on (`faded`, by uid) is the fade's anywhere from silence up to
+    the volume it had: a run killed mid-fade leaves it there."""
     steps = [
-        LevelStep(level.member.name, (level.member.uid, VOLUME), partial(_put_back_if_untouched, level, changed, chime_volume, timeout))
+        LevelStep(level.member.name, (level.member.uid, VOLUME),
+                  partial(_put_back_if_untouched, level, changed, chime_volume, timeout, level.member.uid in faded))
         for level in levels
         if (level.member.uid, VOLUME) in changed or (level.member.uid, MUTE) in changed
     ]
     return apply_steps(steps, timing).failures
 
 
-def _put_back_if_untouched(level: MemberLevel, changed: frozenset[LevelKey], chime_volume: ChimeVolume, timeout: float) -> None:
+def _put_back_if_untouched(level: MemberLevel, changed: frozenset[LevelKey], chime_volume: ChimeVolume, timeout: float,
+                           faded: bool) -> None:
     uid = level.member.uid
     player = Player.of(level.member, timeout)
     volume, mute = spawn(player.volume), spawn(player.mute)
-    if (uid, VOLUME) in changed and volume.result() == chime_volume(level.member):
+    ours = volume.result() == chime_volume(level.member) or (faded and volume.result() <= level.volume)
+    if (uid, VOLUME) in changed and ours:
         player.set_volume(level.volume)
     if (uid, MUTE) in changed and not mute.result():
         player.set_mute(True)

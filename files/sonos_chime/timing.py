@@ -26,6 +26,8 @@ class Timing:
     unknown_round_trip: float = 0.25  # assumed when the rehearsal got no answer
     topology_trusted_for: float = 10.0  # a wait for a moment longer than this locates the zone again
     relocate_lead: float = 0.5  # that look at the topology starts this long before the lock is due
+    fade_step: float = 0.1  # at least this long between two volume steps of a fade out
+    fade_in_slack: float = 1.0  # a player's ramp back is looked at this long past its expected end
     overlay_prepare: float = 3.0  # a clip's players are connected, under the lock, this long before the moment
 
 

@@ -26,8 +26,7 @@ def run_field(sound: Sound, repeat: int, addresses: LoopbackAddresses, workdir: 
     rng = random.Random(11)
     for n in range(repeat):
         for plan in designs(rng):
-            kind = plan.mode if plan.mode != "interrupt" else "at" if plan.give_moment else "timer"
             by_design.setdefault(plan.design, []).append(
-                run_once("chime.py", home.spec, home.name, sound, addresses, workdir / f"field-{kind}-{n}", chime, plan))
+                run_once("chime.py", home.spec, home.name, sound, addresses, workdir / f"field-{plan.kind}-{n}", chime, plan))
     print(f"  {home.name}: done", file=sys.stderr)
     return [speed_row(home.name, "chime.py", runs)], [on_time_row(home.name, design, runs) for design, runs in by_design.items()]

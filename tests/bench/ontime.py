@@ -7,7 +7,8 @@ timer at the second with AccuracySec=1s starts the process somewhere in the firs
 after the moment (systemd picks the place per host, random but stable: each run here is
 another host), then Python's start-up and the reads come before Play. And overlay: today's
 timer with the chime's `mode: overlay`, an audio clip on every player at the moment, the
-music never stopped (interruption 0).
+music never stopped (interruption 0). And a fade: today's timer, the music faded out over 2 s
+within the lead before the switch (lateness should stay today's).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .runner import CHIME, OnSchedule, RunResult, Sound, run_once
 
 LEAD = DEFAULT_LEAD
 ACCURACY = 1.0
+FADE = 2.0  # the music faded out within the lead: Play must stay on the second
 
 
 def designs(rng: random.Random) -> list[OnSchedule]:
@@ -35,6 +37,7 @@ def designs(rng: random.Random) -> list[OnSchedule]:
         OnSchedule(f"lead timer, --at next ({LEAD:g} s early)", -LEAD, give_moment=True),
         OnSchedule(f"timer at the second, AccuracySec={ACCURACY:g}s", rng.uniform(0.0, ACCURACY), give_moment=False),
         OnSchedule(f"overlay, lead timer, --at next ({LEAD:g} s early)", -LEAD, give_moment=True, mode="overlay"),
+        OnSchedule(f"fade {FADE:g} s, lead timer, --at next ({LEAD:g} s early)", -LEAD, give_moment=True, fade=FADE),
     ]
 
 
@@ -50,8 +53,7 @@ def run_on_time(
             by_design: dict[str, list[RunResult]] = {}
             for n in range(repeat):
                 for plan in designs(rng):
-                    kind = plan.mode if plan.mode != "interrupt" else "at" if plan.give_moment else "timer"
-                    folder = workdir / f"on-time-{groups}g-{int(latency * 1000)}ms-{kind}-{n}"
+                    folder = workdir / f"on-time-{groups}g-{int(latency * 1000)}ms-{plan.kind}-{n}"
                     by_design.setdefault(plan.design, []).append(
                         run_once("chime.py", home.spec, home.name, sound, addresses, folder, chime, plan))
             rows += [on_time_row(home.name, design, runs) for design, runs in by_design.items()]

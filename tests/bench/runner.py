@@ -49,6 +49,12 @@ class OnSchedule:
     start_offset: float
     give_moment: bool
     mode: str = "interrupt"  # the chime's mode in config.yml
+    fade: float = 0.0  # the chime's fade in config.yml (seconds; 0: none)
+
+    @property
+    def kind(self) -> str:
+        """A short name for the design's run folders."""
+        return self.mode if self.mode != "interrupt" else "fade" if self.fade else "at" if self.give_moment else "timer"
 
 
 @dataclass
@@ -114,6 +120,7 @@ class RunResult:
 
 def chime_config(
     home: RunningHousehold, groups: list[list[str]], sound: Sound, runtime_dir: Path, schedule: str = "daily", mode: str = "interrupt",
+    fade: float = 0.0,
 ) -> str:
     """The config.yml the role writes for this household (tests/role_model.py renders it)."""
     zone_names = [name for group in groups for name in group]
@@ -121,7 +128,7 @@ def chime_config(
     model = RoleModel({
         "sonos_chime_discovered_zones": [{"name": n, "uid": home.players[n].uid, "host": home.players[n].ip} for n in zone_names],
         "sonos_chime_chimes": [{"name": "Bench", "sound": sound_file, "schedule": schedule, "volume": CHIME_VOLUME, "zones": zone_names,
-                                "mode": mode}],
+                                "mode": mode, **({"fade": fade} if fade else {})}],
         "sonos_chime_base_url": base_url + "/",
         "__sonos_chime_runtime_dir": str(runtime_dir),
         "__sonos_chime_state_dir": str(runtime_dir / "state"),
@@ -131,13 +138,13 @@ def chime_config(
 
 def commands(
     tool: str, home: RunningHousehold, groups: list[list[str]], sound: Sound, workdir: Path, chime: Path = CHIME,
-    schedule: str = "daily", mode: str = "interrupt",
+    schedule: str = "daily", mode: str = "interrupt", fade: float = 0.0,
 ) -> list[list[str]]:
     if tool == "baseline":
         hosts = [home.players[group[0]].ip for group in groups]
         return [[sys.executable, str(BASELINE), sound.url, str(sound.duration), str(CHIME_VOLUME), *hosts]]
     config_path = workdir / "config.yml"
-    config_path.write_text(chime_config(home, groups, sound, workdir / "run", schedule, mode), encoding="utf-8")
+    config_path.write_text(chime_config(home, groups, sound, workdir / "run", schedule, mode, fade), encoding="utf-8")
     play = [sys.executable, str(chime), "play", "--config", str(config_path)]
     if tool == "chime.py":
         return [[*play, "--", "Bench"]]
@@ -187,7 +194,7 @@ def run_once(
             moment = time.monotonic() + (due - datetime.now().astimezone()).total_seconds()
             start_at = moment + on_schedule.start_offset
             schedule = due.strftime("*-*-* %H:%M:%S")
-            argvs = commands(tool, home, groups, sound, workdir, chime, schedule, on_schedule.mode)
+            argvs = commands(tool, home, groups, sound, workdir, chime, schedule, on_schedule.mode, on_schedule.fade)
             if on_schedule.give_moment:
                 argvs = [[*argv[:-2], "--at", "next", *argv[-2:]] for argv in argvs]  # before the "--" NAME, as the service
         before = states(home)

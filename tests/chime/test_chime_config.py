@@ -68,7 +68,7 @@ BAD_CONFIGS = [
     (("settings", "interface"), "eth0", "settings.interface: 'eth0' is not an IPv4 address"),
     (("chimes", 0, "colour"), "red",
      ('chimes[0] ("End of workday"): unknown key "colour" (known: name, url, volume, zones, zone_volumes, sources, '
-      "schedule, mode, ignore_quiet_hours, skip_holidays, skip_dates, skip_calendar)")),
+      "schedule, mode, ignore_quiet_hours, skip_holidays, skip_dates, skip_calendar, fade)")),
     (("chimes", 0, "skip_calendar"), "terms.ics",
      "chimes[0].skip_calendar: 'terms.ics' is not an http(s) URL (or an absolute path on the host)"),
     (("chimes", 0, "skip_calendar"), "https://me:secret@example.org/a.ics", "chimes[0].skip_calendar: 'https://me:secret"),

@@ -88,17 +88,31 @@ ROOM = {"Pair Right": "Pair"}
 INTERRUPTED = ["queue_mid_track", "queue_last_track", "radio", "plain_uri", "idle", "paused_queue", "stopped_queue"]
 SKIPPED = ["line_in", "tv", "cloud", "cloud_queue"]
 POSITIONED = ("queue_mid_track", "queue_last_track", "plain_uri", "paused_queue", "stopped_queue")
+# A fade (issue #21 part 3) where the music plays, and where it does not (nothing to fade).
+FADED = ["queue_mid_track", "radio", "plain_uri", "paused_queue"]
+FADE = 1.0
 
 
-def start_matrix(household: Any, chime_setup: Any, sounds: Any, source: str) -> tuple[Any, Any]:
+def start_matrix(household: Any, chime_setup: Any, sounds: Any, source: str, fade: float = 0.0) -> tuple[Any, Any]:
     home = household(matrix_household(source, sounds.url("/song.mp3")))
-    setup = chime_setup(home, CONFIGURED, volume=30, zone_volumes=ZONE_VOLUMES)
+    setup = chime_setup(home, CONFIGURED, volume=30, zone_volumes=ZONE_VOLUMES, **({"fade": fade} if fade else {}))
     return home, setup
 
 
-@pytest.mark.parametrize("source", INTERRUPTED)
-def test_every_position_chimes_once_and_is_restored_exactly(household: Any, chime_setup: Any, sounds: Any, source: str) -> None:
-    home, setup = start_matrix(household, chime_setup, sounds, source)
+def music_left(events: list[dict[str, Any]], coordinator: str, url: str, fade: float) -> float:
+    """When the music was left: the chime switched in; with a fade, its first step (the music
+    resumes where the fade began)."""
+    switched = first_state(events, coordinator, "SetAVTransportURI", uri=url)["mono"]
+    if not fade:
+        return switched
+    return min(e["received"] for e in changing_requests(events, coordinator) if e["action"] == "SetVolume")
+
+
+@pytest.mark.parametrize(("source", "fade"), [*((source, 0.0) for source in INTERRUPTED), *((source, FADE) for source in FADED)])
+def test_every_position_chimes_once_and_is_restored_exactly(
+    household: Any, chime_setup: Any, sounds: Any, source: str, fade: float
+) -> None:
+    home, setup = start_matrix(household, chime_setup, sounds, source, fade)
     url = sounds.url("/chime.mp3")
     before = {name: handle.state() for name, handle in home.players.items()}
     before_mono = time.monotonic()
@@ -132,6 +146,10 @@ def test_every_position_chimes_once_and_is_restored_exactly(household: Any, chim
             for event in state_events(events, speaker):
                 if event["mono"] < heard["mono"] and event["uri"] == before[speaker].uri and event["transport_state"] == "PLAYING":
                     assert event["volume"] <= before[speaker].volume, f"{speaker} got louder before the chime"
+        if fade and before[coordinator].transport_state == "PLAYING":
+            switched = first_state(events, coordinator, "SetAVTransportURI", uri=url)["mono"]
+            for speaker in (speaker for speaker in speakers if not before[speaker].mute):
+                assert level_at(events, speaker, switched, (before[speaker].volume, False)) == (0, False), f"{zone}: {speaker} not faded out"
         for speaker in speakers:
             old, new = before[speaker], after[speaker]
             for attribute in ("uri", "track", "transport_state", "volume", "mute", "play_mode", "crossfade", "coordinator_uid"):
@@ -139,7 +157,7 @@ def test_every_position_chimes_once_and_is_restored_exactly(household: Any, chim
         if source in POSITIONED:
             old, new = before[coordinator], after[coordinator]
             if old.transport_state == "PLAYING":
-                interrupted = first_state(events, coordinator, "SetAVTransportURI", uri=url)["mono"]
+                interrupted = music_left(events, coordinator, url, fade)
                 resumed = [e for e in state_events(events, coordinator) if e["action"] == "playing" and e["uri"] == old.uri]
                 assert resumed, f"{zone}: never resumed"
                 expected = old.position + (interrupted - before_mono) + (after_mono - resumed[-1]["mono"])

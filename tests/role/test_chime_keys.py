@@ -61,7 +61,7 @@ EFFECTS: dict[str, tuple[Any, Callable[[Written], bool]]] = {
     "enabled": (False, lambda written: written.config.chimes == () and written.units == []),
     "persistent": (True, lambda written: written.units[0]["persistent"] is True),
     "sources": ({"tv": "interrupt"}, lambda written: written.chime.sources["tv"] == "interrupt"),
-    "mode": ("overlay", lambda written: written.chime.mode == "overlay"),
+    "mode": ("auto", lambda written: written.chime.mode == "auto"),  # not overlay: it never fades
     "ignore_quiet_hours": (True, lambda written: written.chime.ignore_quiet_hours is True),
     "skip_holidays": ({"country": "DE", "subdiv": "BY"},
                       lambda written: (written.chime.skip_holidays.country, written.chime.skip_holidays.subdiv) == ("DE", "BY")),
@@ -69,6 +69,7 @@ EFFECTS: dict[str, tuple[Any, Callable[[Written], bool]]] = {
                    lambda written: [r.text for r in written.chime.skip_dates] == ["2026-12-24", "2026-12-27..2027-01-02"]),
     "skip_calendar": ("https://school.example.org/terms.ics",
                       lambda written: written.chime.skip_calendar.location == "https://school.example.org/terms.ics"),
+    "fade": (2.5, lambda written: written.chime.fade == 2.5),
     "description": ("Rung for people", lambda written: "Rung for people" not in written.text),
 }
 

@@ -120,9 +120,18 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
         {**GOOD, "name": "Dinner", "skip_calendar": "https://calendar.example.org/ical/family%40group/basic.ics"},
         {**GOOD, "name": "Off", "enabled": False, "skip_calendar": "tests/calendars/school-terms.ics"},
         {**GOOD, "name": "None", "skip_calendar": ""}])),
+    ("fades: seconds, in the lead, under interrupt and auto", with_zones(sonos_chime_lead=12, sonos_chime_chimes=[
+        {**GOOD, "fade": 2.5}, {**GOOD, "name": "Auto", "mode": "auto", "fade": 10}, {**GOOD, "name": "None", "fade": 0}])),
 ]
 
 REFUSED: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("a fade longer than the lead leaves room for", with_zones(sonos_chime_chimes=[{**GOOD, "fade": 4}]),
+     [r"sonos_chime_chimes\[0\] \('Bell'\): fade: 4 s does not fit in the lead \(5 s, sonos_chime_lead\) with 2 s to start"]),
+    ("a fade of an overlay", with_zones(sonos_chime_chimes=[{**GOOD, "mode": "overlay", "fade": 1}]),
+     [r"fade: mode overlay never stops the music, so it never fades it"]),
+    ("a fade that is not seconds", with_zones(sonos_chime_chimes=[{**GOOD, "fade": "slow"}]), ["fade", "sonos_chime_chimes", "unable to convert to float"]),
+    ("a fade too long", with_zones(sonos_chime_lead=30, sonos_chime_chimes=[{**GOOD, "fade": 11}]),
+     [r"fade: 11 is not within 0 to 10 seconds"]),
     ("zone host that is not an address", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_zones=[
         {"name": "Attic", "uid": "RINCON_1", "host": "attic.local"}]), [r"sonos_chime_zones\[0\].host", "attic.local", "not an IPv4"]),
     ("two zones with one uid", with_zones(sonos_chime_chimes=[GOOD], sonos_chime_zones=[
@@ -251,6 +260,13 @@ def test_quiet_hours_reach_chime_py_as_the_role_writes_them(tmp_path: Path, monk
     quiet = {zone.name: [r.text for r in zone.quiet_hours] for zone in config.zones}
     assert quiet == {"Kitchen": ["19:00-07:00"], "Bureau d'été": ["12:00-13:30", "00:00-24:00"], "yes": []}
     assert [(chime.name, chime.ignore_quiet_hours) for chime in config.chimes] == [("Bell", False), ("Fire drill", True)]
+
+
+def test_fades_reach_chime_py_as_the_role_writes_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOLECULE_PROJECT_DIRECTORY", str(ROOT))
+    config = round_trip(dict(ACCEPTED)["fades: seconds, in the lead, under interrupt and auto"], tmp_path)
+    assert [(chime.name, chime.mode, chime.fade) for chime in config.chimes] == [
+        ("Bell", "interrupt", 2.5), ("Auto", "auto", 10.0), ("None", "interrupt", 0.0)]
 
 
 def test_days_off_reach_chime_py_as_the_role_writes_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

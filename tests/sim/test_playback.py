@@ -166,7 +166,7 @@ def test_queue_browse_add_and_clear(household):
 
 
 def test_volume_mute_eq_and_ramp(household):
-    home = household({"ramp_rate": 100.0, "players": [{"name": "Den", "state": {"volume": 10}}]})
+    home = household({"ramp_speedup": 40.0, "players": [{"name": "Den", "state": {"volume": 10}}]})
     den = soco.SoCo(home.players["Den"].ip)
     den.volume = 33
     den.mute = True
@@ -174,12 +174,25 @@ def test_volume_mute_eq_and_ramp(household):
     den.treble = 6
     den.loudness = False
     assert (den.volume, den.mute, den.bass, den.treble, den.loudness) == (33, True, -4, 6, False)
+    # A sleep timer ramp goes from the volume there is at 1.25 steps a second: 16 s, 0.4 s here.
     assert den.ramp_to_volume(53) == 0
     wait_for(lambda: home.players["Den"].state().volume == 53, timeout=2)
     state = home.players["Den"].state()
     assert (state.mute, state.bass, state.treble, state.loudness) == (True, -4, 6, False)
     ramp_volumes = [e["volume"] for e in home.events(kind="state", action="ramp")]
-    assert ramp_volumes == sorted(ramp_volumes) and len(ramp_volumes) > 2
+    assert ramp_volumes == sorted(ramp_volumes) and len(ramp_volumes) > 2 and ramp_volumes[0] > 33
+    wait_for(lambda: home.events(kind="state", action="ramp_end"), timeout=2)
+
+
+def test_an_autoplay_ramp_starts_from_silence(household):
+    home = household({"players": [{"name": "Den", "state": {"volume": 40}}]})
+    den = soco.SoCo(home.players["Den"].ip)
+    assert den.ramp_to_volume(30, "AUTOPLAY_RAMP_TYPE") == 0  # 50 steps a second: 0.6 s
+    wait_for(lambda: home.events(kind="state", action="ramp_end"), timeout=3)
+    ramp_volumes = [e["volume"] for e in home.events(kind="state", action="ramp")]
+    assert ramp_volumes[0] == 0 and ramp_volumes[-1] == 30 and ramp_volumes == sorted(ramp_volumes)
+    assert den.ramp_to_volume(10) == 16  # a sleep timer ramp at its real speed: 20 steps in 16 s
+    den.volume = 30  # and a volume set ends it
 
 
 def test_line_in_of_another_player_can_be_selected_but_not_of_a_player_without_one(household):

@@ -388,6 +388,7 @@ async def become_standalone(call: Call) -> Result:
 def _set_volume(call: Call, player: Player, volume: int, cause: str) -> None:
     if player.output_fixed:
         raise UpnpFault(701, "output is fixed")
+    cancel_ramp(player)
     player.volume = max(0, min(100, volume))
     call.household.log_state(player, cause)
 
@@ -520,20 +521,53 @@ async def get_room_calibration(call: Call) -> Result:
     return {"RoomCalibrationEnabled": "0", "RoomCalibrationAvailable": "0"}
 
 
+@dataclass(frozen=True)
+class RampProfile:
+    """How a real player ramps (SoCo's ramp_to_volume, from SoCo/SoCo#506): where it starts,
+    how long it waits first, and how many volume steps a second it moves."""
+
+    from_zero: bool
+    wait: float
+    rate: float
+
+
+RAMP_PROFILES = {
+    "SLEEP_TIMER_RAMP_TYPE": RampProfile(from_zero=False, wait=0.0, rate=1.25),  # from the volume it has
+    "ALARM_RAMP_TYPE": RampProfile(from_zero=True, wait=30.0, rate=2.5),  # to 0, about 30 s, then up
+    "AUTOPLAY_RAMP_TYPE": RampProfile(from_zero=True, wait=0.0, rate=50.0),  # to 0, then quickly up
+}
+
+
 @handles("RenderingControl", "RampToVolume")
 async def ramp_to_volume(call: Call) -> Result:
     player, household = call.player, call.household
     target = call.int_arg("DesiredVolume", 0, 100)
-    ramp_type = call.arg("RampType")
-    if ramp_type not in ("SLEEP_TIMER_RAMP_TYPE", "ALARM_RAMP_TYPE", "AUTOPLAY_RAMP_TYPE"):
+    profile = RAMP_PROFILES.get(call.arg("RampType"))
+    if profile is None:
         raise UpnpFault(402, "invalid ramp type")
-    start = 0 if ramp_type == "ALARM_RAMP_TYPE" else player.volume
-    seconds = abs(target - start) / household.spec.ramp_rate
-    asyncio.get_running_loop().create_task(_ramp(call, player, start, target, seconds))
-    return {"RampTime": str(round(seconds))}
+    if player.output_fixed:
+        raise UpnpFault(701, "output is fixed")
+    start = 0 if profile.from_zero else player.volume
+    speedup = household.spec.ramp_speedup
+    seconds = abs(target - start) / profile.rate / speedup
+    cancel_ramp(player)
+    if profile.from_zero and player.volume != 0:
+        player.volume = 0
+        household.log_state(player, "ramp")
+    player.ramp = asyncio.get_running_loop().create_task(_ramp(call, player, start, target, profile.wait / speedup, seconds))
+    # RampTime is the ramp's length in whole seconds, rounded down, without the wait.
+    return {"RampTime": str(int(seconds))}
 
 
-async def _ramp(call: Call, player: Player, start: int, target: int, seconds: float) -> None:
+def cancel_ramp(player: Player) -> None:
+    """A player has one volume: a new ramp or a volume set replaces a ramp under way."""
+    if player.ramp is not None:
+        player.ramp.cancel()
+        player.ramp = None
+
+
+async def _ramp(call: Call, player: Player, start: int, target: int, wait: float, seconds: float) -> None:
+    await asyncio.sleep(wait)
     begin = time.monotonic()
     while True:
         fraction = 1.0 if seconds <= 0 else min(1.0, (time.monotonic() - begin) / seconds)
@@ -542,6 +576,8 @@ async def _ramp(call: Call, player: Player, start: int, target: int, seconds: fl
             player.volume = volume
             call.household.log_state(player, "ramp")
         if fraction >= 1.0:
+            call.household.log_state(player, "ramp_end")
+            player.ramp = None
             return
         await asyncio.sleep(0.05)
 

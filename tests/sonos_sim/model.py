@@ -41,7 +41,7 @@ class UpnpFault(Exception):
 
 TOPOLOGY_CAUSES = frozenset({"join", "unjoin", "regroup", "became_coordinator", "forgotten", "rejoined", "renamed"})
 RENDERING_CAUSES = frozenset(
-    {"SetVolume", "SetRelativeVolume", "SetMute", "SetBass", "SetTreble", "SetLoudness", "ramp", "SetGroupVolume", "SetGroupMute",
+    {"SetVolume", "SetRelativeVolume", "SetMute", "SetBass", "SetTreble", "SetLoudness", "ramp", "ramp_end", "SetGroupVolume", "SetGroupMute",
      "clip_start", "clip_end"}
 )
 DUCKED_SHARE = 0.25  # the music's reported volume while an audio clip plays over it
@@ -214,6 +214,7 @@ class Player:
     room: str = ""  # the room name it reports now (SetZoneAttributes renames it); spec.name at start
     icon: str = "x-rincon-roomicon:living"
     configuration: str = "1"
+    ramp: asyncio.Task[None] | None = field(default=None, compare=False, repr=False)  # a RampToVolume under way
 
     @property
     def reported_volume(self) -> int:

@@ -5,7 +5,7 @@ A household is YAML (or the same structure as a dict):
     household_id: Sonos_sim0000000000000001     # optional
     system: S2                                  # S2 (default) or S1: versions, no local API on 1443
     transition_time: 0.1                        # seconds of TRANSITIONING after Play
-    ramp_rate: 50.0                             # volume units per second for RampToVolume
+    ramp_speedup: 1.0                           # RampToVolume this many times a real player's speed
     players:
       - name: Living Room                       # room name (required, unique)
         ip: 127.0.0.2                           # required by `serve`; the fixture replaces it
@@ -186,7 +186,7 @@ class HouseholdSpec:
     faults: tuple[FaultSpec, ...] = ()
     household_id: str = "Sonos_sim0000000000000000001"
     transition_time: float = 0.1
-    ramp_rate: float = 50.0
+    ramp_speedup: float = 1.0
     system: str = "S2"
 
     @property
@@ -240,7 +240,7 @@ def derive_uid(name: str) -> str:
 
 def parse_household(data: Any) -> HouseholdSpec:
     mapping = _mapping(data, "household")
-    _only_keys(mapping, "household", {"household_id", "system", "transition_time", "ramp_rate", "players", "groups",
+    _only_keys(mapping, "household", {"household_id", "system", "transition_time", "ramp_speedup", "players", "groups",
                                         "faults"})
     raw_players = _list(mapping.get("players"), "players")
     if not raw_players:
@@ -260,7 +260,7 @@ def parse_household(data: Any) -> HouseholdSpec:
         faults=faults,
         household_id=_str(mapping.get("household_id", HouseholdSpec.household_id), "household_id"),
         transition_time=_number(mapping.get("transition_time", 0.1), "transition_time", 0.0, 30.0),
-        ramp_rate=_number(mapping.get("ramp_rate", 50.0), "ramp_rate", 0.1, 10000.0),
+        ramp_speedup=_number(mapping.get("ramp_speedup", 1.0), "ramp_speedup", 0.1, 1000.0),
         system=_choice(mapping.get("system", "S2"), "system", SYSTEMS),
     )
 

@@ -342,6 +342,8 @@ def _config_chime(chime: dict[str, Any], names: list[str], base_url: str, volume
         item["skip_holidays"] = holidays
     if chime.get("skip_dates"):
         item["skip_dates"] = [str(day) for day in _as_list(chime["skip_dates"])]
+    if chime.get("fade"):
+        item["fade"] = chime["fade"]
     return item
 
 
@@ -416,7 +418,7 @@ def problems(chimes: Any, manual: Any, discovered: Any, exclude: Any, volume: An
     context = {"known": {z["name"] for z in zones}, "excluded": {str(n) for n in _as_list(exclude)},
                "zones": zones, "volume": volume, "sounds_src": str(sounds_src), "mode": mode,
                "audio": program_audio(program_src), "household": str(household or ""),
-               "household_of": _households_by_name(households, by_hand)}
+               "household_of": _households_by_name(households, by_hand), "lead": (settings or {}).get("lead", rules.DEFAULT_LEAD)}
     errs += _quiet_hours_problems(rules, quiet_hours, context)
     seen: dict[str, str] = {}
     for i, chime in enumerate(_as_list(chimes)):
@@ -555,6 +557,7 @@ def _chime_problems(rules: ModuleType, chime: dict[str, Any], label: str, contex
         _check(errs, rules, "volume", level, f"{label}: zone_volumes.{zone}")
     _check(errs, rules, "source_policy", chime.get("sources"), f"{label}: sources")
     errs += _mode_problems(rules, chime, label, context["mode"])
+    errs += _fade_problems(rules, chime, label, context)
     _check(errs, rules, "holiday_rule", chime.get("skip_holidays"), f"{label}: skip_holidays")
     _check(errs, rules, "date_ranges", [str(day) for day in _as_list(chime.get("skip_dates"))], f"{label}: skip_dates")
     errs += _zone_name_problems(chime, label, context, list(zone_volumes))
@@ -574,6 +577,17 @@ def _mode_problems(rules: ModuleType, chime: dict[str, Any], label: str, default
     _check(errs, rules, "chime_mode", mode, f"{label}: mode")
     if not errs and isinstance(chime.get("sound"), str):
         _check(errs, rules, "overlay_sound", chime["sound"], mode, f"{label}: sound")
+    return errs
+
+
+def _fade_problems(rules: ModuleType, chime: dict[str, Any], label: str, context: dict[str, Any]) -> list[str]:
+    """Seconds, in a mode that stops the music, that fit in the lead (the program's rules)."""
+    errs: list[str] = []
+    if "fade" not in chime:
+        return errs
+    _check(errs, rules, "fade_seconds", chime["fade"], chime.get("mode", context["mode"]), f"{label}: fade")
+    if not errs and isinstance(context["lead"], int):
+        _check(errs, rules, "fade_fits", float(chime["fade"]), context["lead"], f"{label}: fade")
     return errs
 
 
