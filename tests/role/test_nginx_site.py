@@ -19,6 +19,7 @@ def render(**overrides: object) -> str:
                              undefined=jinja2.StrictUndefined)
     # The role calls its filters by their full names (chimehouse.sonos.*), as the collection's.
     env.filters.update({f"chimehouse.sonos.{name}": func for name, func in F.FilterModule().filters().items()})
+    env.filters["bool"] = F.flag  # Ansible's own, as the role's filters read it
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
     variables.update(yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8")))
     variables.update(ansible_managed="Ansible managed", **overrides)
