@@ -7,6 +7,7 @@ parser, the way a browser would see its elements and text.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 import re
@@ -18,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ics_samples import all_day, calendar
+from sonos_chime.calendarstore import CalendarStore
 from sonos_chime.config import load_config
 from sonos_chime.history import Run, ZoneOutcome
 from sonos_chime.journal import JournalRead
-from sonos_chime.outlook import iterations, outlooks, systemd_moments
+from sonos_chime.outlook import ChimeOutlook, iterations, outlooks, systemd_moments
 from sonos_chime.statuspage import PageData, make_page, render
 from sonos_chime.zonelog import setup_logging
 
@@ -216,6 +219,30 @@ def test_next_moments_say_the_day_off_and_the_quiet_zones(tmp_path: Path) -> Non
     assert all(moment.quiet == () and moment.day_off is None for moment in alarm.moments)
     assert f"day off: a day off ({tomorrow.isoformat()}, skip_dates)" in text
     assert text.count("quiet: Nursery (07:30-08:30)") == 4  # not on the day off: nothing plays at all
+
+
+def test_next_moments_say_a_calendars_day_off_from_its_file_or_the_copy_kept_of_its_url(tmp_path: Path) -> None:
+    today = datetime.now().astimezone().date()
+    secret = "https://calendar.invalid/private/s3cr3t/basic.ics"  # never fetched: a copy is kept
+    (tmp_path / "terms.ics").write_bytes(calendar(all_day("Half <b>term</b>", today + timedelta(days=2), today + timedelta(days=3))))
+    CalendarStore(tmp_path / "kept").keep(secret, calendar(all_day("Family trip", today + timedelta(days=1), today + timedelta(days=2))))
+    zones = [{"name": "Kitchen", "uid": "RINCON_2", "host": "192.0.2.2"}]
+    chimes = [{"name": name, "url": "http://192.0.2.5:8080/chimes/a.mp3", "volume": 30, "zones": ["Kitchen"],
+               "schedule": ["*-*-* 12:00:00"], "skip_calendar": where}
+              for name, where in (("File", str(tmp_path / "terms.ics")), ("Url", secret), ("Nothing kept", secret + "?2"))]
+    config = load_config(write_config(tmp_path / "config.yml", chimes, zones, tmp_path / "run"))
+    config = dataclasses.replace(config, settings=dataclasses.replace(config.settings, calendar_cache=tmp_path / "kept"))
+
+    by_file, by_url, nothing = outlooks(config, 4)
+    text = render(PageData(datetime.now(UTC), [by_file, by_url, nothing], []))
+
+    def days_off(outlook: ChimeOutlook) -> list[tuple[int, str | None]]:
+        return [((moment.at.date() - today).days, moment.day_off) for moment in outlook.moments if moment.day_off]
+    assert days_off(by_file) == [(2, 'an event of its calendar: "Half <b>term</b>"')]
+    assert days_off(by_url) == [(1, 'an event of its calendar: "Family trip"')]
+    assert days_off(nothing) == [] and "no copy of its calendar kept yet" in nothing.note
+    assert "Half &lt;b&gt;term&lt;/b&gt;" in text and "<b>" not in text
+    assert "s3cr3t" not in text  # a calendar's secret address is never shown
 
 
 def test_next_moments_come_from_systemd_on_the_hosts_clock(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -145,3 +145,20 @@ def validated(model: RoleModel, text: str, name: str, folder: Path) -> int:
     path.write_text(text, encoding="utf-8")
     command = str(model.template("{{ __sonos_chime_validate_unit }}")) % str(path)
     return subprocess.run([*shlex.split(command), name], capture_output=True, check=False).returncode
+
+
+def test_the_converge_writes_the_page_as_the_services_do() -> None:
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES})
+    handlers = yaml.safe_load((ROOT / "roles" / "sonos_chime" / "handlers" / "main.yml").read_text(encoding="utf-8"))
+    [writer] = [handler for handler in handlers if handler["name"] == "Sonos_chime - write the status page"]
+    argv = [str(model.template(str(arg))) for arg in writer["ansible.builtin.command"]["argv"]]
+    service = parsed(model.unit_files()["sonos-chime-kid-s-100-bell.service"])["Service"]
+
+    # setpriv: the service's user and group, the journal's group, nothing of root's environment.
+    assert argv[:argv.index("--")] == ["setpriv", "--reuid=sonos-chime", "--regid=sonos-chime", "--groups=systemd-journal",
+                                       "--reset-env"]
+    assert argv[argv.index("--") + 1:] == shlex.split(service["ExecStopPost"].removeprefix("-"))
+    notified = [task["name"] for name in ("media.yml", "configure.yml")
+                for task in yaml.safe_load((ROOT / "roles" / "sonos_chime" / "tasks" / name).read_text(encoding="utf-8"))
+                if writer["name"] in str(task.get("notify", ""))]
+    assert notified == ["Media - status page folder", "Configure - render config.yml for chime.py"]
