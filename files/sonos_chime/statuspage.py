@@ -29,19 +29,20 @@ from .zonelog import LOG
 DEFAULT_PAGE = Path("/var/lib/sonos-chime/status/index.html")  # roles/sonos_chime/vars/main.yml: __sonos_chime_status_dir
 TIMELINE_DAYS = 7
 RUNS_PER_ZONE = 5
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 700, 220, 46, 24, 10
+# About a phone's width in CSS pixels, so that the picture's text reads at its own size there.
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 360, 170, 34, 20, 8
 LATE_SCALE_MS = 1000  # the timeline's top: a run later than this is drawn at the top
 GOOD = ("chimed", "overlaid", "with-group")
 
 STYLE = """
 :root{color-scheme:light dark;font-family:system-ui,sans-serif;font-size:17px;line-height:1.45}
-body{margin:0 auto;max-width:46rem;padding:0.8rem}
+body{margin:0 auto;max-width:46rem;padding:0.8rem;overflow-wrap:anywhere}
 h1{font-size:1.4rem;margin:0.2rem 0}h2{font-size:1.15rem;margin:1.4rem 0 0.4rem}h3{font-size:1rem;margin:0.9rem 0 0.3rem}
 .when{opacity:0.75}ul{padding-left:1.1rem;margin:0.2rem 0}li{margin:0.15rem 0}
-table{border-collapse:collapse;width:100%;font-size:0.92rem}td,th{text-align:left;padding:0.2rem 0.35rem;vertical-align:top}
-tr+tr td{border-top:1px solid rgba(128,128,128,0.35)}
+ul.runs{list-style:none;padding:0}ul.runs li{padding:0.3rem 0}ul.runs li+li{border-top:1px solid rgba(128,128,128,0.35)}
+small{font-size:0.85rem;opacity:0.85}
 .chimed,.overlaid,.with-group,.ok{color:#1a8f3c}.failed,.unfinished{color:#d0312d}.skipped,.day-off,.not-played{color:#8a6d00}
-svg{width:100%;height:auto}svg text{font-size:11px;fill:currentColor}svg .axis{stroke:currentColor;stroke-opacity:0.4}
+svg{width:100%;height:auto;max-width:40rem}svg text{font-size:10px;fill:currentColor}svg .axis{stroke:currentColor;stroke-opacity:0.4}
 svg circle.ok{fill:#1a8f3c}svg circle.failed,svg circle.unfinished{fill:#d0312d}
 svg circle.skipped,svg circle.day-off,svg circle.not-played{fill:#c79a00}
 """
@@ -61,7 +62,8 @@ def text(value: str) -> str:
 
 
 def when(moment: datetime) -> str:
-    return html.escape(moment.astimezone().strftime("%a %d %b %H:%M:%S"))
+    local = moment.astimezone()
+    return html.escape(local.strftime("%a %d %b %H:%M:%S" if local.second else "%a %d %b %H:%M"))
 
 
 def milliseconds(value: int | None) -> str:
@@ -106,16 +108,16 @@ def zone_runs(runs: Iterable[Run]) -> dict[str, list[tuple[Run, ZoneOutcome]]]:
 
 
 def zone_row(run: Run, zone: ZoneOutcome) -> str:
-    cells = [f'<span class="when">{when(run.at)}</span>', text(run.chime or "?"),
-             f'<span class="{html.escape(zone.outcome)}">{text(zone.outcome)}</span>',
-             milliseconds(zone.late_ms), music_off(zone.interrupted_ms), text(zone.restore or "-"), text(zone.detail)]
-    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+    """One run of a zone, as two or three short lines a phone shows without scrolling sideways."""
+    known = (zone.late_ms, zone.interrupted_ms, zone.restore) != (None, None, None)
+    facts = f"late {milliseconds(zone.late_ms)} · music off {music_off(zone.interrupted_ms)} · restore {text(zone.restore or '-')}"
+    lines = [facts] * known + [text(zone.detail)] * bool(zone.detail)
+    return (f'<li><span class="{html.escape(zone.outcome)}">{text(zone.outcome)}</span> {text(run.chime or "?")} '
+            f'<span class="when">{when(run.at)}</span>{"".join(f"<br><small>{line}</small>" for line in lines)}</li>')
 
 
 def zone_section(zone: str, rows: list[tuple[Run, ZoneOutcome]]) -> str:
-    head = "".join(f"<th>{name}</th>" for name in ("when", "chime", "outcome", "late", "music off", "restore", "detail"))
-    body = "".join(zone_row(run, outcome) for run, outcome in rows)
-    return f'<h3>{text(zone)}</h3><table><tr>{head}</tr>{body}</table>'
+    return f'<h3>{text(zone)}</h3><ul class="runs">{"".join(zone_row(run, outcome) for run, outcome in rows)}</ul>'
 
 
 def quiet_runs(runs: Sequence[Run]) -> str:
