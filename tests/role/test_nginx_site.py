@@ -149,6 +149,7 @@ def test_the_status_page_is_served_static_with_its_headers(served: Served) -> No
     ("GET", "/status/passwd.html", {403, 404}),  # a link out is never followed
     ("GET", "/status", {404}), ("GET", "/status/other.html", {404}),
     ("GET", "/status/..%2f..%2fetc%2fpasswd", {400, 403, 404}),
+    ("GET", "/status/../../etc/passwd", {400, 403, 404}),
 ])
 def test_nothing_else_is_served_under_the_status_path(served: Served, method: str, path: str, statuses: set[int]) -> None:
     status, _, body = served.ask(method, path)
