@@ -8,6 +8,7 @@ The entry point the systemd units and people run; the program is the package son
     chime.py play-uri URL --host ADDRESS [--host ADDRESS]... [--volume N]
     chime.py discover [--timeout S] [--interface ADDRESS] [--scan CIDR]
     chime.py history [--last N] [--chime NAME] [--json]
+    chime.py page [--config PATH] [--output PATH] [--moments N] [--runs N]
 """
 
 import sys

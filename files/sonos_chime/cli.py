@@ -5,6 +5,7 @@
     chime.py recover [--config PATH] [--wait S] [--every S]
     chime.py discover [--timeout S] [--interface ADDRESS] [--scan CIDR]
     chime.py history [--last N] [--chime NAME] [--json]
+    chime.py page [--config PATH] [--output PATH] [--moments N] [--runs N]
 
 Exit codes: 0 every zone chimed and was restored (itself, or with the group another zone of
 the run played for), or was skipped on purpose; 1 some zone
@@ -12,6 +13,7 @@ failed (reported after every other zone was done); 2 usage or configuration erro
 `recover`: 0 when no group is left to put back, 1 when a player has not answered by the end
 of --wait (its snapshot is kept: the next chime or recovery puts it back).
 `history`: 0, or 1 when journalctl cannot be started (what it says on stderr is passed on).
+`page`: 0, or 1 when the page cannot be written.
 Logs go to stderr, one line per zone and step (the systemd journal keeps them).
 
 The chime's service passes its name after `--`: whatever the name (`-h`, `--zone x`, `--`),
@@ -59,6 +61,7 @@ from .recover import Recovery, recover_until_done
 from .run import run_job
 from .schedule import scheduled_start
 from .sources import DEFAULT_POLICY
+from .statuspage import DEFAULT_PAGE, make_page
 from .zonelog import LOG, quote, setup_logging
 
 NEXT = "next"  # --at next: the chime's next scheduled moment, if its timer started the run early
@@ -223,6 +226,11 @@ def history_command(args: argparse.Namespace, _started: float) -> int:
     return show_history(args.last, args.chime, args.json, read_journal, sys.stdout)
 
 
+def page_command(args: argparse.Namespace, _started: float) -> int:
+    config = load_config(Path(args.config))
+    return make_page(config, Path(args.output), args.moments, args.runs, read_journal)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse would exit 2 itself; keep one exit path
         raise UsageError(f"{self.prog}: {message}")
@@ -287,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--chime", metavar="NAME", help="only this chime's runs")
     history.add_argument("--json", action="store_true", help="JSON for machines instead of the table")
     history.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+    page = commands.add_parser("page", help="write the status page: next moments, last runs, a 7-day timeline")
+    page.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="PATH", help="default: %(default)s")
+    page.add_argument("--output", default=str(DEFAULT_PAGE), metavar="PATH", help="the HTML file (default: %(default)s)")
+    page.add_argument("--moments", type=positive_int, default=5, metavar="N", help="next moments per chime (default: %(default)s)")
+    page.add_argument("--runs", type=positive_int, default=200, metavar="N", help="runs read from the journal (default: %(default)s)")
+    page.add_argument("-v", "--verbose", action="store_true", help="log more")
     return parser
 
 
@@ -303,7 +318,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
 
 
-COMMANDS = {"play": play_command, "play-uri": play_uri_command, "recover": recover_command, "history": history_command}
+COMMANDS = {"play": play_command, "play-uri": play_uri_command, "recover": recover_command, "history": history_command,
+            "page": page_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

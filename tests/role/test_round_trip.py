@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import date
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -303,3 +305,20 @@ def _copies(inventory_vars: dict[str, Any]) -> list[dict[str, str]]:
     model.compute_model()
     return list(model.variables["__sonos_chime_calendars"])
 
+
+
+def test_chime_py_page_reads_the_config_the_role_writes(tmp_path: Path) -> None:
+    tomorrow = (datetime.now().astimezone() + timedelta(days=1)).date()
+    inventory_vars = with_zones(sonos_chime_quiet_hours={"Bureau d'été": "00:00-24:00"}, sonos_chime_zones_exclude=["Chicken Coop"],
+                                sonos_chime_chimes=[{**GOOD, "skip_dates": [tomorrow.isoformat()]}])
+    round_trip(inventory_vars, tmp_path)
+    page = tmp_path / "index.html"
+
+    done = subprocess.run([sys.executable, str(ROOT / "files" / "chime.py"), "page", "--config", str(tmp_path / "config.yml"),
+                           "--output", str(page)], capture_output=True, text=True, check=False)
+
+    assert done.returncode == 0, done.stderr
+    text = page.read_text(encoding="utf-8")
+    assert "<h3><bdi>Bell</bdi></h3>" in text
+    assert f"day off: <bdi>a day off ({tomorrow.isoformat()}, skip_dates)</bdi>" in text  # daily: tomorrow's is the first
+    assert text.count("quiet: <bdi>Bureau d&#x27;été</bdi> (<bdi>00:00-24:00</bdi>)") == 4  # the other four moments

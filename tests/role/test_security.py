@@ -118,6 +118,13 @@ def test_discovered_names_reach_config_yml_intact_and_no_unit_file(tmp_path: Pat
     ("sonos_chime_http_path", "/chimes/ { } location /x/", "URL-safe"),
     ("sonos_chime_base_url", "http://192.0.2.5/chimes/\nx", "not an http(s) URL"),
     ("sonos_chime_verbose", "maybe", "sonos_chime_verbose"),
+    ("sonos_chime_status_path", "/status/../", "'..' segment"),
+    ("sonos_chime_status_path", "/status/ { } location /x/ { alias /etc/; }", "URL-safe"),
+    ("sonos_chime_status_path", "/", "location / is the role's own"),
+    ("sonos_chime_status_path", "/chimes/status/", "overlaps sonos_chime_http_path"),
+    ("sonos_chime_status_path", "/chimes/", "overlaps sonos_chime_http_path"),
+    ("sonos_chime_status_enabled", "maybe", "sonos_chime_status_enabled"),
+    ("sonos_chime_sounds_dir", "/var/lib/sonos-chime/status", "status page"),
 ])
 def test_a_careless_variable_is_refused_naming_it(variable: str, value: Any, reason: str) -> None:
     refused(preflight(**{variable: value}), variable, reason)
@@ -126,7 +133,8 @@ def test_a_careless_variable_is_refused_naming_it(variable: str, value: Any, rea
 def test_good_variables_pass() -> None:
     assert preflight(sonos_chime_sounds_dir="/srv/chimes", sonos_chime_install_dir="/opt/chimes",
                      sonos_chime_http_allow=["192.168.1.0/24", "10.0.0.7", "fd00::/8"], sonos_chime_http_address="192.168.1.5",
-                     sonos_chime_user="chimes", sonos_chime_verbose="yes", sonos_chime_http_path="/a.b/c~d/") == []
+                     sonos_chime_user="chimes", sonos_chime_verbose="yes", sonos_chime_http_path="/a.b/c~d/",
+                     sonos_chime_status_path="/chimes-status/", sonos_chime_status_enabled="no") == []
 
 
 # ---- booleans are booleans

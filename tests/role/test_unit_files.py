@@ -4,9 +4,16 @@ systemd itself reads them back: molecule/shared/tasks/check_units.yml)."""
 from __future__ import annotations
 
 import configparser
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import yaml
-from role_model import RoleModel
+from role_model import ROOT, RoleModel
+from sonos_chime.cli import build_parser
+from sonos_chime.statuspage import DEFAULT_PAGE
 
 ZONES = [{"name": "Kitchen", "uid": "RINCON_1", "host": "192.0.2.1"}, {"name": "Den", "uid": "RINCON_2", "host": "192.0.2.2"}]
 CHIMES = [
@@ -105,3 +112,53 @@ def test_every_service_is_bounded_in_memory_threads_and_time_as_the_inventory_sa
             assert (service["MemoryMax"], service["MemorySwapMax"], service["TasksMax"]) == (memory, "0", tasks), name
         assert parsed(files["sonos-chime-kid-s-100-bell.service"])["Service"]["TimeoutStartSec"] == "90"
         assert int(parsed(files["sonos-chime-recover.service"])["Service"]["RuntimeMaxSec"]) > 0
+
+
+def test_every_run_writes_the_status_page_as_the_service_and_never_fails_the_chime(tmp_path: Path) -> None:
+    install = tmp_path / "opt"  # systemd checks the programs a unit runs are there
+    (install / "venv" / "bin").mkdir(parents=True)
+    (install / "venv" / "bin" / "python").symlink_to(sys.executable)
+    shutil.copy(ROOT / "files" / "chime.py", install / "chime.py")
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_install_dir": str(install)})
+    files = model.unit_files()
+    name = "sonos-chime-kid-s-100-bell.service"
+    service = parsed(files[name])["Service"]
+
+    stop = service["ExecStopPost"]
+    assert stop.startswith("-")  # a page that cannot be written leaves the chime's result as it was
+    argv = shlex.split(stop[1:])
+    assert argv[:2] == [f"{install}/venv/bin/python", f"{install}/chime.py"]
+    page = build_parser().parse_args(argv[2:])
+    assert (page.command, page.config, page.output) == ("page", "/etc/sonos-chime/config.yml", str(DEFAULT_PAGE))
+    # The journal's group, to read the chime services' runs; the page's folder, and no other, writable.
+    assert (service["SupplementaryGroups"], service["ReadWritePaths"]) == ("systemd-journal", f"-{DEFAULT_PAGE.parent}")
+    assert (service["User"], service["ProtectSystem"]) == ("sonos-chime", "strict")
+    assert {key: service.get(key) for key in HARDENING} == HARDENING
+    assert validated(model, files[name], name, tmp_path) == 0
+    off = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_status_enabled": False})
+    assert not [text for text in off.unit_files().values() if "ExecStopPost" in text or "systemd-journal" in text]
+
+
+def validated(model: RoleModel, text: str, name: str, folder: Path) -> int:
+    """The role's own check of a unit file (the template's validate: systemd-analyze verify)."""
+    path = folder / "unit.tmp"
+    path.write_text(text, encoding="utf-8")
+    command = str(model.template("{{ __sonos_chime_validate_unit }}")) % str(path)
+    return subprocess.run([*shlex.split(command), name], capture_output=True, check=False).returncode
+
+
+def test_the_converge_writes_the_page_as_the_services_do() -> None:
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES})
+    handlers = yaml.safe_load((ROOT / "roles" / "sonos_chime" / "handlers" / "main.yml").read_text(encoding="utf-8"))
+    [writer] = [handler for handler in handlers if handler["name"] == "Sonos_chime - write the status page"]
+    argv = [str(model.template(str(arg))) for arg in writer["ansible.builtin.command"]["argv"]]
+    service = parsed(model.unit_files()["sonos-chime-kid-s-100-bell.service"])["Service"]
+
+    # setpriv: the service's user and group, the journal's group, nothing of root's environment.
+    assert argv[:argv.index("--")] == ["setpriv", "--reuid=sonos-chime", "--regid=sonos-chime", "--groups=systemd-journal",
+                                       "--reset-env"]
+    assert argv[argv.index("--") + 1:] == shlex.split(service["ExecStopPost"].removeprefix("-"))
+    notified = [task["name"] for name in ("media.yml", "configure.yml")
+                for task in yaml.safe_load((ROOT / "roles" / "sonos_chime" / "tasks" / name).read_text(encoding="utf-8"))
+                if writer["name"] in str(task.get("notify", ""))]
+    assert notified == ["Media - status page folder", "Configure - render config.yml for chime.py"]

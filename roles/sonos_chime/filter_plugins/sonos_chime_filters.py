@@ -652,6 +652,7 @@ SYSTEM_FOLDERS = ("/var/lib", "/var/local", "/var/opt", "/var/www", "/var/www/ht
 LEGACY_FOLDERS = {"sonos_chime_sounds_dir": "/var/lib/sonos-chime/sounds", "sonos_chime_install_dir": "/opt/sonos-chime"}
 # chime.py's state folder (vars/main.yml __sonos_chime_state_dir; systemd's StateDirectory).
 STATE_FOLDER = "/var/lib/sonos-chime/pending"
+STATUS_FOLDER = "/var/lib/sonos-chime/status"  # vars/main.yml __sonos_chime_status_dir: the status page
 SAFE_PATH = re.compile(r"(/[A-Za-z0-9._+-]+)+")
 # What the role puts in each folder it owns (a folder holding anything else is someone else's):
 # sounds named as the program's audiofile.SOUND_SUFFIXES, and these.
@@ -696,6 +697,9 @@ def variable_problems(variables: Any) -> list[str]:
         if _overlap(str(path), STATE_FOLDER):
             errs.append(f"{name}: {str(path)!r} overlaps {STATE_FOLDER}, where chime.py keeps each group's snapshot "
                         "until it is put back; give it a folder of its own")
+        elif _overlap(str(path), STATUS_FOLDER):
+            errs.append(f"{name}: {str(path)!r} overlaps {STATUS_FOLDER}, where chime.py writes the status page; "
+                        "give it a folder of its own")
     if len(folders) == 2 and not errs:
         a, b = (str(p) for p in folders.values())
         if _overlap(a, b):
@@ -721,7 +725,7 @@ def variable_problems(variables: Any) -> list[str]:
     ):
         if name in v and not _whole_within(v[name], low, high):
             errs.append(f"{name}: {v[name]!r} is not a whole number within {low}-{high} {why}")
-    for name in ("sonos_chime_verbose",):
+    for name in ("sonos_chime_verbose", "sonos_chime_status_enabled"):
         if name in v and not _is_flag(v[name]):
             errs.append(f"{name}: {v[name]!r} is not a boolean (true or false)")
     for name in ("sonos_chime_discover_dest", "sonos_chime_discover_scan", "sonos_chime_interface"):
@@ -747,19 +751,30 @@ def _web_problems(v: dict[str, Any]) -> list[str]:
             network(client)
         except ValueError as error:
             errs.append(f"sonos_chime_http_allow[{i}]: {error}")
-    path = str(v.get("sonos_chime_http_path", "/chimes/"))
-    if path == "/":
-        errs.append("sonos_chime_http_path: '/' is not allowed: location / is the role's own (it answers 404); "
-                    "name a folder such as /chimes/")
-    elif not re.fullmatch(r"/([A-Za-z0-9_~-][A-Za-z0-9._~-]*/)*", path) or "/../" in path or "/./" in path:
-        errs.append(f"sonos_chime_http_path: {path!r} must start and end with '/' and hold only URL-safe "
-                    "characters (letters, digits, . _ ~ -), no '.' or '..' segment")
+    paths = {name: str(v.get(name, default)) for name, default in (("sonos_chime_http_path", "/chimes/"),
+                                                                      ("sonos_chime_status_path", "/status/"))}
+    for name, path in paths.items():
+        errs += _url_path_problems(name, path)
+    if not errs and _overlap(paths["sonos_chime_http_path"].rstrip("/"), paths["sonos_chime_status_path"].rstrip("/")):
+        errs.append(f"sonos_chime_status_path: {paths['sonos_chime_status_path']!r} overlaps sonos_chime_http_path "
+                    f"({paths['sonos_chime_http_path']!r}): the page and the sounds each need a path of their own")
     base_url = str(v.get("sonos_chime_base_url", ""))
     if base_url:
         parsed = urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc or re.search(r"\s", base_url) or control_characters(base_url):
             errs.append(f"sonos_chime_base_url: {base_url!r} is not an http(s) URL without spaces")
     return errs
+
+
+def _url_path_problems(name: str, path: str) -> list[str]:
+    """A URL path the role writes as an nginx location."""
+    if path == "/":
+        return [f"{name}: '/' is not allowed: location / is the role's own (it answers 404); name a folder such as "
+                "/chimes/ or /status/"]
+    if not re.fullmatch(r"/([A-Za-z0-9_~-][A-Za-z0-9._~-]*/)*", path) or "/../" in path or "/./" in path:
+        return [f"{name}: {path!r} must start and end with '/' and hold only URL-safe "
+                "characters (letters, digits, . _ ~ -), no '.' or '..' segment"]
+    return []
 
 
 def network(value: Any) -> str:
