@@ -8,7 +8,8 @@
 #     (a Raspberry Pi architecture, run through qemu-user emulation: scripts/ensure-binfmt.sh)
 #   scripts/build-image.sh household            -> image sonos-chime-household:bookworm
 #     (bookworm plus a venv at /opt/sonos-sim with what tests/sonos_sim imports, pinned as in
-#      requirements-dev.txt; the simulator's code is mounted from the checkout at run time)
+#      requirements-dev.txt; the simulator's code is mounted from the checkout at run time; and
+#      Debian's chromium, which reads the chime host's status page as a phone would)
 set -euo pipefail
 suite="${1:?usage: build-image.sh bookworm|trixie|household [arm64|armhf]}"
 arch="${2:-}"
@@ -25,7 +26,8 @@ if [ "$suite" = household ]; then
   image="sonos-chime-household:bookworm"
   pins="$(grep -hiE '^(aiohttp|async-upnp-client|mutagen|PyYAML)==' "$here/requirements-dev.txt" "$here/files/requirements.txt" | sort -u)"
   base_id="$(docker image inspect -f '{{ .Id }}' sonos-chime-debian:bookworm)"
-  recipe="$( (echo "$recipe_version"; echo "$pins"; echo "$base_id") | sha256sum | cut -c1-16)"
+  debs="python3-venv chromium"
+  recipe="$( (echo "$recipe_version"; echo "$pins"; echo "$base_id"; echo "$debs") | sha256sum | cut -c1-16)"
   have="$(docker image inspect -f '{{ index .Config.Labels "org.sonos-chime.recipe" }}' "$image" 2>/dev/null || true)"
   if [ "$have" = "$recipe" ]; then
     echo "build-image: $image is current (recipe $recipe), skipping the build"
@@ -38,7 +40,7 @@ if [ "$suite" = household ]; then
   cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM sonos-chime-debian:bookworm
 COPY requirements.txt /opt/sonos-sim-requirements.txt
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $debs >/dev/null \
  && python3 -m venv /opt/sonos-sim \
  && /opt/sonos-sim/bin/pip install -q --disable-pip-version-check -r /opt/sonos-sim-requirements.txt \
  && apt-get clean

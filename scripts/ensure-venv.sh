@@ -8,13 +8,20 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   echo "ensure-venv: installing python3-venv from Debian" >&2
   "$here/scripts/apt-install.sh" python3-venv
 fi
-# tests/role/test_nginx_site.py serves the role's site with Debian's nginx (nginx-light: the
-# same server, fewer modules), started by the test on a port of its own. The service Debian
-# starts with the package is not wanted on this machine's port 80: stopped and disabled.
+# tests/role/test_nginx_site.py serves the role's site with Debian's nginx (the package the
+# role installs), started by the test on a port of its own. The service the package would start
+# on this machine's port 80 is not wanted: no service starts during the install (policy-rc.d,
+# as in a container; one already there is left as it is), and it is disabled.
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-  echo "ensure-venv: installing nginx-light from Debian (tests run the role's nginx site)" >&2
-  "$here/scripts/apt-install.sh" nginx-light
-  systemctl disable --now nginx >/dev/null 2>&1 || true
+  echo "ensure-venv: installing nginx from Debian (tests run the role's nginx site)" >&2
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# ensure-venv: no service starts while nginx is installed\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
+  "$here/scripts/apt-install.sh" nginx
+  systemctl disable nginx >/dev/null 2>&1 || true
 fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
