@@ -13,8 +13,12 @@ preflight checks it on the controller (calendarstore.py fetches and keeps the co
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
+import resource
+import subprocess
+import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +31,12 @@ MAX_CALENDAR_BYTES = 2 * 1024 * 1024
 # A URL of plain characters: no spaces, quotes or controls to end up in a log or a request line.
 URL_CHARACTERS = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
 SUMMARY_LENGTH = 120
+# Reading is bounded in time and memory, not only in bytes: one line (RRULE:FREQ=SECONDLY from
+# 2020) expands for hours, and a few hundred KiB of daily events take seconds. A chime's run
+# gives it this much of its lead; preflight on the controller, CHECK_SECONDS.
+READ_SECONDS = 2.0
+CHECK_SECONDS = 10.0
+READ_MEMORY_BYTES = 512 * 1024 * 1024
 CONTENT_LINE = re.compile(r"[A-Za-z0-9-]+[;:]")  # NAME;PARAM=...:value or NAME:value (RFC 5545, 3.1)
 
 
@@ -103,11 +113,58 @@ def covering_event(calendar: Any, moment: datetime) -> str | None:
 
 
 def read_calendar(data: bytes, moment: datetime) -> str | None:
-    """parse_calendar and covering_event: what preflight checks a controller's file with."""
+    """parse_calendar and covering_event, in this process: unbounded (bounded_read bounds it)."""
     return covering_event(parse_calendar(data), moment)
 
 
-def check_file(path: str) -> None:
+def bounded_read(data: bytes, moment: datetime, seconds: float = READ_SECONDS) -> str | None:
+    """read_calendar in a child process that may take `seconds` and READ_MEMORY_BYTES at most:
+    a calendar that would take longer is a CalendarError, never a run that hangs."""
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    search_path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH", "")]))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sonos_chime.calendars", moment.isoformat(), str(seconds)],
+            input=data, capture_output=True, timeout=seconds, check=False,
+            env={**os.environ, "PYTHONPATH": search_path},
+        )
+    except subprocess.TimeoutExpired:
+        raise CalendarError(f"takes more than {seconds:g} s to read (too many events or recurrences)") from None
+    except OSError as error:
+        raise CalendarError(f"cannot be read: {error.strerror or error}") from None
+    return child_answer(done)
+
+
+def child_answer(done: subprocess.CompletedProcess[bytes]) -> str | None:
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError:
+        reason = f"was killed by signal {-done.returncode}" if done.returncode < 0 else f"exited {done.returncode}"
+        limit = " (its memory or time ran out)" if done.returncode < 0 or b"MemoryError" in done.stderr else ""
+        raise CalendarError(f"cannot be read: its reader {reason}{limit}") from None
+    if "error" in answer:
+        raise CalendarError(str(answer["error"]))
+    return None if answer["event"] is None else str(answer["event"])
+
+
+def child_main(argv: list[str]) -> int:
+    """`python -m sonos_chime.calendars MOMENT SECONDS`: the calendar on stdin, the verdict as
+    JSON on stdout ({"event": summary or null} or {"error": why})."""
+    moment, seconds = datetime.fromisoformat(argv[0]), float(argv[1])
+    cpu = int(seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    resource.setrlimit(resource.RLIMIT_AS, (READ_MEMORY_BYTES, READ_MEMORY_BYTES))
+    try:
+        answer: dict[str, str | None] = {"event": read_calendar(sys.stdin.buffer.read(MAX_CALENDAR_BYTES + 1), moment)}
+    except CalendarError as error:
+        answer = {"error": str(error)}
+    except MemoryError:
+        answer = {"error": f"cannot be read in {READ_MEMORY_BYTES // (1024 * 1024)} MiB (too many events or recurrences)"}
+    sys.stdout.write(json.dumps(answer))
+    return 0
+
+
+def check_file(path: str, seconds: float = CHECK_SECONDS) -> None:
     """A controller's calendar file, as preflight checks it: a file, no larger than chime.py
     reads, framed as iCalendar; read in full where the controller has icalendar too."""
     if not os.path.isfile(path):
@@ -118,7 +175,7 @@ def check_file(path: str) -> None:
         data = file.read()
     check_frame(data)
     if all(importlib.util.find_spec(name) for name in ("icalendar", "recurring_ical_events")):
-        read_calendar(data, datetime.now().astimezone())
+        bounded_read(data, datetime.now().astimezone(), seconds)
 
 
 def check_frame(data: bytes) -> None:
@@ -139,3 +196,7 @@ def check_frame(data: bytes) -> None:
 def short(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return text[:160] or type(error).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1:]))

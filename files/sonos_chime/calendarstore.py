@@ -12,17 +12,19 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .calendars import MAX_CALENDAR_BYTES, CalendarError, CalendarSource, read_calendar
+from .calendars import MAX_CALENDAR_BYTES, CalendarError, CalendarSource, bounded_read
 from .exchange import AnswerLimit, ExchangeError, fetch
 from .moment import host_zone
 
 # The run waits this long at most for a calendar's URL, out of the lead its timer gives it.
 FETCH_SECONDS = 3.0
 CALENDAR_ANSWER = AnswerLimit("a calendar", MAX_CALENDAR_BYTES)
+STALE_PART_SECONDS = 60.0
 
 
 class Unavailable(Exception):
@@ -56,6 +58,7 @@ class CalendarStore:
     def keep(self, url: str, data: bytes) -> None:
         """Replace the kept copy at once (a run that reads it never sees half a file)."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.sweep_parts()
         handle, name = tempfile.mkstemp(dir=self.folder, suffix=".part")
         try:
             with os.fdopen(handle, "wb") as part:
@@ -64,6 +67,15 @@ class CalendarStore:
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
+
+    def sweep_parts(self) -> None:
+        """Half-written copies of runs killed while keeping one (older than any run still writing)."""
+        for part in self.folder.glob("*.part"):
+            try:
+                if time.time() - part.stat().st_mtime > STALE_PART_SECONDS:
+                    part.unlink()
+            except OSError:
+                continue
 
     def kept(self, url: str) -> KeptCopy | None:
         path = self.copy_path(url)
@@ -79,7 +91,7 @@ def calendar_verdict(source: CalendarSource, moment: datetime, store: CalendarSt
     """Whether an event of the calendar lasts over `moment`, from the freshest text that reads."""
     try:
         data = fetch_calendar(source.location, store.timeout) if source.is_url else read_file(Path(source.location))
-        event = read_calendar(data, moment)
+        event = bounded_read(data, moment)
     except (Unavailable, CalendarError) as error:
         return fall_back(source, moment, store, str(error))
     if not source.is_url:
@@ -96,7 +108,7 @@ def fall_back(source: CalendarSource, moment: datetime, store: CalendarStore, pr
     if copy is None:
         return Verdict(None, f"{problem}; no good copy of it is kept: the chime plays")
     try:
-        event = read_calendar(copy.data, moment)
+        event = bounded_read(copy.data, moment)
     except CalendarError as error:
         return Verdict(None, f"{problem}; the copy kept {error}: the chime plays")
     return Verdict(event, f"{problem}; read the last good copy instead, fetched {copy.fetched:%Y-%m-%d %H:%M}")

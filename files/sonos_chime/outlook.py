@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .calendars import CalendarError, read_calendar
+from .calendars import CalendarError, bounded_read
 from .calendarstore import CalendarStore, Unavailable, read_file
 from .config import ChimeConfig, Config
 from .moment import host_zone
@@ -91,7 +91,7 @@ def day_off(chime: ChimeConfig, when: datetime, calendar: bytes | None) -> str |
     if reason is not None or calendar is None:
         return reason
     try:
-        event = read_calendar(calendar, when)
+        event = bounded_read(calendar, when)
     except CalendarError:
         return None
     return None if event is None else f"an event of its calendar: {quote(event)}"

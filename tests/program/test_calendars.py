@@ -3,6 +3,9 @@ what a run reads when the calendar cannot be had."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,10 +14,13 @@ import pytest
 from ics_samples import all_day, calendar, event, timed
 from sonos_chime.calendars import (
     MAX_CALENDAR_BYTES,
+    READ_SECONDS,
     CalendarError,
     CalendarSource,
+    bounded_read,
     check_file,
     check_frame,
+    child_answer,
     parse_calendar_source,
     read_calendar,
 )
@@ -143,3 +149,67 @@ def test_a_hosts_file_is_read_and_a_missing_one_plays_and_says_so(tmp_path: Path
     assert (found.event, found.note) == ("Christmas holidays", None)
     assert (missing.event, missing.note) == (None, "is not a file on this host; no good copy of it is kept: the chime plays")
     assert not (tmp_path / "kept").exists()  # only a URL's copy is kept
+
+
+# One line that expands for hours: an event every second since 2020.
+EVERY_SECOND = calendar(event("tick", "DTSTART:20200101T000000Z", "DTEND:20200101T000000Z", "RRULE:FREQ=SECONDLY"))
+VERDICT = """
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from sonos_chime.calendars import CalendarSource
+from sonos_chime.calendarstore import CalendarStore, calendar_verdict
+print(calendar_verdict(CalendarSource(sys.argv[1]), datetime(2026, 12, 7, 8, 0, 30, tzinfo=timezone.utc),
+                       CalendarStore(Path(sys.argv[2]))).note)
+"""
+
+
+def test_a_calendar_that_expands_without_end_is_given_up_on_and_the_chime_plays(tmp_path: Path) -> None:
+    """The run's verdict comes within its READ_SECONDS: the chime plays and the journal says why
+    (the run is its own process here, so that an unbounded read fails the test, not hangs it)."""
+    path = tmp_path / "tick.ics"
+    path.write_bytes(EVERY_SECOND)
+    try:
+        done = subprocess.run([sys.executable, "-c", VERDICT, str(path), str(tmp_path / "kept")],
+                              capture_output=True, text=True, timeout=READ_SECONDS + 20, check=True)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the calendar's verdict did not come: a run would hang until systemd kills it") from None
+    assert done.stdout.strip() == (f"takes more than {READ_SECONDS:g} s to read (too many events or recurrences); "
+                                   "no good copy of it is kept: the chime plays"), done.stdout + done.stderr
+
+
+def test_preflight_refuses_a_calendar_that_takes_too_long_to_read(tmp_path: Path) -> None:
+    path = tmp_path / "tick.ics"
+    path.write_bytes(EVERY_SECOND)
+    with pytest.raises(CalendarError, match=r"takes more than 0\.5 s to read"):
+        check_file(str(path), seconds=0.5)
+
+
+def test_a_calendar_read_in_its_own_process_says_what_an_event_is() -> None:
+    assert bounded_read(WEEKLY, at(2026, 12, 9, 17, 0)) == "Choir practice"
+    assert bounded_read(WEEKLY, at(2026, 12, 10, 17, 30)) is None
+    with pytest.raises(CalendarError, match="is not iCalendar"):
+        bounded_read(b"BEGIN:VCALENDAR\r\nnonsense", at(2026, 12, 9, 17, 0))
+
+
+@pytest.mark.parametrize(("returncode", "stderr", "said"), [
+    (-9, b"", "its reader was killed by signal 9 (its memory or time ran out)"),
+    (1, b"Traceback...\nMemoryError\n", "its reader exited 1 (its memory or time ran out)"),
+    (1, b"Traceback...\nImportError: no icalendar\n", "its reader exited 1"),
+])
+def test_a_reader_that_dies_is_a_calendar_that_cannot_be_read(returncode: int, stderr: bytes, said: str) -> None:
+    with pytest.raises(CalendarError) as raised:
+        child_answer(subprocess.CompletedProcess([], returncode, b"", stderr))
+    assert str(raised.value) == f"cannot be read: {said}"
+
+
+def test_a_copy_half_written_by_a_killed_run_is_swept_when_the_next_keeps_one(tmp_path: Path) -> None:
+    store = CalendarStore(tmp_path)
+    stale, fresh = tmp_path / "tmpold.part", tmp_path / "tmpnew.part"
+    for part in (stale, fresh):
+        part.write_bytes(b"BEGIN:VCALENDAR")
+    os.utime(stale, (0, 0))
+
+    store.keep("https://school.example.org/terms.ics", WEEKLY)
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([fresh.name, store.copy_path("https://school.example.org/terms.ics").name])
