@@ -1,6 +1,9 @@
 """What the last runs did, read back from their journal lines (`chime.py history`).
 
-A run is one process of a chime's service: its records share a boot and a PID. Its zones'
+A run is one process of a chime's service: its records share a boot, a PID and (when systemd
+started it) the service's invocation id, as a PID comes round again within a boot. Its first
+line (`chime="..." run begins on N zone(s)`) names the chime, so a run killed later is still
+found under its chime. Its zones'
 lines (`zone="..." group="..." step=... key=value ... - message`, zonelog.ZoneLog) say how each
 zone went; its last line (`chime="..." done in N ms: "Zone" <Outcome>, ...`) sums the run up,
 or a `chime="..." skipped: <why>: no speaker touched` line says it was a day off.
@@ -71,7 +74,7 @@ class ZoneOutcome:
 @dataclass(frozen=True)
 class Run:
     at: datetime  # the chime's moment when the run logged it, else its first record
-    chime: str | None  # None: the run never said (killed before its summary)
+    chime: str | None  # None: the run never said (killed before its first line, or an older version's run)
     unit: str
     status: str  # done | day-off | not-played | unfinished
     detail: str = ""
@@ -130,8 +133,11 @@ def record_time(record: Mapping[str, object]) -> datetime | None:
     return datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
 
 
-def run_key(record: Mapping[str, object]) -> tuple[str, str, str]:
-    return str(record.get("_BOOT_ID", "?")), str(record.get("_PID", "?")), str(record.get("_SYSTEMD_UNIT", "?"))
+def run_key(record: Mapping[str, object]) -> tuple[str, str, str, str]:
+    """Boot, PID, unit and systemd's invocation id (none for a run by hand). The PID stays in the key:
+    the page the service writes after each run (ExecStopPost) shares the run's invocation id."""
+    return (str(record.get("_BOOT_ID", "?")), str(record.get("_PID", "?")), str(record.get("_SYSTEMD_UNIT", "?")),
+            str(record.get("_SYSTEMD_INVOCATION_ID", "")))
 
 
 # ---- records into runs
@@ -139,7 +145,7 @@ def run_key(record: Mapping[str, object]) -> tuple[str, str, str]:
 
 def group_runs(records: Iterable[Mapping[str, object]]) -> list[RunRecords]:
     """Each process's lines, in the order their first record came."""
-    runs: dict[tuple[str, str, str], RunRecords] = {}
+    runs: dict[tuple[str, str, str, str], RunRecords] = {}
     for record in records:
         text, at = message_text(record), record_time(record)
         line = parse_message(text, at) if text is not None and at is not None else None

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 UNITS = "sonos-chime-*.service"  # roles/sonos_chime/vars/main.yml: __sonos_chime_unit_prefix
 RECOVER_UNIT = "sonos-chime-recover.service"  # puts groups back: not a chime's run
-FIELDS = "MESSAGE,_PID,_BOOT_ID,_SYSTEMD_UNIT"  # and __REALTIME_TIMESTAMP, which json always has
+# And __REALTIME_TIMESTAMP, which json always has. _SYSTEMD_INVOCATION_ID: one start of a service
+# (a PID comes round again within a boot: pid_max is 32768 on 32-bit Raspberry Pi OS).
+FIELDS = "MESSAGE,_PID,_BOOT_ID,_SYSTEMD_UNIT,_SYSTEMD_INVOCATION_ID"
 MAX_LINE = 64 * 1024
 MAX_BYTES = 64 * 1024 * 1024
 RECORDS_PER_RUN = 500  # a run of 32 zones with -v writes about that many lines

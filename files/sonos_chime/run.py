@@ -35,6 +35,9 @@ LOG = logging.getLogger("sonos-chime")
 def run_job(job: ChimeJob, targets: Sequence[ZoneTarget], settings: RunSettings, started: float) -> int:
     """Chime the targets; 0 when every zone chimed and was restored (itself or with the group
     another zone of the run played for) or was skipped on purpose."""
+    # The run's first line names its chime: history finds it under --chime even when it is
+    # killed before its last line.
+    LOG.info("chime=%s run begins on %d zone(s)", quote(job.name), len(targets))
     shared = RunShared(
         job=job,
         settings=settings,

@@ -57,11 +57,16 @@ class Journal:
     lines: list[str]
     next_us: int = EPOCH_US
 
-    def add(self, stderr: str, pid: int, unit: str = "sonos-chime-bell.service") -> None:
+    def add(self, stderr: str, pid: int, unit: str = "sonos-chime-bell.service", invocation: str | None = None) -> None:
+        """The lines as the journal keeps them; `invocation`: systemd's id of the service's start
+        (none for a run by hand)."""
         for text in stderr.splitlines():
             self.next_us = max(self.next_us + 1, time.time_ns() // 1000)
-            self.lines.append(json.dumps({"MESSAGE": text, "_PID": str(pid), "_BOOT_ID": BOOT, "_SYSTEMD_UNIT": unit,
-                                          "__REALTIME_TIMESTAMP": str(self.next_us), "__CURSOR": "s=x"}))
+            record = {"MESSAGE": text, "_PID": str(pid), "_BOOT_ID": BOOT, "_SYSTEMD_UNIT": unit,
+                      "__REALTIME_TIMESTAMP": str(self.next_us), "__CURSOR": "s=x"}
+            if invocation is not None:
+                record["_SYSTEMD_INVOCATION_ID"] = invocation
+            self.lines.append(json.dumps(record))
 
     def read(self, full: bool = False) -> JournalRead:
         return JournalRead(tuple(self.lines), full)
@@ -190,6 +195,28 @@ def test_hostile_names_read_back_exactly_and_print_on_their_own_row(household: A
     assert not any(row.startswith(("INFO", "Kitchen", "Attic")) for row in rows)
     assert shown(CHIME_NAME)[:23] in rows[1]
     assert {zone["zone"] for zone in json.loads(history(journal, "--json"))[0]["zones"]} == set(ZONE_NAMES)
+
+
+def test_a_run_killed_before_its_summary_is_shown_under_its_chime(household: Any, media_server: Any, loopback_addresses: Any,
+                                                                  tmp_path: Path) -> None:
+    """Review #21: the chime's name came only from the summary (or day-off) line, so `--chime`
+    (chime_now.yml's "the run per zone") left out the very run a timeout's kill cut short."""
+    config = household_config(household, media_server, loopback_addresses, tmp_path)
+    run = run_chime("play", "--at", f"@{round(time.time() + 1.0, 3)}", "--zone", "Dining", "--config", str(config), "--", "Bell")
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    killed = [line for line in lines[: next(index for index, line in enumerate(lines) if " done in " in line)]
+              if "step=end" not in line and "step=restore" not in line]  # killed while the chime played
+    journal = Journal([])
+    journal.add("\n".join(killed), 12)
+
+    [read] = read_runs(json_records(journal.lines), 5, chime="Bell")
+    rows = history(journal, "--chime", "Bell").splitlines()
+
+    assert (read.chime, read.status) == ("Bell", "unfinished")
+    assert [(zone.zone, zone.outcome) for zone in read.zones] == [("Dining", "unfinished")]
+    assert len(rows) == 2 and rows[1].split()[2:5] == ["Bell", "Dining", "unfinished"]
+    assert read_runs(json_records(journal.lines), 5, chime="Soft") == []
 
 
 def test_a_dry_run_says_what_each_zone_would_do(household: Any, media_server: Any, loopback_addresses: Any, tmp_path: Path) -> None:
@@ -321,6 +348,19 @@ def test_a_full_window_leaves_out_the_run_it_may_have_cut() -> None:
 
     assert [run.status for run in runs_of(journal)] == ["unfinished", "day-off"]
     assert [row.split()[2] for row in history(journal, full=True).splitlines()[1:]] == ["Bell"]
+
+
+def test_two_starts_of_a_service_with_one_pid_are_two_runs() -> None:
+    """PIDs come round again within a boot (pid_max 32768 on 32-bit Raspberry Pi OS): systemd's
+    invocation id tells the two starts apart. A run by hand has none: its boot and PID do."""
+    journal = Journal([])
+    journal.add("\n".join([LINES[3], 'INFO chime="Bell" done in 40 ms: "Den" skipped']), 5, invocation="a1")
+    journal.add("\n".join(LINES[:2]), 5, invocation="b2")
+    journal.add(LINES[3], 5)
+
+    assert [(run.chime, run.status, [zone.zone for zone in run.zones]) for run in runs_of(journal)] == [
+        ("Bell", "done", ["Den"]), (None, "unfinished", ["Kitchen"]), (None, "unfinished", ["Den"])]
+    assert "_SYSTEMD_INVOCATION_ID" in next(arg for arg in journal_command(10) if arg.startswith("--output-fields="))
 
 
 def test_no_runs_says_so() -> None:
