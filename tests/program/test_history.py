@@ -141,7 +141,8 @@ def test_each_zone_of_a_run_reads_back_with_its_outcome(three_runs: tuple[Journa
     assert dining.interrupted_ms is not None and dining.interrupted_ms >= 900  # the 1 s chime, then the resume
     assert dining.restore == "ok"
     assert zones["Kitchen"].detail == 'with "Dining"\'s group'
-    assert f'"Nursery" is in its quiet hours ({quiet_now()}): nothing sent' == zones["Nursery"].detail
+    # The range was written a moment ago: a minute may have turned since.
+    assert re.fullmatch(r'"Nursery" is in its quiet hours \(\d\d:\d\d-\d\d:\d\d\): nothing sent', zones["Nursery"].detail)
     assert zones["Ghost"].detail and zones["Ghost"].restore is None
     assert bell.took_ms is not None and bell.took_ms > 0
     assert [(zone.zone, zone.outcome, zone.interrupted_ms, zone.restore) for zone in soft.zones] == [("Study", "overlaid", 0, None)]
