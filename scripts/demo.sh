@@ -63,11 +63,13 @@ step "Converge the chime host (site.yml)"
 ansible-playbook -i "$work/inventory/hosts.yml" site.yml | tail -n 3
 docker exec "$host" systemctl list-timers --no-pager 'sonos-chime-*' | sed 's/^/    /'
 
-# play_now CHIME UNIT: playbooks/chime_now.yml, then that chime's journal lines as the playbook prints them.
+# play_now CHIME UNIT: playbooks/chime_now.yml, then that chime's journal lines and its run per zone
+# (chime.py history) as the playbook prints them.
 play_now() {
   ansible-playbook -i "$work/inventory/hosts.yml" playbooks/chime_now.yml -e "chime=\"$1\"" >"$work/chime_now-$2.log" 2>&1 \
     || { tail -n 40 "$work/chime_now-$2.log"; exit 1; }
-  sed -n '/Chime now - journal of the run\]/,/^$/p' "$work/chime_now-$2.log" | sed '/^$/d; s/^/    /'
+  sed -n '/Chime now - journal of the run\]/,/^$/p; /Chime now - the run per zone\]/,/^$/p' "$work/chime_now-$2.log" \
+    | sed '/^$/d; s/^/    /'
   sleep 1
 }
 
@@ -87,3 +89,15 @@ step "What each speaker played during the overlay chime"
 python3 scripts/chime-report.py "$work/events/events.jsonl" --url /chimes/ding-dong.mp3 \
   --overlaid "Living Room" --overlaid Kitchen --overlaid "Bureau d'été" \
   --untouched Bathroom --untouched "Chicken Coop" --check
+
+step "The status page the chime host serves (http://$prefix.5:8080/status/; DEMO_KEEP=1 to open it)"
+docker exec "$household" python3 -c '
+import html.parser, sys, urllib.request
+class Text(html.parser.HTMLParser):
+    def __init__(self): super().__init__(); self.lines = []; self.skip = 0
+    def handle_starttag(self, tag, attrs): self.skip += tag in ("style", "svg")
+    def handle_endtag(self, tag): self.skip -= tag in ("style", "svg")
+    def handle_data(self, data):
+        if not self.skip and data.strip(): self.lines.append(" ".join(data.split()))
+page = Text(); page.feed(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())
+print("\n".join(page.lines[:40]))' "http://$prefix.5:8080/status/" | sed 's/^/    /'
