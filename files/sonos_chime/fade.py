@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from threading import Event
 
 from .errors import PlayerError
-from .levels import VOLUME, LevelKey, LevelStep
+from .levels import VOLUME, LevelKey, LevelStep, apply_steps
 from .player import Player
 from .snapshot import MemberLevel, Transport
 from .tasks import spawn
@@ -39,6 +39,25 @@ class Faded:
 
     uids: frozenset[str] = frozenset()
     changed: frozenset[LevelKey] = frozenset()
+    left: Mapping[str, int] = field(default_factory=dict)  # by uid: the volume its last step sent
+
+    def put_back(self, levels: Sequence[MemberLevel], timeout: float, timing: Timing, only_untouched: bool = False) -> list[str]:
+        """The volumes the fade changed, back as they were (the chime never played); with
+        `only_untouched`, only those still at or below what the fade left (a person who turned
+        one up since keeps theirs). The speakers that could not be put back."""
+        steps = [
+            LevelStep(level.member.name, (level.member.uid, VOLUME),
+                      functools.partial(unfade_speaker, level, self.left.get(level.member.uid) if only_untouched else None, timeout))
+            for level in levels if (level.member.uid, VOLUME) in self.changed
+        ]
+        return apply_steps(steps, timing).failures
+
+
+def unfade_speaker(level: MemberLevel, at_most: int | None, timeout: float) -> None:
+    """Its volume back; with `at_most`, only if it reads no higher than that."""
+    player = Player.of(level.member, timeout)
+    if at_most is None or player.volume() <= at_most:
+        player.set_volume(level.volume)
 
 
 NO_FADE = Faded()
@@ -52,8 +71,9 @@ def fading(transport: Transport, levels: Sequence[MemberLevel], fade: float) -> 
 
 
 def fade_lead(fade: float, read_seconds: float) -> float:
-    """What a fade adds to a group's switch lead: the fade, and the answer to its last step."""
-    return fade + read_seconds if fade else 0.0
+    """What a fade adds to a group's switch lead: the fade, the answer to its last step, and
+    the look at the group after it (has someone taken it over meanwhile?)."""
+    return fade + 2 * read_seconds if fade else 0.0
 
 
 def fade_until(fade: float, moment: float | None, after: float) -> float:
@@ -63,44 +83,65 @@ def fade_until(fade: float, moment: float | None, after: float) -> float:
     return end if moment is None else max(time.monotonic(), min(end, moment - after))
 
 
-def fade_out(levels: Sequence[MemberLevel], until: float, timeout: float, timing: Timing, stop: Event) -> frozenset[LevelKey]:
-    """Every speaker stepped down to 0 by `until`, side by side; the volumes this changed, or
-    may have (a speaker that refuses a step keeps the volume it has: it is put back all the same)."""
+def fade_out(levels: Sequence[MemberLevel], until: float, timeout: float, timing: Timing, stop: Event) -> dict[str, int]:
+    """Every speaker stepped down to 0 by `until`, side by side; by uid, the volume each was
+    last sent, on the speakers this changed or may have (a speaker that refuses a step keeps
+    the volume it has: it is put back all the same)."""
     running = [(level, spawn(functools.partial(fade_speaker, level, until, timeout, timing, stop))) for level in levels]
-    return frozenset((level.member.uid, VOLUME) for level, future in running if future.result())
+    return {level.member.uid: left for level, future in running if (left := future.result()) is not None}
 
 
-def fade_speaker(level: MemberLevel, until: float, timeout: float, timing: Timing, stop: Event) -> bool:
-    """One speaker's steps, evenly spaced, the last (0) at `until`; whether any may have taken."""
+def fade_speaker(level: MemberLevel, until: float, timeout: float, timing: Timing, stop: Event) -> int | None:
+    """One speaker's steps, evenly spaced, the last (0) at `until`; the volume of the last step
+    that may have taken (None: none)."""
     player = Player.of(level.member, timeout)
     start = time.monotonic()
     span = max(0.0, until - start)
     count = max(1, min(level.volume, int(span / timing.fade_step)))
-    touched = False
+    left: int | None = None
     for index in range(1, count + 1):
         at = start + span * index / count
         if index < count and time.monotonic() > at:
             continue  # behind: the next step catches up
         if stop.wait(max(0.0, at - time.monotonic())):
-            return touched  # the group is put back at once
+            return left  # the group is put back at once
+        volume = round(level.volume * (count - index) / count)
         try:
-            player.set_volume(round(level.volume * (count - index) / count))
-            touched = True
+            player.set_volume(volume)
+            left = volume
         except PlayerError as error:
-            return touched or error.lost
-    return touched
+            return volume if error.lost else left
+    return left
 
 
-def fade_in(levels: Sequence[MemberLevel], timeout: float, timing: Timing) -> dict[LevelKey, str]:
+@dataclass(frozen=True)
+class NotFadedIn:
+    """The speakers a fade-in did not bring back: why, by level; by uid, the volume each read
+    back at (None: not read)."""
+
+    errors: dict[LevelKey, str] = field(default_factory=dict)
+    volumes: dict[str, int | None] = field(default_factory=dict)
+
+
+class NotBack(PlayerError):
+    """A speaker that reads back short of its volume once the fade-in should be over."""
+
+    def __init__(self, host: str, volume: int, wanted: int) -> None:
+        super().__init__(host, "GetVolume", f"volume is {volume}, not back at {wanted}")
+        self.volume = volume
+
+
+def fade_in(levels: Sequence[MemberLevel], timeout: float, timing: Timing) -> NotFadedIn:
     """Each speaker ramped from silence back to its volume, side by side, and read back; the
-    volumes not back, with why."""
+    volumes not back, with why and where they are."""
     running = [(level, spawn(functools.partial(ramp_back, level, timeout, timing))) for level in levels]
-    left: dict[LevelKey, str] = {}
+    left = NotFadedIn()
     for level, future in running:
         try:
             future.result()
         except PlayerError as error:
-            left[(level.member.uid, VOLUME)] = str(error)
+            left.errors[(level.member.uid, VOLUME)] = str(error)
+            left.volumes[level.member.uid] = error.volume if isinstance(error, NotBack) else None
     return left
 
 
@@ -117,8 +158,9 @@ def ramp_back(level: MemberLevel, timeout: float, timing: Timing) -> None:
     step = LevelStep(level.member.name, (level.member.uid, VOLUME), functools.partial(player.set_volume, level.volume),
                      lambda: player.volume() == level.volume)
     step.run(timing)
-    if player.volume() != level.volume:
-        raise PlayerError(level.member.host, "GetVolume", f"volume is not back at {level.volume}")
+    volume = player.volume()
+    if volume != level.volume:
+        raise NotBack(level.member.host, volume, level.volume)
 
 
 def reaches(player: Player, volume: int, deadline: float, timing: Timing) -> bool:

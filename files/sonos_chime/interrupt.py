@@ -14,12 +14,13 @@ from dataclasses import replace
 from .errors import PlayerError
 from .fade import NO_FADE, Faded, fade_out, fade_until, fading
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
-from .levels import LevelKey, apply_changes
+from .levels import VOLUME, LevelKey, apply_changes
 from .pending import PendingRestore, Written
 from .plan import LevelLeft, chime_levels, decide, levels_left, restore_levels
 from .play import Started, SwitchFailed, start_switch, switch_in
 from .player import Player
 from .restore import (
+    EXPECTED_STATES,
     Mismatch,
     Restored,
     RestoreFailed,
@@ -36,6 +37,7 @@ from .snapshot import (
     read_levels,
     read_transport,
 )
+from .tasks import spawn
 from .topology import Group
 from .watch import ChimeWatcher, Ending, EndKind, Watched, deadline_before_play
 from .zonelog import ZoneLog, quote
@@ -82,17 +84,22 @@ def chime_and_restore(
         detail = f"cannot keep the snapshot on disk, nothing changed: {error}"
         log("snapshot", detail, logging.ERROR, outcome="failed")
         return ZoneResult(zone.name, Outcome.FAILED, detail)
-    fade = NO_FADE
+    fade, on_disk = NO_FADE, False
     if shared.job.fade and transport.was_playing:
-        snapshot, kept, fade = fade_first(GroupSnapshot(transport, read_levels(pending, shared.timeout, log)), kept, shared, log,
-                                          read_seconds)
+        snapshot = GroupSnapshot(transport, read_levels(pending, shared.timeout, log))
+        kept, fade, on_disk = fade_first(snapshot, kept, shared, log, read_seconds)
+        abandoned = after_the_fade(zone, coordinator, snapshot, fade, shared, log)
+        if abandoned is not None:
+            if not abandoned.left_changed:
+                forget(transport.group.coordinator_uid, shared, log)
+            return abandoned
         switching = start_switch(coordinator, shared)
     else:
         switching = start_switch(coordinator, shared)
         snapshot = GroupSnapshot(transport, read_levels(pending, shared.timeout, log))
         kept = kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job))
     try:
-        if not fade.uids:
+        if not on_disk:
             keep(kept, shared)
         started = switch_in(coordinator, transport, snapshot.levels, switching, shared, log, fade)
     except SwitchFailed as failure:
@@ -121,27 +128,79 @@ def chime_and_restore(
 
 def fade_first(
     snapshot: GroupSnapshot, kept: PendingRestore, shared: RunShared, log: ZoneLog, read_seconds: float
-) -> tuple[GroupSnapshot, PendingRestore, Faded]:
+) -> tuple[PendingRestore, Faded, bool]:
     """The music faded out before the chime is switched in: the volumes it had are on disk
     first (a run killed mid-fade loses none), then each speaker steps down to silence by the
-    time the rest of the switch (the last step's answer, two round trips) must begin for Play
-    to go at the moment."""
+    time the rest of the switch (the last step's answer, a look at the group, two round trips)
+    must begin for Play to go at the moment. The snapshot to keep, the fade, and whether that
+    snapshot is on disk already."""
     speakers = fading(snapshot.transport, snapshot.levels, shared.job.fade)
     uids = frozenset(level.member.uid for level in speakers)
-    kept = kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job, uids), faded=uids)
+    unfaded = kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job))
+    if not speakers:
+        return unfaded, NO_FADE, False
+    fading_kept = kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job, uids), faded=uids)
     try:
-        keep(kept, shared)
+        keep(fading_kept, shared)
     except OSError as error:
         log("fade", f"no fade: the volumes cannot be kept on disk first: {error}", logging.WARNING)
-        return snapshot, kept, NO_FADE
-    if not speakers:
-        return snapshot, kept, NO_FADE
+        return unfaded, NO_FADE, False
     began = time.monotonic()
-    after = shared.timing.switch_round_trips * read_seconds + shared.timing.switch_safety  # last step's answer, the switch
+    # The last step's answer, the look at the group after the fade, then the switch.
+    after = (shared.timing.switch_round_trips + 1) * read_seconds + shared.timing.switch_safety
     until = fade_until(shared.job.fade, shared.moment.mono if shared.moment is not None else None, after)
-    changed = fade_out(speakers, until, shared.timeout, shared.timing, shared.stop)
+    left = fade_out(speakers, until, shared.timeout, shared.timing, shared.stop)
     log("fade", "faded out", fade_ms=round((time.monotonic() - began) * 1000), speakers=len(speakers))
-    return snapshot, kept, Faded(uids & {uid for uid, _setting in changed}, changed)
+    fade = Faded(frozenset(left), frozenset((uid, VOLUME) for uid in left), left)
+    if fade.uids == uids:
+        return fading_kept, fade, True
+    # Some speakers never took a step: only those the fade reached are on disk as faded.
+    return kept.with_levels(snapshot.levels, chime_levels(snapshot.levels, shared.job, fade.uids), faded=fade.uids), fade, False
+
+
+def after_the_fade(
+    zone: ZoneTarget, coordinator: Player, snapshot: GroupSnapshot, fade: Faded, shared: RunShared, log: ZoneLog
+) -> ZoneResult | None:
+    """A fade takes seconds: a run stopped meanwhile, or a group someone took over (another
+    source, a Pause), gets no chime; the volumes the fade changed go back. None: chime."""
+    if shared.stop.is_set():
+        return unfade(zone, snapshot, fade, shared, log, "stopped before the chime", only_untouched=False)
+    changed = group_changed(coordinator, snapshot.transport, log)
+    if changed:
+        detail = f"someone took the zone over during the fade ({changed}): left as they set it"
+        return unfade(zone, snapshot, fade, shared, log, detail, only_untouched=True)
+    return None
+
+
+def group_changed(coordinator: Player, transport: Transport, log: ZoneLog) -> str:
+    """How the coordinator's source or state differs from the snapshot's ("" if it does not);
+    a coordinator that does not answer is chimed all the same (the switch finds out)."""
+    media, state = spawn(coordinator.media_info), spawn(coordinator.transport_state)
+    try:
+        uri, now = media.result().get("CurrentURI", ""), state.result()
+    except PlayerError as error:
+        log("fade", f"the group could not be looked at after the fade: {error}", logging.WARNING)
+        return ""
+    if uri != transport.uri:
+        return f"now playing {uri or 'nothing'}"
+    if now not in EXPECTED_STATES.get(transport.transport_state, (transport.transport_state,)):
+        return f"transport is {now}"
+    return ""
+
+
+def unfade(
+    zone: ZoneTarget, snapshot: GroupSnapshot, fade: Faded, shared: RunShared, log: ZoneLog, detail: str, only_untouched: bool
+) -> ZoneResult:
+    """No chime after the fade: the volumes it changed go back (with `only_untouched`, those
+    nobody turned up since), and the zone is skipped."""
+    problems = fade.put_back(snapshot.levels, shared.timeout, shared.timing, only_untouched)
+    for problem in problems:
+        log("fade", f"volume not put back on {problem}", logging.ERROR)
+    if problems:
+        log("fade", detail, logging.ERROR, decision="skip", outcome="failed")
+        return ZoneResult(zone.name, Outcome.FAILED, "; ".join([detail, *problems]), left_changed=True)
+    log("fade", detail, decision="skip", outcome="skipped", levels="put back" if fade.changed else "untouched")
+    return ZoneResult(zone.name, Outcome.SKIPPED, detail)
 
 
 def keep(pending: PendingRestore, shared: RunShared, first: bool = False) -> None:
@@ -265,7 +324,7 @@ def report(
     log: ZoneLog,
 ) -> ZoneResult:
     """The coordinator is back as it was: say how the zone did."""
-    left = levels_left(present, dict(restored.levels.left), shared.job)
+    left = levels_left(present, dict(restored.levels.left), shared.job, dict(restored.levels.read))
     log_levels_left(left, log)
     failures = ([] if ending.kind.heard else [f"{ending.kind.value}: {ending.detail}"]) + [item.describe() for item in left]
     log(

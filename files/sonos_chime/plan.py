@@ -113,15 +113,20 @@ class LevelLeft:
         return f"{quote(was.member.name)} {', '.join(parts)}: {'; '.join(self.errors)}"
 
 
-def levels_left(levels: Sequence[MemberLevel], left: Mapping[LevelKey, str], job: ChimeJob) -> list[LevelLeft]:
+def levels_left(
+    levels: Sequence[MemberLevel], left: Mapping[LevelKey, str], job: ChimeJob, read: Mapping[str, int | None] | None = None
+) -> list[LevelLeft]:
     """The speakers with a level left changed (`left`: why each level could not go back), one
-    each: a volume is left at the chime's, a mute the other way round."""
+    each: a volume is left at the chime's, or where it was read back (`read`, by uid: the
+    speakers a fade-in did not bring back; None, unknown), a mute the other way round."""
+    read = read or {}
     found: list[LevelLeft] = []
     for level in levels:
         volume_error, mute_error = left.get((level.member.uid, VOLUME)), left.get((level.member.uid, MUTE))
         if volume_error is None and mute_error is None:
             continue
         errors = tuple(error for error in (volume_error, mute_error) if error is not None)
-        volume = job.volume_for(level.member) if volume_error is not None else None
+        uid = level.member.uid
+        volume = (read[uid] if uid in read else job.volume_for(level.member)) if volume_error is not None else None
         found.append(LevelLeft(level, volume, volume_error is not None, mute_error is not None, errors))
     return found

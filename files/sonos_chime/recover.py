@@ -12,7 +12,9 @@ and `chime.py recover` by hand.
   night is worse than music that waits for a press of Play.
 - A group someone has started something else on is left as they set it; only the speakers
   still at the chime's volume (or unmuted by it) get their level back, and those the chime's
-  fade left anywhere below the volume they had (a run killed mid-fade).
+  fade left anywhere at or below the volume they had (a run killed mid-fade, or during the
+  fade-in): a speaker there is taken for the fade's, though a person may have turned it down
+  since; one turned up is theirs.
 - Whatever goes wrong on the way (no answer, a refusal, a file this version cannot read) keeps
   the file for the next try; a snapshot a week old is given up.
 """
@@ -61,6 +63,7 @@ class Recovered(enum.Enum):
     RESTORED = "put back as it was"
     HELD = "put back, not playing (the chime was long ago)"
     LEFT_TO_USER = "someone has played something since: left as they set it"
+    LEVELS_BACK = "the music is back; levels put back"  # the run was killed after its source went back
     LATER = "not put back yet: tried again later"
     BUSY = "a chime is running on this group"
     DROPPED = "given up: the snapshot is too old or unreadable"
@@ -191,7 +194,8 @@ def put_back(pending: PendingRestore, recovery: Recovery, log: ZoneLog) -> Recov
         # as likely someone's as the chime's; only a volume still at the chime's goes back.
         return leave_to_user(pending, recovery, log, mutes=pending.restoring_at is None)
     if uri != pending.chime_url and back_as_it_was(pending, coordinator):
-        return leave_to_user(pending, recovery, log)  # the run got its transport back: only levels are left
+        # The run got its transport back (killed during the fade-in, say): only levels are left.
+        return leave_to_user(pending, recovery, log, done=Recovered.LEVELS_BACK)
     resume_now = fresh(pending.written, now)
     task = RestoreTask(
         coordinator, as_it_goes_back(pending, resume_now), pending.levels, pending.changed, recovery.timing, recovery.timeout
@@ -256,7 +260,9 @@ def as_it_goes_back(pending: PendingRestore, resume_now: bool) -> Transport:
     return replace(transport, transport_state=PAUSED if silent_pause else STOPPED)
 
 
-def leave_to_user(pending: PendingRestore, recovery: Recovery, log: ZoneLog, mutes: bool = True) -> Recovered:
+def leave_to_user(
+    pending: PendingRestore, recovery: Recovery, log: ZoneLog, mutes: bool = True, done: Recovered = Recovered.LEFT_TO_USER
+) -> Recovered:
     """Only the levels nobody has changed since the chime set them go back; one that could not
     go back (a speaker that does not answer) keeps the file for a later try."""
     volumes = dict(pending.chime_volumes)
@@ -269,7 +275,7 @@ def leave_to_user(pending: PendingRestore, recovery: Recovery, log: ZoneLog, mut
                                         frozenset(pending.faded))
     for problem in problems:
         log("recover", f"volume not put back on {problem}", logging.WARNING)
-    return Recovered.LATER if problems else Recovered.LEFT_TO_USER
+    return Recovered.LATER if problems else done
 
 
 def has_leftover(group: Group, settings: RunSettings) -> bool:

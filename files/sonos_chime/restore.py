@@ -85,6 +85,7 @@ class LevelsBack:
     """How the levels went back: those left changed, each with why it could not go back."""
 
     left: tuple[tuple[LevelKey, str], ...] = ()
+    read: tuple[tuple[str, int | None], ...] = ()  # by uid, a faded speaker's volume as read back (None: unknown)
 
 
 class RestoreFailed(Exception):
@@ -145,9 +146,9 @@ def faded_in(task: RestoreTask, restored: Restored, log: ZoneLog) -> Restored:
         return restored
     began = time.monotonic()
     left = fade_in(speakers, task.timeout, task.timing)
-    log("fade", "faded in" if not left else "faded in; some speakers are not back", logging.ERROR if left else logging.INFO,
+    log("fade", "faded in; some speakers are not back" if left.errors else "faded in", logging.ERROR if left.errors else logging.INFO,
         fade_in_ms=round((time.monotonic() - began) * 1000))
-    return replace(restored, levels=LevelsBack(tuple((dict(restored.levels.left) | left).items())))
+    return replace(restored, levels=LevelsBack(tuple((dict(restored.levels.left) | left.errors).items()), tuple(left.volumes.items())))
 
 
 def unfaded(task: RestoreTask, failure: RestoreFailed) -> RestoreFailed:
@@ -354,7 +355,9 @@ def restore_untouched_levels(
 ) -> list[str]:
     """After a takeover: put back only the levels nobody changed since the chime set them. A
     speaker the music faded out on (`faded`, by uid) is the fade's anywhere from silence up to
-    the volume it had: a run killed mid-fade leaves it there."""
+    the volume it had: a run killed mid-fade, or during the fade-in, leaves it there. So a
+    person who turned it down since is put back too (there is no telling theirs from the
+    fade's); one who turned it up keeps theirs."""
     steps = [
         LevelStep(level.member.name, (level.member.uid, VOLUME),
                   partial(_put_back_if_untouched, level, changed, chime_volume, timeout, level.member.uid in faded))

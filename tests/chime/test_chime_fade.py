@@ -8,6 +8,7 @@ import json
 import signal
 from typing import Any
 
+import soco
 from chime_helpers import (
     ChimeSetup,
     chime_sets,
@@ -19,7 +20,7 @@ from chime_helpers import (
     wait_for_event,
 )
 from test_chime_moment import moment_in
-from test_chime_scenarios import QUEUE
+from test_chime_scenarios import QUEUE, RADIO_URI
 
 FADE = 1.5
 ON_TIME = 0.25  # seconds after the moment the chime's Play may reach the player (a loaded test host)
@@ -40,6 +41,14 @@ def group_playing(faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         ],
         "groups": [{"coordinator": "Kitchen", "members": ["Office", MUTED[0]]}],
     }
+
+
+def group_playing_with_a_port() -> dict[str, Any]:
+    """The same, with a Port in the group: its line-out volume is fixed (it refuses every step)."""
+    spec = group_playing()
+    spec["players"].append({"name": "Port", "model": "Sonos Port", "state": {"volume": 100, "output_fixed": True}})
+    spec["groups"][0]["members"].append("Port")
+    return spec
 
 
 def fading_setup(home: Any, chime_setup: Any, fade: float = FADE) -> ChimeSetup:
@@ -71,7 +80,7 @@ def test_the_music_fades_out_the_chime_plays_at_the_moment_and_the_music_fades_b
 
     assert run.returncode == 0, run.stderr
     assert set(outcomes(run.stderr).values()) == {"ok"}, run.stderr
-    assert "faded out" in run.stderr and "faded in" in run.stderr, run.stderr
+    assert "faded out" in run.stderr and "faded in" in run.stderr and "not back" not in run.stderr, run.stderr
     events = home.events()
     (switched,) = chime_sets(events, sounds.url("/chime.mp3"))
     for name, volume in VOLUMES.items():
@@ -168,10 +177,7 @@ def test_under_auto_the_interrupted_group_fades_and_the_overlaid_one_is_left_to_
 def test_a_speaker_that_refuses_the_steps_down_keeps_its_volume_and_the_group_still_chimes(
     household: Any, chime_setup: Any, sounds: Any
 ) -> None:
-    spec = group_playing()
-    spec["players"].append({"name": "Port", "model": "Sonos Port", "state": {"volume": 100, "output_fixed": True}})
-    spec["groups"][0]["members"].append("Port")
-    home = household(spec)
+    home = household(group_playing_with_a_port())
     setup = fading_setup(home, chime_setup)
 
     run = setup.run("Test")
@@ -185,3 +191,101 @@ def test_a_speaker_that_refuses_the_steps_down_keeps_its_volume_and_the_group_st
     assert requests(events, "RampToVolume", "Port") == []
     assert home.players["Port"].state().volume == 100
     assert_back_as_they_were(home)
+
+
+def mid_fade(home: Any) -> None:
+    """Until Kitchen's fade has taken a few steps down, not yet to silence."""
+    wait_for_event(home, lambda e: e["kind"] == "request" and e["action"] == "SetVolume" and e["player"] == "Kitchen"
+                   and 0 < int(e["args"]["DesiredVolume"]) < VOLUMES["Kitchen"] - 2)
+
+
+def test_a_stop_during_the_fade_out_puts_the_volumes_back_and_never_chimes(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(group_playing())
+    setup = fading_setup(home, chime_setup, fade=3.0)
+    at, _moment = moment_in(5.0)
+    started = setup.start("Test", "--at", at)
+    mid_fade(home)
+
+    started.signal(signal.SIGTERM)
+    run = started.finish(timeout=20)
+
+    assert outcomes(run.stderr) == {"Kitchen": "skipped"}, run.stderr
+    assert "stopped before the chime" in run.stderr, run.stderr
+    events = home.events()
+    assert not chime_sets(events, sounds.url("/chime.mp3")), "a stop mid-fade still switched the chime in"
+    assert requests(events, "Play") == [] and requests(events, "Pause") == [] and requests(events, "Stop") == []
+    assert_back_as_they_were(home)
+    assert list(setup.state_dir.glob("*.json")) == []
+
+
+def test_someone_who_picks_the_radio_during_the_fade_out_gets_no_chime_and_the_volumes_back(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    home = household(group_playing())
+    setup = fading_setup(home, chime_setup, fade=3.0)
+    started = setup.start("Test")
+    mid_fade(home)
+    kitchen = soco.SoCo(home.players["Kitchen"].ip)
+    kitchen.avTransport.SetAVTransportURI([("InstanceID", 0), ("CurrentURI", RADIO_URI), ("CurrentURIMetaData", "")])
+    kitchen.avTransport.Play([("InstanceID", 0), ("Speed", 1)])
+
+    run = started.finish(timeout=20)
+
+    assert outcomes(run.stderr) == {"Kitchen": "skipped"}, run.stderr
+    assert "someone took the zone over during the fade" in run.stderr, run.stderr
+    events = home.events()
+    assert not chime_sets(events, sounds.url("/chime.mp3")), "the chime replaced the radio chosen during the fade"
+    after = home.players["Kitchen"].state()
+    assert (after.uri, after.transport_state, after.volume) == (RADIO_URI, "PLAYING", VOLUMES["Kitchen"])
+    assert home.players["Office"].state().volume == VOLUMES["Office"]
+    den = home.players[MUTED[0]].state()
+    assert (den.volume, den.mute) == (MUTED[1], True)
+    assert list(setup.state_dir.glob("*.json")) == []
+
+
+def test_someone_who_presses_pause_during_the_fade_out_is_left_paused(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(group_playing())
+    setup = fading_setup(home, chime_setup, fade=3.0)
+    started = setup.start("Test")
+    mid_fade(home)
+    soco.SoCo(home.players["Kitchen"].ip).pause()
+
+    run = started.finish(timeout=20)
+
+    assert outcomes(run.stderr) == {"Kitchen": "skipped"}, run.stderr
+    assert not chime_sets(home.events(), sounds.url("/chime.mp3"))
+    kitchen = home.players["Kitchen"].state()
+    assert (kitchen.transport_state, kitchen.track, kitchen.volume) == ("PAUSED_PLAYBACK", 2, VOLUMES["Kitchen"])
+    assert home.players["Office"].state().volume == VOLUMES["Office"]
+
+
+def test_a_run_killed_during_the_fade_in_is_finished_by_the_recovery_which_says_the_levels_went_back(
+    household: Any, chime_setup: Any, sounds: Any
+) -> None:
+    home = household(group_playing(faults=[{"kind": "no_answer", "action": "RampToVolume", "mode": "always"}]))
+    setup = fading_setup(home, chime_setup)
+    started = setup.start("Test")
+    wait_for_event(home, lambda e: e["kind"] == "request" and e["action"] == "RampToVolume")
+    started.signal(signal.SIGKILL)
+    started.finish(timeout=10)
+
+    run = run_chime("recover", "--config", str(setup.path), timeout=60)
+
+    assert run.returncode == 0, run.stderr
+    assert "levels put back" in run.stderr and "left as they set it" not in run.stderr, run.stderr
+    assert_back_as_they_were(home)
+    assert list(setup.state_dir.glob("*.json")) == []
+
+
+def test_a_speaker_the_fade_never_reached_is_not_kept_on_disk_as_faded(household: Any, chime_setup: Any, sounds: Any) -> None:
+    home = household(group_playing_with_a_port())
+    setup = fading_setup(home, chime_setup)
+    started = setup.start("Test")
+    wait_for_event(home, lambda e: e["kind"] == "request" and e["action"] == "Play" and e["player"] == "Kitchen")
+    (kept,) = [json.loads(path.read_text(encoding="utf-8")) for path in setup.state_dir.glob("*.json")]
+
+    run = started.finish(timeout=20)
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(kept["faded"]) == sorted(home.players[name].uid for name in VOLUMES)
+    assert home.players["Port"].state().volume == 100

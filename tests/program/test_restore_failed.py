@@ -94,3 +94,16 @@ def test_a_hostile_name_is_quoted_in_the_line() -> None:
     assert [item.describe() for item in found] == [
         '"Den\\"\\x0aERROR forged" volume not put back (was 25): SetVolume on 192.0.2.4: UPnP error 800'
     ]
+
+
+def test_a_speaker_the_fade_in_did_not_bring_back_is_told_where_it_was_read_back_not_at_the_chimes_volume() -> None:
+    before = levels(left=(20, False), right=(21, True), kitchen=(25, False))
+    left = {(LEFT.uid, VOLUME): "GetVolume on 192.0.2.2: volume is 7, not back at 20",
+            (KITCHEN.uid, VOLUME): "RampToVolume on 192.0.2.4: no answer within 2 s"}
+
+    found = levels_left(before, left, job(30), {LEFT.uid: 7, KITCHEN.uid: None})
+
+    assert [item.describe() for item in found] == [
+        '"Living Room" volume left at 7 (was 20): GetVolume on 192.0.2.2: volume is 7, not back at 20',
+        '"Kitchen" volume not put back (was 25): RampToVolume on 192.0.2.4: no answer within 2 s',
+    ]
