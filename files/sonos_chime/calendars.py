@@ -20,6 +20,7 @@ import resource
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -120,11 +121,16 @@ def read_calendar(data: bytes, moment: datetime) -> str | None:
 def bounded_read(data: bytes, moment: datetime, seconds: float = READ_SECONDS) -> str | None:
     """read_calendar in a child process that may take `seconds` and READ_MEMORY_BYTES at most:
     a calendar that would take longer is a CalendarError, never a run that hangs."""
+    return bounded_reads(data, [moment], seconds)[0]
+
+
+def bounded_reads(data: bytes, moments: Sequence[datetime], seconds: float = READ_SECONDS) -> list[str | None]:
+    """bounded_read of several moments, in one child (the status page asks five per chime)."""
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     search_path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH", "")]))
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "sonos_chime.calendars", moment.isoformat(), str(seconds)],
+            [sys.executable, "-m", "sonos_chime.calendars", str(seconds), *(moment.isoformat() for moment in moments)],
             input=data, capture_output=True, timeout=seconds, check=False,
             env={**os.environ, "PYTHONPATH": search_path},
         )
@@ -132,10 +138,13 @@ def bounded_read(data: bytes, moment: datetime, seconds: float = READ_SECONDS) -
         raise CalendarError(f"takes more than {seconds:g} s to read (too many events or recurrences)") from None
     except OSError as error:
         raise CalendarError(f"cannot be read: {error.strerror or error}") from None
-    return child_answer(done)
+    events = child_answer(done)
+    if len(events) != len(moments):
+        raise CalendarError("cannot be read: its reader answered for other moments than asked")
+    return events
 
 
-def child_answer(done: subprocess.CompletedProcess[bytes]) -> str | None:
+def child_answer(done: subprocess.CompletedProcess[bytes]) -> list[str | None]:
     try:
         answer = json.loads(done.stdout)
     except ValueError:
@@ -144,18 +153,20 @@ def child_answer(done: subprocess.CompletedProcess[bytes]) -> str | None:
         raise CalendarError(f"cannot be read: its reader {reason}{limit}") from None
     if "error" in answer:
         raise CalendarError(str(answer["error"]))
-    return None if answer["event"] is None else str(answer["event"])
+    return [None if event is None else str(event) for event in answer["events"]]
 
 
 def child_main(argv: list[str]) -> int:
-    """`python -m sonos_chime.calendars MOMENT SECONDS`: the calendar on stdin, the verdict as
-    JSON on stdout ({"event": summary or null} or {"error": why})."""
-    moment, seconds = datetime.fromisoformat(argv[0]), float(argv[1])
+    """`python -m sonos_chime.calendars SECONDS MOMENT...`: the calendar on stdin, the verdicts
+    as JSON on stdout ({"events": [summary or null, ...]} or {"error": why})."""
+    seconds, moments = float(argv[0]), [datetime.fromisoformat(text) for text in argv[1:]]
     cpu = int(seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     resource.setrlimit(resource.RLIMIT_AS, (READ_MEMORY_BYTES, READ_MEMORY_BYTES))
+    answer: dict[str, object]
     try:
-        answer: dict[str, str | None] = {"event": read_calendar(sys.stdin.buffer.read(MAX_CALENDAR_BYTES + 1), moment)}
+        calendar = parse_calendar(sys.stdin.buffer.read(MAX_CALENDAR_BYTES + 1))
+        answer = {"events": [covering_event(calendar, moment) for moment in moments]}
     except CalendarError as error:
         answer = {"error": str(error)}
     except MemoryError:

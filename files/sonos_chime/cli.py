@@ -54,7 +54,7 @@ from .config import (
 from .discover import discover
 from .historytable import show_history
 from .job import ChimeJob, RunSettings, ZoneTarget
-from .journal import read_journal
+from .journal import read_journal, read_recent_journal
 from .moment import Moment, MomentError, host_now, parse_moment
 from .quiet import QuietHours
 from .recover import Recovery, recover_until_done
@@ -228,7 +228,7 @@ def history_command(args: argparse.Namespace, _started: float) -> int:
 
 def page_command(args: argparse.Namespace, _started: float) -> int:
     config = load_config(Path(args.config))
-    return make_page(config, Path(args.output), args.moments, args.runs, read_journal)
+    return make_page(config, Path(args.output), args.moments, args.runs, read_recent_journal)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -300,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     page.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="PATH", help="default: %(default)s")
     page.add_argument("--output", default=str(DEFAULT_PAGE), metavar="PATH", help="the HTML file (default: %(default)s)")
     page.add_argument("--moments", type=positive_int, default=5, metavar="N", help="next moments per chime (default: %(default)s)")
-    page.add_argument("--runs", type=positive_int, default=200, metavar="N", help="runs read from the journal (default: %(default)s)")
+    page.add_argument("--runs", type=positive_int, default=60, metavar="N",
+                      help="runs read from the journal, of the last 8 days (default: %(default)s)")
     page.add_argument("-v", "--verbose", action="store_true", help="log more")
     return parser
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .calendars import CalendarError, bounded_read
+from .calendars import CalendarError, bounded_reads
 from .calendarstore import CalendarStore, Unavailable, read_file
 from .config import ChimeConfig, Config
 from .moment import host_zone
@@ -82,19 +82,27 @@ def calendar_text(chime: ChimeConfig, store: CalendarStore) -> tuple[bytes | Non
         return None, f"its calendar {error}"
 
 
-def day_off(chime: ChimeConfig, when: datetime, calendar: bytes | None) -> str | None:
-    """What cli.day_off_reason decides, from what is already on the host."""
+def day_off(chime: ChimeConfig, when: datetime, event: str | None) -> str | None:
+    """What cli.day_off_reason decides, from what is already on the host (`event`: the
+    calendar's event at `when`, read beforehand)."""
     try:
         reason = chime.days_off.reason(when.date())
     except Exception:  # noqa: BLE001 - the run plays when the holidays cannot be told; so says the page
         reason = None
-    if reason is not None or calendar is None:
+    if reason is not None or event is None:
         return reason
+    return f"an event of its calendar: {quote(event)}"
+
+
+def calendar_events(text: bytes | None, walls: Sequence[datetime]) -> tuple[list[str | None], str]:
+    """The calendar's event at each moment, read in one bounded child; with a note when it
+    cannot be read (the runs then play)."""
+    if text is None:
+        return [None] * len(walls), ""
     try:
-        event = bounded_read(calendar, when)
-    except CalendarError:
-        return None
-    return None if event is None else f"an event of its calendar: {quote(event)}"
+        return bounded_reads(text, walls), ""
+    except CalendarError as error:
+        return [None] * len(walls), f"its calendar {error}: the chime plays"
 
 
 def quiet_zones(config: Config, chime: ChimeConfig, when: datetime) -> tuple[QuietZone, ...]:
@@ -118,9 +126,11 @@ def chime_outlook(config: Config, chime: ChimeConfig, count: int, calendar: Cale
     text, note = calendar_text(chime, CalendarStore(config.settings.calendar_cache))
     zone = host_zone()
     walls = [moment.astimezone(zone) for moment in moments]
+    events, unread = calendar_events(text, walls)
     return ChimeOutlook(chime.name, chime.zones,
-                        tuple(NextMoment(wall, day_off(chime, wall, text), quiet_zones(config, chime, wall)) for wall in walls),
-                        note)
+                        tuple(NextMoment(wall, day_off(chime, wall, event), quiet_zones(config, chime, wall))
+                              for wall, event in zip(walls, events, strict=True)),
+                        "; ".join(filter(None, [note, unread])))
 
 
 def outlooks(config: Config, count: int, calendar: Calendar = systemd_moments) -> list[ChimeOutlook]:

@@ -11,10 +11,13 @@ its place.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import html
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -165,11 +168,21 @@ def axes(start: datetime) -> str:
              f'<text x="{LEFT - 4}" y="{base}" text-anchor="end">0</text>',
              f'<text x="{LEFT - 4}" y="{TOP + 8}" text-anchor="end">≥1 s</text>',
              f'<text x="{LEFT - 4}" y="{(base + TOP) // 2}" text-anchor="end">late</text>']
-    for day in range(TIMELINE_DAYS):
-        x = LEFT + plot_width * day / TIMELINE_DAYS
-        label = html.escape((start + timedelta(days=day)).astimezone().strftime("%a"))
-        parts.append(f'<text x="{x + 4:.1f}" y="{HEIGHT - 6}">{label}</text>')
+    span = TIMELINE_DAYS * 86400.0
+    for midnight in midnights(start, TIMELINE_DAYS):
+        x = LEFT + plot_width * (midnight - start).total_seconds() / span
+        label = html.escape(midnight.strftime("%a"))
+        parts.append(f'<line class="axis" x1="{x:.1f}" y1="{base}" x2="{x:.1f}" y2="{base + 4}"/>'
+                     f'<text x="{x + 3:.1f}" y="{HEIGHT - 6}">{label}</text>')
     return "".join(parts)
+
+
+def midnights(start: datetime, days: int) -> list[datetime]:
+    """The host's midnights after `start` within `days`: each day's label begins at its own."""
+    local = start.astimezone()
+    first = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    found = [(first + timedelta(days=day)).replace(tzinfo=None).astimezone() for day in range(1, days + 1)]
+    return [midnight for midnight in found if start < midnight < start + timedelta(days=days)]
 
 
 def timeline(runs: Sequence[Run], now: datetime) -> str:
@@ -202,23 +215,58 @@ def render(data: PageData) -> str:
             f'<p class="when">Written {when(data.written)}</p>{note}{"".join(sections)}</body></html>\n')
 
 
+STALE_PART_SECONDS = 600.0  # a page half written by a run killed meanwhile
+
+
 def write_page(path: Path, page: str) -> None:
     """Replace the page at once: nginx never serves half a file. Readable by all (nginx): the
     service's UMask would make it the service's own."""
+    sweep_parts(path.parent)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=".page-", suffix=".part")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as part:
             part.write(page)
+            part.flush()
             os.fchmod(part.fileno(), 0o644)
+            os.fsync(part.fileno())
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
 
 
+def sweep_parts(folder: Path) -> None:
+    for part in folder.glob(".page-*.part"):
+        with contextlib.suppress(OSError):
+            if time.time() - part.stat().st_mtime > STALE_PART_SECONDS:
+                part.unlink()
+
+
+@contextlib.contextmanager
+def one_writer(folder: Path) -> Iterator[None]:
+    """One page at a time: two chimes that end together each read the journal and write the
+    page in turn, so the one written last has both runs."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 def make_page(config: Config, output: Path, moments: int, last: int, reader: Callable[[int], JournalRead],
               calendar: Calendar = systemd_moments) -> int:
     """Write the page; 1 when it cannot be written (the chime's run is never failed by it)."""
+    try:
+        with one_writer(output.parent):
+            write_page(output, render(page_data(config, moments, last, reader, calendar)))
+    except OSError as error:
+        LOG.error("cannot write the status page %s: %s", output, error)
+        return 1
+    return 0
+
+
+def page_data(config: Config, moments: int, last: int, reader: Callable[[int], JournalRead], calendar: Calendar) -> PageData:
     try:
         journal = reader(records_for(last))
         runs, note = chime_runs(journal, last, None), journal.error
@@ -226,10 +274,4 @@ def make_page(config: Config, output: Path, moments: int, last: int, reader: Cal
         runs, note = [], f"cannot read the journal: {error}"
     if note:
         LOG.warning("journalctl: %s", note)
-    data = PageData(datetime.now().astimezone(), outlooks(config, moments, calendar), runs, note)
-    try:
-        write_page(output, render(data))
-    except OSError as error:
-        LOG.error("cannot write the status page %s: %s", output, error)
-        return 1
-    return 0
+    return PageData(datetime.now().astimezone(), outlooks(config, moments, calendar), runs, note)

@@ -12,6 +12,8 @@ import html
 import os
 import re
 import stat
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -20,6 +22,7 @@ from typing import Any
 
 import pytest
 from ics_samples import all_day, calendar
+from sonos_chime import outlook, statuspage
 from sonos_chime.calendarstore import CalendarStore
 from sonos_chime.config import load_config
 from sonos_chime.history import Run, ZoneOutcome
@@ -295,3 +298,74 @@ def test_a_page_that_cannot_be_written_says_so_and_fails_alone(tmp_path: Path, c
 
     assert status == 1
     assert "cannot write the status page" in capsys.readouterr().err
+
+
+PAGE_ZONES = [{"name": "Kitchen", "uid": "RINCON_2", "host": "192.0.2.2"}]
+URL = "http://192.0.2.5:8080/chimes/a.mp3"
+
+
+def test_two_runs_ending_together_are_both_on_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bell's page read the journal before Dinner's run was in it, and was slower to render: the
+    pages are written one at a time, so the one written last has Dinner too."""
+    config = load_config(write_config(tmp_path / "config.yml", [], PAGE_ZONES, tmp_path / "run"))
+    now = datetime.now(UTC)
+    runs = {name: Run(now, name, f"sonos-chime-{name}.service", "done", zones=(ZoneOutcome("Kitchen", "chimed"),))
+            for name in ("Bell", "Dinner")}
+    monkeypatch.setattr(statuspage, "chime_runs", lambda journal, _last, _chime: [runs[name] for name in journal.lines])
+    page = tmp_path / "index.html"
+    bell_reading, dinner_written = threading.Event(), threading.Event()
+
+    def bell_reader(_records: int) -> JournalRead:
+        bell_reading.set()
+        dinner_written.wait(1)  # without one writer at a time, Dinner's page is written meanwhile
+        return JournalRead(("Bell",), False)
+
+    def dinner() -> None:
+        make_page(config, page, 1, 20, lambda _records: JournalRead(("Bell", "Dinner"), False), lambda _s, _c: [])
+        dinner_written.set()
+
+    bell = threading.Thread(target=make_page, args=(config, page, 1, 20, bell_reader, lambda _s, _c: []))
+    bell.start()
+    assert bell_reading.wait(5)
+    dinner_thread = threading.Thread(target=dinner)
+    dinner_thread.start()
+    bell.join()
+    dinner_thread.join()
+
+    assert "<bdi>Dinner</bdi>" in page.read_text(encoding="utf-8")
+
+
+def test_a_calendar_is_read_once_per_chime_for_all_its_moments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each read is a Python of its own that may take 2 s: one per chime, not one per moment."""
+    today = datetime.now().astimezone().date()
+    (tmp_path / "terms.ics").write_bytes(calendar(all_day("Half term", today + timedelta(days=2), today + timedelta(days=3))))
+    chimes = [{"name": f"Bell {i}", "url": URL, "volume": 30, "zones": ["Kitchen"], "schedule": ["*-*-* 12:00:00"],
+               "skip_calendar": str(tmp_path / "terms.ics")} for i in range(4)]
+    config = load_config(write_config(tmp_path / "config.yml", chimes, PAGE_ZONES, tmp_path / "run"))
+    reads: list[int] = []
+    real = outlook.bounded_reads
+    monkeypatch.setattr(outlook, "bounded_reads", lambda data, moments, *a: reads.append(len(moments)) or real(data, moments, *a))
+
+    found = outlook.outlooks(config, 5)
+
+    assert reads == [5, 5, 5, 5]
+    assert [[moment.day_off is not None for moment in chime.moments] for chime in found] == [
+        [moment.at.date() == today + timedelta(days=2) for moment in chime.moments] for chime in found]
+
+
+RUN_ON_WEDNESDAY = Run(datetime(2026, 12, 2, 10, 0, tzinfo=UTC), "Bell", "sonos-chime-bell.service", "done",
+                       zones=(ZoneOutcome("Kitchen", "chimed"),))
+
+
+def test_the_timelines_day_labels_name_the_day_under_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ticks at the host's midnights: written Tuesday 23:00, a run on Wednesday 10:00 is under "Wed"."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        svg = render(PageData(datetime(2026, 12, 8, 23, 0, tzinfo=UTC), [], [RUN_ON_WEDNESDAY]))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    cx = float(re.search(r'<circle class="run[^"]*" cx="([\d.]+)"', svg).group(1))  # type: ignore[union-attr]
+    labels = [(float(x), day) for x, day in re.findall(r'<text x="([\d.]+)" y="\d+">(\w{3})</text>', svg)]
+    assert [day for x, day in labels if x - 4 <= cx][-1] == "Wed", (cx, labels)

@@ -110,7 +110,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
     address = "127.0.0.1"
     port = free_port(address)
     site = render(sonos_chime_http_port=port, sonos_chime_http_address=address, sonos_chime_sounds_dir=str(sounds),
-                  __sonos_chime_status_dir=str(status), sonos_chime_http_allow=["192.0.2.0/24"])
+                  __sonos_chime_status_dir=str(status), sonos_chime_http_allow=["192.0.2.0/24"],
+                  sonos_chime_status_enabled=True)
     site = site.replace("/var/log/nginx/", f"{tmp_path}/")
     (tmp_path / "site.conf").write_text(site, encoding="utf-8")
     user = "user root root;\n" if os.geteuid() == 0 else ""  # the workers read the test's own folders
@@ -141,13 +142,16 @@ def test_the_status_page_is_served_static_with_its_headers(served: Served) -> No
     assert headers["server"] == "nginx"
     assert served.ask("HEAD", "/status/index.html")[0] == 200
     assert served.ask("GET", "/chimes/bell.mp3")[0] == 200  # the sounds beside it, as before
+    # Typed without its last slash: sent to the page, and nothing else.
+    status, headers, _ = served.ask("GET", "/status")
+    assert (status, headers["location"].rsplit(":", 1)[-1].split("/", 1)[-1]) == (301, "status/")
 
 
 @pytest.mark.parametrize(("method", "path", "statuses"), [
     ("POST", "/status/", {405}), ("PUT", "/status/index.html", {405}), ("DELETE", "/status/index.html", {405}),
     ("GET", "/status/.page-x.part", {404}),  # the page's writer's temporary file
     ("GET", "/status/passwd.html", {403, 404}),  # a link out is never followed
-    ("GET", "/status", {404}), ("GET", "/status/other.html", {404}),
+    ("GET", "/status/other.html", {404}),
     ("GET", "/status/..%2f..%2fetc%2fpasswd", {400, 403, 404}),
     ("GET", "/status/../../etc/passwd", {400, 403, 404}),
 ])

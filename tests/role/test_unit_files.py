@@ -119,7 +119,8 @@ def test_every_run_writes_the_status_page_as_the_service_and_never_fails_the_chi
     (install / "venv" / "bin").mkdir(parents=True)
     (install / "venv" / "bin" / "python").symlink_to(sys.executable)
     shutil.copy(ROOT / "files" / "chime.py", install / "chime.py")
-    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_install_dir": str(install)})
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_install_dir": str(install),
+                       "sonos_chime_status_enabled": True})
     files = model.unit_files()
     name = "sonos-chime-kid-s-100-bell.service"
     service = parsed(files[name])["Service"]
@@ -127,6 +128,8 @@ def test_every_run_writes_the_status_page_as_the_service_and_never_fails_the_chi
     stop = service["ExecStopPost"]
     assert stop.startswith("-")  # a page that cannot be written leaves the chime's result as it was
     argv = shlex.split(stop[1:])
+    assert argv[:2] == ["/usr/bin/timeout", "60"]  # nor does a slow one: well within the stop's 90 s
+    argv = argv[2:]
     assert argv[:2] == [f"{install}/venv/bin/python", f"{install}/chime.py"]
     page = build_parser().parse_args(argv[2:])
     assert (page.command, page.config, page.output) == ("page", "/etc/sonos-chime/config.yml", str(DEFAULT_PAGE))
@@ -135,7 +138,8 @@ def test_every_run_writes_the_status_page_as_the_service_and_never_fails_the_chi
     assert (service["User"], service["ProtectSystem"]) == ("sonos-chime", "strict")
     assert {key: service.get(key) for key in HARDENING} == HARDENING
     assert validated(model, files[name], name, tmp_path) == 0
-    off = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_status_enabled": False})
+    # Off by default: no journal for the services, no page.
+    off = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES})
     assert not [text for text in off.unit_files().values() if "ExecStopPost" in text or "systemd-journal" in text]
 
 
@@ -148,7 +152,7 @@ def validated(model: RoleModel, text: str, name: str, folder: Path) -> int:
 
 
 def test_the_converge_writes_the_page_as_the_services_do() -> None:
-    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES})
+    model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_status_enabled": True})
     handlers = yaml.safe_load((ROOT / "roles" / "sonos_chime" / "handlers" / "main.yml").read_text(encoding="utf-8"))
     [writer] = [handler for handler in handlers if handler["name"] == "Sonos_chime - write the status page"]
     argv = [str(model.template(str(arg))) for arg in writer["ansible.builtin.command"]["argv"]]
@@ -157,8 +161,9 @@ def test_the_converge_writes_the_page_as_the_services_do() -> None:
     # setpriv: the service's user and group, the journal's group, nothing of root's environment.
     assert argv[:argv.index("--")] == ["setpriv", "--reuid=sonos-chime", "--regid=sonos-chime", "--groups=systemd-journal",
                                        "--reset-env"]
-    assert argv[argv.index("--") + 1:] == shlex.split(service["ExecStopPost"].removeprefix("-"))
-    notified = [task["name"] for name in ("media.yml", "configure.yml")
+    assert ["/usr/bin/timeout", "60", *argv[argv.index("--") + 1:]] == shlex.split(service["ExecStopPost"].removeprefix("-"))
+    notified = [task["name"] for name in ("install.yml", "media.yml", "configure.yml")
                 for task in yaml.safe_load((ROOT / "roles" / "sonos_chime" / "tasks" / name).read_text(encoding="utf-8"))
                 if writer["name"] in str(task.get("notify", ""))]
-    assert notified == ["Media - status page folder", "Configure - render config.yml for chime.py"]
+    assert notified == ["Install - the program into the venv (when its source or version changed)", "Media - status page folder",
+                        "Configure - render config.yml for chime.py"]
