@@ -175,7 +175,8 @@ def test_the_table_has_a_row_per_zone_and_the_last_runs(three_runs: tuple[Journa
                                      "late_ms": None, "interrupted_ms": None, "restore": None}
 
 
-def test_hostile_names_read_back_exactly_and_print_on_their_own_row(household: Any, media_server: Any, tmp_path: Path) -> None:
+def hostile_names_journal(household: Any, media_server: Any, tmp_path: Path) -> Journal:
+    """The journal of one chime on rooms and a chime with test_log_lines' hostile names."""
     home = household({"transition_time": 0.05, "players": [{"name": room, "state": QUEUE} for room in ROOMS]}, ssdp=False)
     zones = [{"name": name, "uid": home.players[room].uid, "host": home.players[room].ip} for name, room in zip(ZONE_NAMES, ROOMS, strict=True)]
     chime = {"name": CHIME_NAME, "url": media_server.url("/chime.wav"), "volume": 30, "zones": ZONE_NAMES}
@@ -184,6 +185,11 @@ def test_hostile_names_read_back_exactly_and_print_on_their_own_row(household: A
     assert run.returncode == 0, run.stderr
     journal = Journal([])
     journal.add(run.stderr, 7)
+    return journal
+
+
+def test_hostile_names_read_back_exactly_and_print_on_their_own_row(household: Any, media_server: Any, tmp_path: Path) -> None:
+    journal = hostile_names_journal(household, media_server, tmp_path)
 
     [read] = runs_of(journal)
     text = history(journal)

@@ -32,11 +32,10 @@ from sonos_chime.statuspage import PageData, make_page, render
 from sonos_chime.zonelog import setup_logging
 
 from program import test_history
-from program.test_history import QUEUE, Journal, runs_of
+from program.test_history import Journal, runs_of
 from program.test_log_lines import (
     CHIME_NAME,
     HOSTILE,
-    ROOMS,
     ZONE_NAMES,
     run_chime,
     write_config,
@@ -151,14 +150,7 @@ def test_a_later_run_and_a_longer_interruption_draw_higher_and_larger() -> None:
 
 
 def test_hostile_names_from_the_journal_render_as_text(household: Any, media_server: Any, tmp_path: Path) -> None:
-    home = household({"transition_time": 0.05, "players": [{"name": room, "state": QUEUE} for room in ROOMS]}, ssdp=False)
-    zones = [{"name": name, "uid": home.players[room].uid, "host": home.players[room].ip} for name, room in zip(ZONE_NAMES, ROOMS, strict=True)]
-    chime = {"name": CHIME_NAME, "url": media_server.url("/chime.wav"), "volume": 30, "zones": ZONE_NAMES}
-    config = write_config(tmp_path / "config.yml", [chime], zones, tmp_path / "run")
-    run = run_chime("play", "--config", str(config), "--", CHIME_NAME)
-    assert run.returncode == 0, run.stderr
-    journal = Journal([])
-    journal.add(run.stderr, 7)
+    journal = test_history.hostile_names_journal(household, media_server, tmp_path)
 
     text = page_of(runs_of(journal))
 
