@@ -35,19 +35,26 @@ done
 # A log without colours and blank lines.
 plain() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -v '^\s*$'; }
 status=0
+failed=()
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}" || status=1
   read -r rc secs <".cache/molecule/${names[$i]}.result"
   if [ "$rc" = 0 ]; then
     echo "molecule ${names[$i]}: passed in ${secs} s (log: .cache/molecule/${names[$i]}.log)"
   else
-    log=".cache/molecule/${names[$i]}.log"
-    echo "molecule ${names[$i]}: FAILED after ${secs} s; the failed tasks and the end of $log:"
-    # The task that failed is far above molecule's closing summary: print it with its message
-    # (the last failures in the log: the negative cases fail on purpose earlier on).
-    plain "$log" | grep -B 3 -A 25 -E '(fatal|failed): \[' | cut -c 1-2000 | tail -n 150
-    echo "..."
-    plain "$log" | tail -n 30
+    echo "molecule ${names[$i]}: FAILED after ${secs} s (log: .cache/molecule/${names[$i]}.log)"
+    failed+=("${names[$i]}")
   fi
 done
+# Each failed log's end, then the task that failed with its message, last: a CI report that keeps
+# only the end of the output still shows why. The task is far above molecule's closing summary
+# (the last failures in the log: the negative cases fail on purpose earlier on).
+for name in "${failed[@]}"; do
+  log=".cache/molecule/$name.log"
+  echo "=== molecule $name: the end of $log"
+  plain "$log" | tail -n 30
+  echo "=== molecule $name: the failed tasks in $log"
+  plain "$log" | grep -B 3 -A 25 -E '(fatal|failed): \[' | cut -c 1-2000 | tail -n 150
+done
+[ "${#failed[@]}" = 0 ] || echo "molecule: FAILED: ${failed[*]}"
 exit $status
