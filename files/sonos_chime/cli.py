@@ -28,7 +28,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -54,14 +54,14 @@ from .config import (
 from .discover import discover
 from .historytable import show_history
 from .job import ChimeJob, RunSettings, ZoneTarget
-from .journal import read_journal, read_recent_journal
+from .journal import JournalRead, read_journal, read_recent_journal
 from .moment import Moment, MomentError, host_now, parse_moment
 from .quiet import QuietHours
 from .recover import Recovery, recover_until_done
 from .run import run_job
 from .schedule import scheduled_start
 from .sources import DEFAULT_POLICY
-from .statuspage import DEFAULT_PAGE, make_page
+from .statuspage import DEFAULT_PAGE, make_page, settled_reader
 from .zonelog import LOG, quote, setup_logging
 
 NEXT = "next"  # --at next: the chime's next scheduled moment, if its timer started the run early
@@ -228,7 +228,12 @@ def history_command(args: argparse.Namespace, _started: float) -> int:
 
 def page_command(args: argparse.Namespace, _started: float) -> int:
     config = load_config(Path(args.config))
-    return make_page(config, Path(args.output), args.moments, args.runs, read_recent_journal)
+    reader: Callable[[int], JournalRead] = read_recent_journal
+    # systemd sets these for ExecStopPost=: the page of the run that just ended well waits for its lines.
+    invocation = os.environ.get("INVOCATION_ID")
+    if invocation and os.environ.get("SERVICE_RESULT") == "success":
+        reader = settled_reader(reader, invocation)
+    return make_page(config, Path(args.output), args.moments, args.runs, reader)
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -258,6 +258,23 @@ def read_run(records: RunRecords) -> Run:
     return Run(at, chime, records.unit, UNFINISHED, zones=zones)
 
 
+def closes_a_run(text: str) -> bool:
+    """A run's closing line: its summary, its day off, or the timer's moment it did not play."""
+    return DONE.match(text) is not None or DAY_OFF.match(text) is not None or text.endswith(NOT_PLAYED)
+
+
+def run_closed(records: Iterable[Mapping[str, object]], invocation: str) -> bool:
+    """Whether the journal holds the closing line of the run systemd started as `invocation`."""
+    for record in records:
+        text, at = message_text(record), record_time(record)
+        if record.get("_SYSTEMD_INVOCATION_ID") != invocation or text is None or at is None:
+            continue
+        line = parse_message(text, at)
+        if line is not None and set(line.fields) == {"chime"} and closes_a_run(line.message):
+            return True
+    return False
+
+
 def read_runs(records: Iterable[Mapping[str, object]], last: int, chime: str | None = None, window_full: bool = False) -> list[Run]:
     """The last runs in the journal's order (of one chime when `chime` is given). With `window_full`, the
     records are the newest of more: the run they begin with may have begun before them, and is left out."""

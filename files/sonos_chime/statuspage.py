@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .config import Config
-from .history import Run, ZoneOutcome
+from .history import Run, ZoneOutcome, json_records, run_closed
 from .historytable import chime_runs, printable
 from .journal import JournalRead, records_for
 from .outlook import Calendar, ChimeOutlook, NextMoment, outlooks, systemd_moments
@@ -36,6 +36,10 @@ RUNS_PER_ZONE = 5
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 360, 170, 34, 20, 8
 LATE_SCALE_MS = 1000  # the timeline's top: a run later than this is drawn at the top
 GOOD = ("chimed", "overlaid", "with-group")
+# After a run that ended well (its service's ExecStopPost=), how long the page waits for the
+# journal to hold the run's closing line, and how often it reads again.
+SETTLE_SECONDS = 10.0
+SETTLE_PAUSE = 0.5
 
 STYLE = """
 :root{color-scheme:light dark;font-family:system-ui,sans-serif;font-size:17px;line-height:1.45}
@@ -264,6 +268,21 @@ def make_page(config: Config, output: Path, moments: int, last: int, reader: Cal
         LOG.error("cannot write the status page %s: %s", output, error)
         return 1
     return 0
+
+
+def settled_reader(reader: Callable[[int], JournalRead], invocation: str, seconds: float = SETTLE_SECONDS,
+                   pause: float = SETTLE_PAUSE) -> Callable[[int], JournalRead]:
+    """The reader for the page a run's service writes when the run ended well. journald indexes
+    the run's last lines in its own time, seconds after the run on a loaded Pi: read again until
+    the run's closing line is there, for `seconds` at most (then the page says it unfinished)."""
+    def read(records: int) -> JournalRead:
+        deadline = time.monotonic() + seconds
+        journal = reader(records)
+        while not run_closed(json_records(journal.lines), invocation) and time.monotonic() < deadline:
+            time.sleep(pause)
+            journal = reader(records)
+        return journal
+    return read
 
 
 def page_data(config: Config, moments: int, last: int, reader: Callable[[int], JournalRead], calendar: Calendar) -> PageData:

@@ -12,6 +12,8 @@ import html
 import os
 import re
 import stat
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from sonos_chime.zonelog import setup_logging
 from program import test_history
 from program.test_history import Journal, runs_of
 from program.test_log_lines import (
+    CHIME,
     CHIME_NAME,
     HOSTILE,
     ZONE_NAMES,
@@ -325,6 +328,79 @@ def test_two_runs_ending_together_are_both_on_the_page(tmp_path: Path, monkeypat
     dinner_thread.join()
 
     assert "<bdi>Dinner</bdi>" in page.read_text(encoding="utf-8")
+
+
+def off_today(tmp_path: Path) -> Path:
+    """A config whose chime Dinner is off today: its run writes its closing line and touches no speaker."""
+    today = datetime.now().date()
+    chime = {"name": "Dinner", "url": URL, "volume": 30, "zones": ["Kitchen"], "schedule": ["daily"],
+             "skip_dates": [f"{today - timedelta(days=1)}..{today + timedelta(days=1)}"]}
+    return write_config(tmp_path / "config.yml", [chime], PAGE_ZONES, tmp_path / "run")
+
+
+def test_the_page_after_a_run_waits_for_the_journal_to_hold_the_runs_closing_line(tmp_path: Path) -> None:
+    """journald indexes a run's last lines after the run has ended, seconds later on a loaded
+    Pi: the page its ExecStopPost= writes reads the journal again until its run is closed."""
+    config_path = off_today(tmp_path)
+    off = run_chime("play", "--config", str(config_path), "--", "Dinner")
+    assert off.returncode == 0, off.stderr
+    closed, other = Journal([]), Journal([])
+    closed.add(off.stderr, 104, "sonos-chime-dinner.service", invocation="run-1")
+    other.add(off.stderr, 103, "sonos-chime-dinner.service", invocation="run-0")
+    reads: list[int] = []
+
+    def lagging(_records: int) -> JournalRead:
+        reads.append(1)
+        return other.read() if len(reads) < 3 else JournalRead((*other.lines, *closed.lines), False)
+
+    page = tmp_path / "index.html"
+    config = load_config(config_path)
+    make_page(config, page, 1, 20, statuspage.settled_reader(lagging, "run-1", seconds=30, pause=0.01), lambda _s, _c: [])
+
+    assert len(reads) == 3
+    assert page.read_text(encoding="utf-8").count('class="day-off"') == 2  # run-0's and run-1's
+
+
+def test_the_page_stops_waiting_for_a_run_the_journal_never_closes(tmp_path: Path) -> None:
+    reads: list[int] = []
+
+    def never(_records: int) -> JournalRead:
+        reads.append(1)
+        return JournalRead((), False)
+
+    journal = statuspage.settled_reader(never, "run-1", seconds=0.2, pause=0.01)(20)
+
+    assert journal.lines == ()
+    assert len(reads) > 1
+
+
+def test_chime_py_page_as_exec_stop_post_waits_for_its_runs_lines(tmp_path: Path) -> None:
+    """The deployed wiring: systemd gives ExecStopPost= INVOCATION_ID and SERVICE_RESULT; the
+    journalctl on PATH holds the run's closing line from its third read on."""
+    config_path = off_today(tmp_path)
+    off = run_chime("play", "--config", str(config_path), "--", "Dinner")
+    assert off.returncode == 0, off.stderr
+    journal = Journal([])
+    journal.add(off.stderr, 104, "sonos-chime-dinner.service", invocation="0123abcd")
+    (tmp_path / "late.jsonl").write_text("".join(line + "\n" for line in journal.lines), encoding="utf-8")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "journalctl"
+    fake.write_text(f"""#!/bin/sh
+echo x >> {tmp_path}/reads
+[ "$(wc -l < {tmp_path}/reads)" -ge 3 ] && cat {tmp_path}/late.jsonl
+exit 0
+""", encoding="utf-8")
+    fake.chmod(0o755)
+    page = tmp_path / "index.html"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "INVOCATION_ID": "0123abcd", "SERVICE_RESULT": "success"}
+
+    done = subprocess.run([sys.executable, str(CHIME), "page", "--config", str(config_path), "--output", str(page)],
+                          capture_output=True, text=True, timeout=60, env=env, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert len((tmp_path / "reads").read_text().splitlines()) == 3
+    assert 'class="day-off"' in page.read_text(encoding="utf-8")
 
 
 def test_a_calendar_is_read_once_per_chime_for_all_its_moments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
