@@ -281,5 +281,5 @@ def test_the_redirects_share_the_one_fetch_deadline(ics: tuple[CalendarServer, s
     with pytest.raises(Unavailable) as refused:
         fetch_calendar(f"{base}/1", 1.5)
 
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 2.2  # one hop short of the 2.4 s four hops take
     assert str(refused.value).startswith("cannot be fetched: no answer within 1.5 s")
