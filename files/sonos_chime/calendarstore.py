@@ -1,7 +1,8 @@
 """A chime's calendar at run time: read from the host's file or fetched from its URL, bounded.
 
 A URL is data from the network: fetched once per run within one deadline and at most
-MAX_CALENDAR_BYTES (exchange.fetch), so a peer that answers slowly or without end costs the
+MAX_CALENDAR_BYTES (exchange.fetch), its redirects followed (at most MAX_REDIRECTS, to http(s)
+URLs) within the same deadline, so a peer that answers slowly or without end costs the
 run seconds, never the host. The last copy that read well is kept on the host and read when the
 URL fails; with no good copy at all the chime plays, as it does when the holiday calendar
 cannot be read: better a chime on a day off than none on a working day.
@@ -16,15 +17,27 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
-from .calendars import MAX_CALENDAR_BYTES, CalendarError, CalendarSource, bounded_read
-from .exchange import AnswerLimit, ExchangeError, fetch
+from .calendars import (
+    MAX_CALENDAR_BYTES,
+    CalendarError,
+    CalendarSource,
+    bounded_read,
+    check_url,
+)
+from .exchange import AnswerLimit, Deadline, ExchangeError, fetch
 from .moment import host_zone
+from .zonelog import quote
 
 # The run waits this long at most for a calendar's URL, out of the lead its timer gives it.
 FETCH_SECONDS = 3.0
 CALENDAR_ANSWER = AnswerLimit("a calendar", MAX_CALENDAR_BYTES)
 STALE_PART_SECONDS = 60.0
+# A calendar published behind a share link or http -> https is a redirect or two away; more
+# than this is a server that sends its callers round.
+MAX_REDIRECTS = 3
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class Unavailable(Exception):
@@ -115,13 +128,43 @@ def fall_back(source: CalendarSource, moment: datetime, store: CalendarStore, pr
 
 
 def fetch_calendar(url: str, timeout: float) -> bytes:
+    """The calendar at `url`, following up to MAX_REDIRECTS redirects to http(s) URLs: every hop
+    within the one deadline of `timeout` seconds and the size a calendar may be."""
+    deadline = Deadline(timeout)
+    visited = [url]
+    while True:
+        current = visited[-1]
+        where = "" if current == url else f" (at {quote(current)}, where it is redirected)"
+        try:
+            answer = fetch(current, CALENDAR_ANSWER, deadline)
+        except ExchangeError as error:
+            raise Unavailable(f"cannot be fetched: {error.detail}{where}") from None
+        if answer.status == 200:
+            return answer.body
+        if answer.status not in REDIRECTS:
+            raise Unavailable(f"answered HTTP {answer.status}, not 200 with a calendar{where}")
+        if len(visited) > MAX_REDIRECTS:
+            raise Unavailable(f"is redirected more than {MAX_REDIRECTS} times: {quote(current)} redirects it again")
+        target = redirect_target(current, answer.status, answer.location)
+        if target in visited:
+            raise Unavailable(f"is redirected in a loop: {quote(current)} sends it back to {quote(target)}")
+        visited.append(target)
+
+
+def redirect_target(current: str, status: int, location: str | None) -> str:
+    """Where a redirect from `current` leads: its Location, resolved against `current`, if that
+    is an http(s) URL such as a calendar's own may be (check_url); else Unavailable."""
+    if not location:
+        raise Unavailable(f"answered HTTP {status} with no Location to follow, at {quote(current)}")
+    target = urljoin(current, location.strip())
+    scheme = urlsplit(target).scheme
+    if scheme not in ("http", "https"):
+        raise Unavailable(f"is redirected by {quote(current)} to a {scheme}: URL; only http(s) is followed")
     try:
-        answer = fetch(url, CALENDAR_ANSWER, timeout)
-    except ExchangeError as error:
-        raise Unavailable(f"cannot be fetched: {error.detail}") from None
-    if answer.status != 200:
-        raise Unavailable(f"answered HTTP {answer.status}, not 200 with a calendar")
-    return answer.body
+        check_url(target)
+    except ValueError as error:
+        raise Unavailable(f"is redirected by {quote(current)} to a URL that {error}") from None
+    return target
 
 
 def read_file(path: Path) -> bytes:

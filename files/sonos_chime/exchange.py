@@ -64,6 +64,7 @@ class ExchangeError(Exception):
 class Answer:
     status: int
     body: bytes
+    location: str | None = None  # the Location header (a redirect's target), if it had one
 
 
 class Deadline:
@@ -190,15 +191,16 @@ class DeadlineHTTPSConnection(http.client.HTTPSConnection):
             self.sock.deadline = self.deadline
 
 
-def fetch(url: str, limit: AnswerLimit, timeout: float) -> Answer:
-    """GET an http or https URL, bounded as `exchange` is."""
+def fetch(url: str, limit: AnswerLimit, timeout: float | Deadline) -> Answer:
+    """GET an http or https URL, bounded as `exchange` is; `timeout` may be a Deadline that
+    several fetches share (a redirect's hops), each given only the time left of it."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:  # a port out of range or not a number, a broken IPv6 address
         raise ExchangeError(f"not a usable URL: {error}") from error
     secure = parts.scheme == "https"
-    deadline = Deadline(timeout)
+    deadline = timeout if isinstance(timeout, Deadline) else Deadline(timeout)
     port = port or (443 if secure else 80)
     host = parts.hostname or ""
     connection = DeadlineHTTPSConnection(host, port, deadline) if secure else DeadlineConnection(host, port, deadline)
@@ -233,7 +235,7 @@ def run_exchange(
     try:
         connection.request(method, path, body, headers)
         response = connection.getresponse()
-        return Answer(response.status, read_body(response, limit))
+        return Answer(response.status, read_body(response, limit), response.getheader("Location"))
     except TimeoutError as error:
         said = "no answer" if response is None else "an answer begun but not finished"
         raise ExchangeError(f"{said} within {timeout:g} s", timed_out=True) from error

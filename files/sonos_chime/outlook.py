@@ -123,6 +123,8 @@ def chime_outlook(config: Config, chime: ChimeConfig, count: int, calendar: Cale
         moments = calendar(chime.schedule, count)
     except (OSError, ValueError) as error:
         return ChimeOutlook(chime.name, chime.zones, (), f"no next moment from systemd ({error})")
+    if not moments:  # a one-off date already past: systemd says `Next elapse: never`
+        return ChimeOutlook(chime.name, chime.zones, (), "no next moment: its schedule has none left")
     text, note = calendar_text(chime, CalendarStore(config.settings.calendar_cache))
     zone = host_zone()
     walls = [moment.astimezone(zone) for moment in moments]

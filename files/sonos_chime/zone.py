@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from .config import INTERRUPT_MODE
 from .errors import PlayerError, ZoneFailure
+from .fade import fading
 from .interrupt import interrupt_group
 from .job import Outcome, RunShared, ZoneResult, ZoneTarget
 from .locate import Located, locate, look_again, zone_playing_for
@@ -250,16 +251,18 @@ def dry_run(zone: ZoneTarget, located: Located, shared: RunShared, log: ZoneLog)
     try:
         transport, pending = read_transport(located.group, shared.timeout, shared.timing, log)
         log = log.playing(transport.kind)
-        read_levels(pending, shared.timeout, log)
+        levels = read_levels(pending, shared.timeout, log)
     except PlayerError as error:
         log("snapshot", str(error), logging.ERROR, outcome="failed")
         return ZoneResult(zone.name, Outcome.FAILED, str(error))
     decision = decide(transport, shared.job.policy)
-    word, reason = decision.word, decision.reason
+    word, reason, how = decision.word, decision.reason, ""
     if decision.interrupt and shared.job.mode != INTERRUPT_MODE:
         word = f"chime (mode {shared.job.mode}: a clip where every player can take one)"
+    elif decision.interrupt and fading(transport, levels, shared.job.fade):
+        how = f", fading the music down over {shared.job.fade:g} s before the chime (and back up after)"
     sound = shared.sound.result()
     if decision.interrupt and sound.reachable is False:
-        word, reason = "skip", f"sound unreachable: {sound.detail}"
-    log("decide", f"dry run, nothing changed: would {word}", decision=word, reason=reason)
-    return ZoneResult(zone.name, Outcome.SKIPPED, f"dry run: would {word}")
+        word, reason, how = "skip", f"sound unreachable: {sound.detail}", ""
+    log("decide", f"dry run, nothing changed: would {word}{how}", decision=word, reason=reason)
+    return ZoneResult(zone.name, Outcome.SKIPPED, f"dry run: would {word}{how}")

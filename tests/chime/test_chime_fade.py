@@ -5,12 +5,15 @@ music comes back silent and ramps up to exactly the volume each speaker had."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 from typing import Any
 
+import pytest
 import soco
 from chime_helpers import (
     ChimeSetup,
+    changing_requests,
     chime_sets,
     level_at,
     outcomes,
@@ -291,3 +294,25 @@ def test_a_speaker_the_fade_never_reached_is_not_kept_on_disk_as_faded(household
     assert run.returncode == 0, run.stderr
     assert sorted(kept["faded"]) == sorted(home.players[name].uid for name in VOLUMES)
     assert home.players["Port"].state().volume == 100
+
+
+def paused(spec: dict[str, Any]) -> dict[str, Any]:
+    spec["players"][0]["state"]["transport_state"] = "PAUSED_PLAYBACK"
+    return spec
+
+
+@pytest.mark.parametrize(("spec", "chime", "would"), [
+    (group_playing, {}, f"interrupt, fading the music down over {FADE:g} s before the chime (and back up after)"),
+    (lambda: paused(group_playing()), {}, "interrupt"),  # no music to fade
+    (group_playing, {"sources": {"queue": "skip"}}, "skip"),
+], ids=["playing", "paused", "skipped"])
+def test_a_dry_run_says_it_would_fade_the_music_it_would_interrupt(household: Any, chime_setup: Any, spec: Any,
+                                                                   chime: dict[str, Any], would: str) -> None:
+    home = household(spec())
+    setup = chime_setup(home, ["Kitchen"], volume=30, fade=FADE, **chime)
+
+    run = setup.run("Test", None, "--dry-run")
+
+    assert run.returncode == 0, run.stderr
+    assert re.findall(r" - dry run, nothing changed: would (.*)$", run.stderr, re.MULTILINE) == [would], run.stderr
+    assert changing_requests(home.events()) == []

@@ -252,6 +252,23 @@ def test_next_moments_come_from_systemd_on_the_hosts_clock(monkeypatch: pytest.M
     assert moments[2].year == moments[0].year + 1
 
 
+def test_a_chime_whose_schedule_has_no_moment_left_says_so_and_shows_no_date(tmp_path: Path) -> None:
+    """A one-off date already past: systemd says `Next elapse: never`; the page says so plainly,
+    and a schedule with a moment left beside it is not touched by it."""
+    chimes = [{"name": name, "url": URL, "volume": 30, "zones": ["Kitchen"], "schedule": schedule}
+              for name, schedule in (("Once", ["2020-01-01 08:00:00"]), ("Daily too", ["2020-01-01 08:00:00", "*-*-* 12:00:00"]))]
+    config = load_config(write_config(tmp_path / "config.yml", chimes, PAGE_ZONES, tmp_path / "run"))
+
+    once, daily = outlooks(config, 3)
+    page = render(PageData(datetime.now(UTC), [once, daily], []))
+    block = page[page.index("<h3><bdi>Once</bdi></h3>"):page.index("<h3><bdi>Daily too</bdi></h3>")]
+
+    assert (once.moments, once.note) == ((), "no next moment: its schedule has none left")
+    assert "no next moment: its schedule has none left" in read_page(block).text
+    assert "<li>" not in block and "2020" not in block and " Jan " not in block
+    assert [moment.at.hour for moment in daily.moments] == [12, 12, 12] and daily.note == ""
+
+
 def test_the_elapses_of_systemd_analyze_are_read_in_utc() -> None:
     output = ("Normalized form: *-*-* 08:00:00\n    Next elapse: Mon 2026-12-07 08:00:00 CET\n"
               "       (in UTC): Mon 2026-12-07 07:00:00 UTC\n       From now: 2 days left\n"
