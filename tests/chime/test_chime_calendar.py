@@ -272,14 +272,12 @@ def test_a_redirect_to_what_is_no_http_url_is_refused(ics: tuple[CalendarServer,
 
 def test_the_redirects_share_the_one_fetch_deadline(ics: tuple[CalendarServer, str]) -> None:
     """Each hop answers in 0.6 s, so four take 2.4 s: more than the fetch's 1.5 s in all,
-    though each alone is well within it."""
+    though each alone is well within it. With a budget per hop the target would answer."""
     server, target = ics
     base = target.replace("/school/terms.ics", "")
     server.redirects, server.delay = {"/1": "/2", "/2": "/3", "/3": "/school/terms.ics"}, 0.6
-    started = time.monotonic()
 
     with pytest.raises(Unavailable) as refused:
         fetch_calendar(f"{base}/1", 1.5)
 
-    assert time.monotonic() - started < 2.2  # one hop short of the 2.4 s four hops take
     assert str(refused.value).startswith("cannot be fetched: no answer within 1.5 s")
