@@ -201,14 +201,16 @@ class RoleModel:
         return list(self.variables["__sonos_chime_units"])
 
     def unit_files(self) -> dict[str, str]:
-        """Each unit file the role writes (templates/chime.service.j2 and chime.timer.j2, and
-        recover.service.j2), by name."""
+        """Each unit file the role writes (templates/chime.service.j2 and chime.timer.j2,
+        recover.service.j2, and page.service.j2 when the status page is on), by name."""
         files: dict[str, str] = {}
         for unit in self.units():
             self.variables["item"] = unit
             for kind in ("service", "timer"):
                 files[f"{unit['unit']}.{kind}"] = self.render(f"chime.{kind}.j2")
         files[str(self.variables["__sonos_chime_recover_unit"])] = self.render("recover.service.j2")
+        if self.template("{{ sonos_chime_status_enabled | bool }}"):
+            files[str(self.variables["__sonos_chime_page_unit"])] = self.render("page.service.j2")
         return files
 
     def render(self, template: str) -> str:

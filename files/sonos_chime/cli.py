@@ -229,9 +229,10 @@ def history_command(args: argparse.Namespace, _started: float) -> int:
 def page_command(args: argparse.Namespace, _started: float) -> int:
     config = load_config(Path(args.config))
     reader: Callable[[int], JournalRead] = read_recent_journal
-    # systemd sets these for ExecStopPost=: the page of the run that just ended well waits for its lines.
-    invocation = os.environ.get("INVOCATION_ID")
-    if invocation and os.environ.get("SERVICE_RESULT") == "success":
+    # systemd sets these for a unit a chime's service started by OnSuccess=/OnFailure= (the role's
+    # page unit): the page after a run that ended well waits for the run's lines.
+    invocation = os.environ.get("MONITOR_INVOCATION_ID")
+    if invocation and os.environ.get("MONITOR_SERVICE_RESULT") == "success":
         reader = settled_reader(reader, invocation)
     return make_page(config, Path(args.output), args.moments, args.runs, reader)
 

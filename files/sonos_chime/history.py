@@ -134,8 +134,8 @@ def record_time(record: Mapping[str, object]) -> datetime | None:
 
 
 def run_key(record: Mapping[str, object]) -> tuple[str, str, str, str]:
-    """Boot, PID, unit and systemd's invocation id (none for a run by hand). The PID stays in the key:
-    the page the service writes after each run (ExecStopPost) shares the run's invocation id."""
+    """Boot, PID, unit and systemd's invocation id (none for a run by hand, where the PID tells
+    two runs apart)."""
     return (str(record.get("_BOOT_ID", "?")), str(record.get("_PID", "?")), str(record.get("_SYSTEMD_UNIT", "?")),
             str(record.get("_SYSTEMD_INVOCATION_ID", "")))
 

@@ -36,7 +36,7 @@ RUNS_PER_ZONE = 5
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 360, 170, 34, 20, 8
 LATE_SCALE_MS = 1000  # the timeline's top: a run later than this is drawn at the top
 GOOD = ("chimed", "overlaid", "with-group")
-# After a run that ended well (its service's ExecStopPost=), how long the page waits for the
+# After a run that ended well (the page's unit, started by the chime's OnSuccess=), how long the page waits for the
 # journal to hold the run's closing line, and how often it reads again.
 SETTLE_SECONDS = 10.0
 SETTLE_PAUSE = 0.5

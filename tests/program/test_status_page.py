@@ -357,7 +357,7 @@ def off_today(tmp_path: Path) -> Path:
 
 def test_the_page_after_a_run_waits_for_the_journal_to_hold_the_runs_closing_line(tmp_path: Path) -> None:
     """journald indexes a run's last lines after the run has ended, seconds later on a loaded
-    Pi: the page its ExecStopPost= writes reads the journal again until its run is closed."""
+    Pi: the page written after the run reads the journal again until its run is closed."""
     config_path = off_today(tmp_path)
     off = run_chime("play", "--config", str(config_path), "--", "Dinner")
     assert off.returncode == 0, off.stderr
@@ -391,9 +391,10 @@ def test_the_page_stops_waiting_for_a_run_the_journal_never_closes(tmp_path: Pat
     assert len(reads) > 1
 
 
-def test_chime_py_page_as_exec_stop_post_waits_for_its_runs_lines(tmp_path: Path) -> None:
-    """The deployed wiring: systemd gives ExecStopPost= INVOCATION_ID and SERVICE_RESULT; the
-    journalctl on PATH holds the run's closing line from its third read on."""
+def test_chime_py_page_started_after_a_run_waits_for_its_runs_lines(tmp_path: Path) -> None:
+    """The deployed wiring: systemd gives the page's unit, started by the chime's OnSuccess=, the
+    run's MONITOR_INVOCATION_ID and MONITOR_SERVICE_RESULT; the journalctl on PATH holds the
+    run's closing line from its third read on."""
     config_path = off_today(tmp_path)
     off = run_chime("play", "--config", str(config_path), "--", "Dinner")
     assert off.returncode == 0, off.stderr
@@ -410,7 +411,8 @@ exit 0
 """, encoding="utf-8")
     fake.chmod(0o755)
     page = tmp_path / "index.html"
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "INVOCATION_ID": "0123abcd", "SERVICE_RESULT": "success"}
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "MONITOR_INVOCATION_ID": "0123abcd",
+           "MONITOR_SERVICE_RESULT": "success"}
 
     done = subprocess.run([sys.executable, str(CHIME), "page", "--config", str(config_path), "--output", str(page)],
                           capture_output=True, text=True, timeout=60, env=env, check=False)

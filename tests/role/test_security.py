@@ -147,7 +147,8 @@ def test_enabled_and_persistent_as_strings_mean_what_they_say() -> None:
     assert model.preflight() == []
     files = model.unit_files()
     assert sorted(files) == ["sonos-chime-caught-up.service", "sonos-chime-caught-up.timer",
-                             "sonos-chime-kept.service", "sonos-chime-kept.timer", "sonos-chime-recover.service"]
+                             "sonos-chime-kept.service", "sonos-chime-kept.timer", "sonos-chime-page@.service",
+                             "sonos-chime-recover.service"]
     assert "Persistent=false" in files["sonos-chime-kept.timer"]
     assert "Persistent=true" in files["sonos-chime-caught-up.timer"]
     assert " -v" not in files["sonos-chime-kept.service"]

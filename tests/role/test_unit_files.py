@@ -45,7 +45,7 @@ def test_one_timer_and_service_per_enabled_chime() -> None:
     assert sorted(unit_files()) == [
         "sonos-chime-fin-de-journee.service", "sonos-chime-fin-de-journee.timer",
         "sonos-chime-kid-s-100-bell.service", "sonos-chime-kid-s-100-bell.timer",
-        "sonos-chime-recover.service",
+        "sonos-chime-page@.service", "sonos-chime-recover.service",
     ]
 
 
@@ -77,7 +77,7 @@ def test_a_failed_or_killed_chime_and_a_boot_start_the_recovery_with_the_chimes_
     files = unit_files()
     chime = parsed(files["sonos-chime-kid-s-100-bell.service"])
     recovery = parsed(files["sonos-chime-recover.service"])
-    assert chime["Unit"]["OnFailure"] == "sonos-chime-recover.service"
+    assert chime["Unit"]["OnFailure"].split()[0] == "sonos-chime-recover.service"
     assert recovery["Install"]["WantedBy"] == "multi-user.target"
     assert recovery["Service"]["ExecStart"] == (
         "/opt/sonos-chime/venv/bin/python /opt/sonos-chime/chime.py recover --config /etc/sonos-chime/config.yml --wait 21600 --every 30"
@@ -114,7 +114,7 @@ def test_every_service_is_bounded_in_memory_threads_and_time_as_the_inventory_sa
         assert int(parsed(files["sonos-chime-recover.service"])["Service"]["RuntimeMaxSec"]) > 0
 
 
-def test_every_run_writes_the_status_page_as_the_service_and_never_fails_the_chime(tmp_path: Path) -> None:
+def test_every_run_starts_the_page_unit_which_alone_reads_the_journal_and_has_no_network(tmp_path: Path) -> None:
     install = tmp_path / "opt"  # systemd checks the programs a unit runs are there
     (install / "venv" / "bin").mkdir(parents=True)
     (install / "venv" / "bin" / "python").symlink_to(sys.executable)
@@ -122,25 +122,38 @@ def test_every_run_writes_the_status_page_as_the_service_and_never_fails_the_chi
     model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_install_dir": str(install),
                        "sonos_chime_status_enabled": True})
     files = model.unit_files()
-    name = "sonos-chime-kid-s-100-bell.service"
-    service = parsed(files[name])["Service"]
+    chime = parsed(files["sonos-chime-kid-s-100-bell.service"])
 
-    stop = service["ExecStopPost"]
-    assert stop.startswith("-")  # a page that cannot be written leaves the chime's result as it was
-    argv = shlex.split(stop[1:])
-    assert argv[:2] == ["/usr/bin/timeout", "60"]  # nor does a slow one: well within the stop's 90 s
-    argv = argv[2:]
+    # After a run that ended well, and after one that did not (beside the recovery): the page's
+    # instance of the chime's own unit (%N), so two chimes ending together each get theirs.
+    assert chime["Unit"]["OnSuccess"] == "sonos-chime-page@%N.service"
+    assert chime["Unit"]["OnFailure"].split() == ["sonos-chime-recover.service", "sonos-chime-page@%N.service"]
+    # The chime services, which talk to the network, do not read the journal nor write the page.
+    for name, text in files.items():
+        if name != "sonos-chime-page@.service":
+            assert "systemd-journal" not in text and "ExecStopPost" not in text and " page " not in text, name
+
+    unit = parsed(files["sonos-chime-page@.service"])
+    service = unit["Service"]
+    argv = shlex.split(service["ExecStart"])
     assert argv[:2] == [f"{install}/venv/bin/python", f"{install}/chime.py"]
     page = build_parser().parse_args(argv[2:])
     assert (page.command, page.config, page.output) == ("page", "/etc/sonos-chime/config.yml", str(DEFAULT_PAGE))
-    # The journal's group, to read the chime services' runs; the page's folder, and no other, writable.
-    assert (service["SupplementaryGroups"], service["ReadWritePaths"]) == ("systemd-journal", f"-{DEFAULT_PAGE.parent}")
-    assert (service["User"], service["ProtectSystem"]) == ("sonos-chime", "strict")
+    assert (service["Type"], service["User"], service["TimeoutStartSec"]) == ("oneshot", "sonos-chime", "60")
+    # The journal's group; the page's folder, and no other, writable; no network at all.
+    assert (service["SupplementaryGroups"], service["ReadWritePaths"]) == ("systemd-journal", str(DEFAULT_PAGE.parent))
+    assert service["PrivateNetwork"] == "yes"
+    families = [line.split("=", 1)[1] for line in files["sonos-chime-page@.service"].splitlines()
+                if line.startswith("RestrictAddressFamilies=")]
+    assert families[-2:] == ["", "AF_UNIX"]  # the empty one resets the hardening's list
     assert {key: service.get(key) for key in HARDENING} == HARDENING
-    assert validated(model, files[name], name, tmp_path) == 0
-    # Off by default: no journal for the services, no page.
-    off = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES})
-    assert not [text for text in off.unit_files().values() if "ExecStopPost" in text or "systemd-journal" in text]
+    assert (service["MemoryMax"], service["TasksMax"]) == ("192M", "256")
+    for name in ("sonos-chime-page@.service", "sonos-chime-kid-s-100-bell.service"):
+        assert validated(model, files[name], name, tmp_path) == 0, name
+    # Off: no page unit, and the chime services start none.
+    off = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_status_enabled": False})
+    assert "sonos-chime-page@.service" not in off.unit_files()
+    assert not [text for text in off.unit_files().values() if "page@" in text or "systemd-journal" in text]
 
 
 def validated(model: RoleModel, text: str, name: str, folder: Path) -> int:
@@ -151,19 +164,21 @@ def validated(model: RoleModel, text: str, name: str, folder: Path) -> int:
     return subprocess.run([*shlex.split(command), name], capture_output=True, check=False).returncode
 
 
-def test_the_converge_writes_the_page_as_the_services_do() -> None:
+def test_the_converge_writes_the_page_with_the_page_unit_as_after_a_run() -> None:
     model = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_status_enabled": True})
     handlers = yaml.safe_load((ROOT / "roles" / "sonos_chime" / "handlers" / "main.yml").read_text(encoding="utf-8"))
     [writer] = [handler for handler in handlers if handler["name"] == "Sonos_chime - write the status page"]
-    argv = [str(model.template(str(arg))) for arg in writer["ansible.builtin.command"]["argv"]]
-    service = parsed(model.unit_files()["sonos-chime-kid-s-100-bell.service"])["Service"]
+    started = writer["ansible.builtin.systemd_service"]
+    instance = str(model.template(started["name"]))
+    after_run = parsed(model.unit_files()["sonos-chime-kid-s-100-bell.service"])["Unit"]["OnSuccess"]
 
-    # setpriv: the service's user and group, the journal's group, nothing of root's environment.
-    assert argv[:argv.index("--")] == ["setpriv", "--reuid=sonos-chime", "--regid=sonos-chime", "--groups=systemd-journal",
-                                       "--reset-env"]
-    assert ["/usr/bin/timeout", "60", *argv[argv.index("--") + 1:]] == shlex.split(service["ExecStopPost"].removeprefix("-"))
-    notified = [task["name"] for name in ("install.yml", "media.yml", "configure.yml")
+    assert started["state"] == "started"
+    # An instance of the same template the chime services start.
+    assert (instance.split("@")[0], after_run.split("@")[0]) == ("sonos-chime-page", "sonos-chime-page")
+    assert instance.endswith(".service") and "%" not in instance
+    notified = [task["name"] for name in ("install.yml", "media.yml", "configure.yml", "units.yml")
                 for task in yaml.safe_load((ROOT / "roles" / "sonos_chime" / "tasks" / name).read_text(encoding="utf-8"))
                 if writer["name"] in str(task.get("notify", ""))]
     assert notified == ["Install - the program into the venv (when its source or version changed)", "Media - status page folder",
-                        "Configure - render config.yml for chime.py"]
+                        "Configure - render config.yml for chime.py",
+                        "Units - the status page's unit (a chime's service starts an instance after each run)"]
