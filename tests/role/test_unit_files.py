@@ -127,7 +127,7 @@ def test_every_run_starts_the_page_unit_which_alone_reads_the_journal_and_has_no
     # After a run that ended well, and after one that did not (beside the recovery): the page's
     # instance of the chime's own unit (%N), so two chimes ending together each get theirs.
     assert chime["Unit"]["OnSuccess"] == "sonos-chime-page@%N.service"
-    assert chime["Unit"]["OnFailure"].split() == ["sonos-chime-recover.service", "sonos-chime-page@%N.service"]
+    assert chime["Unit"]["OnFailure"].split() == ["sonos-chime-recover.service", "sonos-chime-page@failed-%N.service"]
     # The chime services, which talk to the network, do not read the journal nor write the page.
     for name, text in files.items():
         if name != "sonos-chime-page@.service":
@@ -154,6 +154,25 @@ def test_every_run_starts_the_page_unit_which_alone_reads_the_journal_and_has_no
     off = RoleModel({"sonos_chime_discovered_zones": ZONES, "sonos_chime_chimes": CHIMES, "sonos_chime_status_enabled": False})
     assert "sonos-chime-page@.service" not in off.unit_files()
     assert not [text for text in off.unit_files().values() if "page@" in text or "systemd-journal" in text]
+
+
+def test_each_page_instance_has_one_trigger_so_systemd_passes_it_the_runs_result() -> None:
+    """systemd passes MONITOR_INVOCATION_ID and MONITOR_SERVICE_RESULT (what the page's wait for
+    the run's closing line needs) only to a unit with exactly one trigger source: a unit named in
+    both OnSuccess= and OnFailure= of the same chime is two ("multiple trigger source candidates
+    for exit status propagation (X, X), skipping"), and so is an instance two chimes share."""
+    triggers: dict[str, list[str]] = {}
+    for name, text in unit_files().items():
+        if not name.endswith(".service") or name in ("sonos-chime-page@.service", "sonos-chime-recover.service"):
+            continue
+        unit = parsed(text)["Unit"]
+        for key in ("OnSuccess", "OnFailure"):
+            for handler in unit.get(key, "").split():
+                if handler.startswith("sonos-chime-page@"):
+                    triggers.setdefault(handler.replace("%N", name.removesuffix(".service")), []).append(f"{name} {key}")
+    assert len(triggers) == 4  # two chimes, each a page instance for a run that ended well and one for a failed run
+    assert all(len(sources) == 1 for sources in triggers.values()), triggers
+    assert "sonos-chime-page@converge.service" not in triggers
 
 
 def validated(model: RoleModel, text: str, name: str, folder: Path) -> int:
