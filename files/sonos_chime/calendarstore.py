@@ -153,13 +153,16 @@ def fetch_calendar(url: str, timeout: float) -> bytes:
 
 def redirect_target(current: str, status: int, location: str | None) -> str:
     """Where a redirect from `current` leads: its Location, resolved against `current`, if that
-    is an http(s) URL such as a calendar's own may be (check_url); else Unavailable."""
+    is an http(s) URL such as a calendar's own may be (check_url), and not http from https;
+    else Unavailable."""
     if not location:
         raise Unavailable(f"answered HTTP {status} with no Location to follow, at {quote(current)}")
     target = urljoin(current, location.strip())
     scheme = urlsplit(target).scheme
     if scheme not in ("http", "https"):
         raise Unavailable(f"is redirected by {quote(current)} to a {scheme}: URL; only http(s) is followed")
+    if scheme == "http" and urlsplit(current).scheme == "https":  # whoever is on the way would write the calendar
+        raise Unavailable(f"is redirected by {quote(current)} from https to http: {quote(target)}; only https is followed from https")
     try:
         check_url(target)
     except ValueError as error:

@@ -18,7 +18,12 @@ import pytest
 from chime_helpers import changing_requests, outcomes, requests
 from ics_samples import all_day, calendar
 from sonos_chime.calendars import MAX_CALENDAR_BYTES
-from sonos_chime.calendarstore import CalendarStore, Unavailable, fetch_calendar
+from sonos_chime.calendarstore import (
+    CalendarStore,
+    Unavailable,
+    fetch_calendar,
+    redirect_target,
+)
 
 ZONES = ["Living Room", "Study"]
 TODAY = date.today()
@@ -281,3 +286,15 @@ def test_the_redirects_share_the_one_fetch_deadline(ics: tuple[CalendarServer, s
         fetch_calendar(f"{base}/1", 1.5)
 
     assert str(refused.value).startswith("cannot be fetched: no answer within 1.5 s")
+
+
+def test_a_redirect_from_https_to_http_is_refused() -> None:
+    """The household gave an https URL: a redirect to plain http would let whoever is on the way
+    write the calendar (and so silence the chimes by days off); http to https is followed."""
+    with pytest.raises(Unavailable) as refused:
+        redirect_target("https://calendar.example.org/terms.ics", 301, "http://calendar.example.org/terms.ics")
+
+    assert str(refused.value) == ('is redirected by "https://calendar.example.org/terms.ics" from https to http: '
+                                  '"http://calendar.example.org/terms.ics"; only https is followed from https')
+    assert redirect_target("http://calendar.example.org/a", 301, "https://calendar.example.org/a") == "https://calendar.example.org/a"
+    assert redirect_target("https://calendar.example.org/a", 302, "/b") == "https://calendar.example.org/b"
