@@ -64,6 +64,8 @@ from .sources import DEFAULT_POLICY
 from .statuspage import DEFAULT_PAGE, make_page, settled_reader
 from .zonelog import LOG, quote, setup_logging
 
+# systemd's results (MONITOR_SERVICE_RESULT) of a run that ended by itself, having written its closing line.
+RAN_TO_ITS_END = ("success", "exit-code")
 NEXT = "next"  # --at next: the chime's next scheduled moment, if its timer started the run early
 
 
@@ -230,9 +232,10 @@ def page_command(args: argparse.Namespace, _started: float) -> int:
     config = load_config(Path(args.config))
     reader: Callable[[int], JournalRead] = read_recent_journal
     # systemd sets these for a unit a chime's service started by OnSuccess=/OnFailure= (the role's
-    # page unit): the page after a run that ended well waits for the run's lines.
+    # page unit): the page after a run that ended by itself, well or with a zone failed (exit-code:
+    # its summary written), waits for the run's lines; not after one ended from outside (killed).
     invocation = os.environ.get("MONITOR_INVOCATION_ID")
-    if invocation and os.environ.get("MONITOR_SERVICE_RESULT") == "success":
+    if invocation and os.environ.get("MONITOR_SERVICE_RESULT") in RAN_TO_ITS_END:
         reader = settled_reader(reader, invocation)
     return make_page(config, Path(args.output), args.moments, args.runs, reader)
 

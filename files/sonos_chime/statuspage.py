@@ -36,8 +36,8 @@ RUNS_PER_ZONE = 5
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 360, 170, 34, 20, 8
 LATE_SCALE_MS = 1000  # the timeline's top: a run later than this is drawn at the top
 GOOD = ("chimed", "overlaid", "with-group")
-# After a run that ended well (the page's unit, started by the chime's OnSuccess=), how long the page waits for the
-# journal to hold the run's closing line, and how often it reads again.
+# After a run that ended by itself (the page's unit, started by the chime's OnSuccess=/OnFailure=), how long
+# the page waits for the journal to hold the run's closing line, and how often it reads again.
 SETTLE_SECONDS = 10.0
 SETTLE_PAUSE = 0.5
 
@@ -272,7 +272,7 @@ def make_page(config: Config, output: Path, moments: int, last: int, reader: Cal
 
 def settled_reader(reader: Callable[[int], JournalRead], invocation: str, seconds: float = SETTLE_SECONDS,
                    pause: float = SETTLE_PAUSE) -> Callable[[int], JournalRead]:
-    """The reader for the page a run's service writes when the run ended well. journald indexes
+    """The reader for the page a run's service writes when the run ended by itself. journald indexes
     the run's last lines in its own time, seconds after the run on a loaded Pi: read again until
     the run's closing line is there, for `seconds` at most (then the page says it unfinished)."""
     def read(records: int) -> JournalRead:

@@ -422,6 +422,40 @@ exit 0
     assert 'class="day-off"' in page.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(("result", "reads"), [
+    ("exit-code", 3),  # a zone failed: chime.py wrote its summary, then exited 1 (the page a household needs most)
+    ("signal", 1),  # killed: there is no closing line to wait for
+    ("timeout", 1),
+])
+def test_the_page_after_a_run_that_exited_by_itself_waits_for_it_a_killed_one_does_not(tmp_path: Path, result: str,
+                                                                                        reads: int) -> None:
+    """systemd's MONITOR_SERVICE_RESULT: `exit-code` is a run that ended by itself with an error
+    (its closing line was written); `signal`, `timeout` and the like ended it from outside."""
+    config_path = off_today(tmp_path)
+    off = run_chime("play", "--config", str(config_path), "--", "Dinner")
+    assert off.returncode == 0, off.stderr
+    journal = Journal([])
+    journal.add(off.stderr, 104, "sonos-chime-dinner.service", invocation="0123abcd")
+    (tmp_path / "late.jsonl").write_text("".join(line + "\n" for line in journal.lines), encoding="utf-8")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "journalctl"
+    fake.write_text(f"""#!/bin/sh
+echo x >> {tmp_path}/reads
+[ "$(wc -l < {tmp_path}/reads)" -ge 3 ] && cat {tmp_path}/late.jsonl
+exit 0
+""", encoding="utf-8")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "MONITOR_INVOCATION_ID": "0123abcd",
+           "MONITOR_SERVICE_RESULT": result}
+
+    done = subprocess.run([sys.executable, str(CHIME), "page", "--config", str(config_path), "--output", str(tmp_path / "index.html")],
+                          capture_output=True, text=True, timeout=60, env=env, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert len((tmp_path / "reads").read_text().splitlines()) == reads
+
+
 def test_a_calendar_is_read_once_per_chime_for_all_its_moments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each read is a Python of its own that may take 2 s: one per chime, not one per moment."""
     today = datetime.now().astimezone().date()
