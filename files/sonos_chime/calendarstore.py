@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .calendars import (
     MAX_CALENDAR_BYTES,
+    URL_CHARACTERS,
     CalendarError,
     CalendarSource,
     bounded_read,
@@ -157,7 +158,12 @@ def redirect_target(current: str, status: int, location: str | None) -> str:
     else Unavailable."""
     if not location:
         raise Unavailable(f"answered HTTP {status} with no Location to follow, at {quote(current)}")
-    target = urljoin(current, location.strip())
+    location = location.strip()
+    # Checked as sent (urljoin drops a tab or line break unseen), and not repeated: it may carry
+    # credentials, or be 64 KiB long.
+    if not URL_CHARACTERS.fullmatch(location):
+        raise Unavailable(f"is redirected by {quote(current)} to a URL that holds characters a URL does not")
+    target = urljoin(current, location)
     scheme = urlsplit(target).scheme
     if scheme not in ("http", "https"):
         raise Unavailable(f"is redirected by {quote(current)} to a {scheme}: URL; only http(s) is followed")

@@ -262,6 +262,9 @@ def test_more_than_three_redirects_are_refused_naming_where_it_stopped(ics: tupl
     ("webcal://calendar.example.org/terms.ics", "to a webcal: URL; only http(s) is followed"),
     ("file:///etc/passwd", "to a file: URL; only http(s) is followed"),
     ("https://me:hunter2@calendar.example.org/terms.ics", "to a URL that carries credentials"),
+    # Python's URL parsing drops a tab or line break wherever it is: the Location is checked as sent.
+    ("/school/moved\t.ics", "to a URL that holds characters a URL does not"),
+    ("https://me:hunter2@calendar.example.org/a b.ics", "to a URL that holds characters a URL does not"),
 ])
 def test_a_redirect_to_what_is_no_http_url_is_refused(ics: tuple[CalendarServer, str], location: str, said: str) -> None:
     server, url = ics
