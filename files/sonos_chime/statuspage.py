@@ -277,10 +277,14 @@ def settled_reader(reader: Callable[[int], JournalRead], invocation: str, second
     the run's closing line is there, for `seconds` at most (then the page says it unfinished)."""
     def read(records: int) -> JournalRead:
         deadline = time.monotonic() + seconds
-        journal = reader(records)
-        while not run_closed(json_records(journal.lines), invocation) and time.monotonic() < deadline:
+        journal, reads = reader(records), 1
+        while not (closed := run_closed(json_records(journal.lines), invocation)) and time.monotonic() < deadline:
             time.sleep(pause)
-            journal = reader(records)
+            journal, reads = reader(records), reads + 1
+        if closed:
+            LOG.info("run %s: its closing line read from the journal (%d read%s)", invocation, reads, "" if reads == 1 else "s")
+        else:
+            LOG.warning("run %s: its closing line is not in the journal after %g s: the page shows the run as it is", invocation, seconds)
         return journal
     return read
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import logging
 import os
 import re
 import stat
@@ -27,7 +28,7 @@ from ics_samples import all_day, calendar
 from sonos_chime import outlook, statuspage
 from sonos_chime.calendarstore import CalendarStore
 from sonos_chime.config import load_config
-from sonos_chime.history import Run, ZoneOutcome
+from sonos_chime.history import Run, ZoneOutcome, parse_message
 from sonos_chime.journal import JournalRead
 from sonos_chime.outlook import ChimeOutlook, iterations, outlooks, systemd_moments
 from sonos_chime.statuspage import PageData, make_page, render
@@ -355,7 +356,8 @@ def off_today(tmp_path: Path) -> Path:
     return write_config(tmp_path / "config.yml", [chime], PAGE_ZONES, tmp_path / "run")
 
 
-def test_the_page_after_a_run_waits_for_the_journal_to_hold_the_runs_closing_line(tmp_path: Path) -> None:
+def test_the_page_after_a_run_waits_for_the_journal_to_hold_the_runs_closing_line(tmp_path: Path,
+                                                                                  caplog: pytest.LogCaptureFixture) -> None:
     """journald indexes a run's last lines after the run has ended, seconds later on a loaded
     Pi: the page written after the run reads the journal again until its run is closed."""
     config_path = off_today(tmp_path)
@@ -372,13 +374,17 @@ def test_the_page_after_a_run_waits_for_the_journal_to_hold_the_runs_closing_lin
 
     page = tmp_path / "index.html"
     config = load_config(config_path)
+    caplog.set_level(logging.INFO, logger="sonos-chime")
     make_page(config, page, 1, 20, statuspage.settled_reader(lagging, "run-1", seconds=30, pause=0.01), lambda _s, _c: [])
 
     assert len(reads) == 3
     assert page.read_text(encoding="utf-8").count('class="day-off"') == 2  # run-0's and run-1's
+    # What molecule reads in the page unit's journal; not a line history takes for a run's.
+    assert "run run-1: its closing line read from the journal (3 reads)" in caplog.messages
+    assert all(parse_message(f"INFO {text}", datetime.now(UTC)) is None for text in caplog.messages)
 
 
-def test_the_page_stops_waiting_for_a_run_the_journal_never_closes(tmp_path: Path) -> None:
+def test_the_page_stops_waiting_for_a_run_the_journal_never_closes(caplog: pytest.LogCaptureFixture) -> None:
     reads: list[int] = []
 
     def never(_records: int) -> JournalRead:
@@ -389,6 +395,7 @@ def test_the_page_stops_waiting_for_a_run_the_journal_never_closes(tmp_path: Pat
 
     assert journal.lines == ()
     assert len(reads) > 1
+    assert caplog.messages == ["run run-1: its closing line is not in the journal after 0.2 s: the page shows the run as it is"]
 
 
 def test_chime_py_page_started_after_a_run_waits_for_its_runs_lines(tmp_path: Path) -> None:
