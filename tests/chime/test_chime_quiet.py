@@ -11,8 +11,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from chime_helpers import changing_requests, chime_sets, outcomes, requests
-from test_chime_matrix import CONFIGURED, ZONE_VOLUMES, matrix_household
+from chime_helpers import (
+    changing_requests,
+    chime_sets,
+    first_state,
+    level_at,
+    outcomes,
+    requests,
+)
+from ics_samples import all_day, calendar
+from test_chime_matrix import (
+    CONFIGURED,
+    FADE,
+    GROUPS,
+    INTERRUPTED,
+    SKIPPED,
+    ZONE_VOLUMES,
+    matrix_household,
+)
 
 ATTRIBUTES = ("uri", "track", "transport_state", "volume", "mute", "play_mode", "crossfade", "coordinator_uid")
 
@@ -93,4 +109,59 @@ def test_a_dry_run_names_the_zones_the_chime_will_skip_for_quiet_hours(household
     assert f'"Lone" is in its quiet hours ({now})' in run.stderr
     assert f'"Coord Member" (in this zone\'s group) is in its quiet hours ({now})' in run.stderr
     assert "dry run, nothing changed: would interrupt" in run.stderr  # the others: as ever
+    assert_untouched(home, before, list(home.players))
+
+
+# ---- the proof matrix's sources, with a quiet room, a fade and a day off (issue #21)
+
+
+@pytest.mark.parametrize("source", [*INTERRUPTED, *SKIPPED])
+def test_every_source_keeps_its_quiet_group_exactly_while_the_others_fade_and_come_back(
+    household: Any, chime_setup: Any, sounds: Any, source: str
+) -> None:
+    """Coord's member is in its quiet hours: its group is left exactly as it was. The others
+    chime with a fade, where their source lets them, and end exactly as they were."""
+    home = household(matrix_household(source, sounds.url("/song.mp3")))
+    now = now_quiet()
+    setup = chime_setup(home, CONFIGURED, volume=30, zone_volumes=ZONE_VOLUMES, settings={"quiet_hours": {"Coord Member": now}},
+                        fade=FADE)
+    before = {name: handle.state() for name, handle in home.players.items()}
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    played = "ok" if source in INTERRUPTED else "skipped"
+    assert outcomes(run.stderr) == {"Lone": played, "Coord": "skipped", "Guest": played, "Pair": played}, run.stderr
+    assert f'"Coord Member" (in this zone\'s group) is in its quiet hours ({now}): nothing sent' in run.stderr
+    assert_untouched(home, before, ["Coord", "Coord Member"])
+    events = home.events()
+    expected = sorted(GROUPS[zone][0] for zone in ("Lone", "Guest", "Pair")) if source in INTERRUPTED else []
+    assert sorted(e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))) == expected
+    if source in INTERRUPTED and before["Lone"].transport_state == "PLAYING":  # music to fade
+        switched = first_state(events, "Lone", "SetAVTransportURI", uri=sounds.url("/chime.mp3"))["mono"]
+        assert level_at(events, "Lone", switched, (before["Lone"].volume, False)) == (0, False), "Lone: not faded out"
+    for name, handle in home.players.items():
+        after = handle.state()
+        for attribute in ATTRIBUTES:
+            assert getattr(after, attribute) == getattr(before[name], attribute), f"{source}: {name}: {attribute}"
+
+
+@pytest.mark.parametrize("day_off", ["skip_dates", "skip_calendar"])
+def test_a_day_off_sends_nothing_to_any_position_quiet_or_fading(household: Any, chime_setup: Any, sounds: Any,
+                                                                  tmp_path: Any, day_off: str) -> None:
+    home = household(matrix_household("queue_mid_track", sounds.url("/song.mp3")))
+    today = datetime.now().astimezone().date()
+    off: dict[str, Any] = {"skip_dates": [str(today)]}
+    if day_off == "skip_calendar":
+        path = tmp_path / "family.ics"
+        path.write_bytes(calendar(all_day("Inset day", today, today + timedelta(days=1))))
+        off = {"skip_calendar": str(path)}
+    setup = chime_setup(home, CONFIGURED, volume=30, settings={"quiet_hours": {"Coord Member": now_quiet()}}, fade=FADE, **off)
+    before = {name: handle.state() for name, handle in home.players.items()}
+
+    run = setup.run("Test")
+
+    assert run.returncode == 0, run.stderr
+    assert 'chime="Test" skipped: ' in run.stderr and ": no speaker touched" in run.stderr, run.stderr
+    assert requests(home.events()) == []  # not even a read
     assert_untouched(home, before, list(home.players))
