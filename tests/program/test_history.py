@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from sonos_chime.cli import UsageError, build_parser
 from sonos_chime.history import Run, json_records, read_runs
-from sonos_chime.historytable import show_history, shown, table
+from sonos_chime.historytable import chime_runs, show_history, shown, table
 from sonos_chime.journal import (
     UNITS,
     JournalRead,
@@ -31,7 +31,8 @@ from sonos_chime.journal import (
     read_journal,
 )
 from sonos_chime.schedule import Start, log_start
-from sonos_chime.zonelog import escape, setup_logging, unescape
+from sonos_chime.statuspage import settled_reader
+from sonos_chime.zonelog import LOG, escape, setup_logging, unescape
 
 from program.test_log_lines import (
     CHIME,
@@ -368,6 +369,31 @@ def test_two_starts_of_a_service_with_one_pid_are_two_runs() -> None:
     assert [(run.chime, run.status, [zone.zone for zone in run.zones]) for run in runs_of(journal)] == [
         ("Bell", "done", ["Den"]), (None, "unfinished", ["Kitchen"]), (None, "unfinished", ["Den"])]
     assert "_SYSTEMD_INVOCATION_ID" in next(arg for arg in journal_command(10) if arg.startswith("--output-fields="))
+
+
+def test_the_page_units_records_make_no_run() -> None:
+    """The journal read is every sonos-chime-*.service: the page's instances too. What the page
+    writes (which run it waited for, or that it stopped waiting; what journalctl said) and
+    systemd's lines about its instance are no run on the page or in `chime.py history`."""
+    invocation = "0123456789abcdef0123456789abcdef"
+    journal = Journal([])
+    journal.add("\n".join([LINES[3], 'INFO chime="Bell" done in 40 ms: "Den" skipped']), 5, invocation=invocation)
+    closed = JournalRead(tuple(journal.lines), False)
+    page = "sonos-chime-page@sonos-chime-bell.service"
+    journal.add(program_lines(lambda: settled_reader(lambda _records: closed, invocation)(10)), 6, unit=page, invocation="c3")
+    journal.add(program_lines(lambda: settled_reader(lambda _records: JournalRead((), False), "d4", seconds=0.01, pause=0.001)(10)),
+                7, unit=f"sonos-chime-page@failed-{page.removeprefix('sonos-chime-page@')}", invocation="e5")
+    journal.add(program_lines(lambda: LOG.warning("journalctl: %s", "No journal files were found.")), 8, unit=page, invocation="f6")
+    journal.add("\n".join([f"Starting {page} - Sonos chime: the status page (sonos-chime-bell)...",
+                           f"{page}: Deactivated successfully.", f"Finished {page} - Sonos chime: the status page."]), 1,
+                unit="init.scope")
+    said = [json.loads(line)["MESSAGE"] for line in journal.lines if "page@" in json.loads(line)["_SYSTEMD_UNIT"]]
+
+    assert said[0] == f"INFO run {invocation}: its closing line read from the journal (1 read)"
+    assert len(said) == 3
+    assert [(run.chime, run.unit, run.status) for run in runs_of(journal)] == [("Bell", "sonos-chime-bell.service", "done")]
+    assert [run.unit for run in chime_runs(journal.read(), 20, None)] == ["sonos-chime-bell.service"]
+    assert len(history(journal).splitlines()) == 1 + 1
 
 
 def test_no_runs_says_so() -> None:
