@@ -137,9 +137,12 @@ def test_every_source_keeps_its_quiet_group_exactly_while_the_others_fade_and_co
     events = home.events()
     expected = sorted(GROUPS[zone][0] for zone in ("Lone", "Guest", "Pair")) if source in INTERRUPTED else []
     assert sorted(e["player"] for e in chime_sets(events, sounds.url("/chime.mp3"))) == expected
-    if source in INTERRUPTED and before["Lone"].transport_state == "PLAYING":  # music to fade
-        switched = first_state(events, "Lone", "SetAVTransportURI", uri=sounds.url("/chime.mp3"))["mono"]
-        assert level_at(events, "Lone", switched, (before["Lone"].volume, False)) == (0, False), "Lone: not faded out"
+    for zone in ("Lone", "Guest", "Pair") if source in INTERRUPTED else ():  # every speaker of each group with music
+        coordinator, speakers = GROUPS[zone]
+        if before[coordinator].transport_state == "PLAYING":
+            switched = first_state(events, coordinator, "SetAVTransportURI", uri=sounds.url("/chime.mp3"))["mono"]
+            for speaker in (speaker for speaker in speakers if not before[speaker].mute):
+                assert level_at(events, speaker, switched, (before[speaker].volume, False)) == (0, False), f"{zone}: {speaker} not faded out"
     for name, handle in home.players.items():
         after = handle.state()
         for attribute in ATTRIBUTES:
