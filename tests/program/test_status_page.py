@@ -398,46 +398,10 @@ def test_the_page_stops_waiting_for_a_run_the_journal_never_closes(caplog: pytes
     assert caplog.messages == ["run run-1: its closing line is not in the journal after 0.2 s: the page shows the run as it is"]
 
 
-def test_chime_py_page_started_after_a_run_waits_for_its_runs_lines(tmp_path: Path) -> None:
-    """The deployed wiring: systemd gives the page's unit, started by the chime's OnSuccess=, the
-    run's MONITOR_INVOCATION_ID and MONITOR_SERVICE_RESULT; the journalctl on PATH holds the
-    run's closing line from its third read on."""
-    config_path = off_today(tmp_path)
-    off = run_chime("play", "--config", str(config_path), "--", "Dinner")
-    assert off.returncode == 0, off.stderr
-    journal = Journal([])
-    journal.add(off.stderr, 104, "sonos-chime-dinner.service", invocation="0123abcd")
-    (tmp_path / "late.jsonl").write_text("".join(line + "\n" for line in journal.lines), encoding="utf-8")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "journalctl"
-    fake.write_text(f"""#!/bin/sh
-echo x >> {tmp_path}/reads
-[ "$(wc -l < {tmp_path}/reads)" -ge 3 ] && cat {tmp_path}/late.jsonl
-exit 0
-""", encoding="utf-8")
-    fake.chmod(0o755)
-    page = tmp_path / "index.html"
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "MONITOR_INVOCATION_ID": "0123abcd",
-           "MONITOR_SERVICE_RESULT": "success"}
-
-    done = subprocess.run([sys.executable, str(CHIME), "page", "--config", str(config_path), "--output", str(page)],
-                          capture_output=True, text=True, timeout=60, env=env, check=False)
-
-    assert done.returncode == 0, done.stderr
-    assert len((tmp_path / "reads").read_text().splitlines()) == 3
-    assert 'class="day-off"' in page.read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize(("result", "reads"), [
-    ("exit-code", 3),  # a zone failed: chime.py wrote its summary, then exited 1 (the page a household needs most)
-    ("signal", 1),  # killed: there is no closing line to wait for
-    ("timeout", 1),
-])
-def test_the_page_after_a_run_that_exited_by_itself_waits_for_it_a_killed_one_does_not(tmp_path: Path, result: str,
-                                                                                        reads: int) -> None:
-    """systemd's MONITOR_SERVICE_RESULT: `exit-code` is a run that ended by itself with an error
-    (its closing line was written); `signal`, `timeout` and the like ended it from outside."""
+def page_after_a_run(tmp_path: Path, result: str, page: Path) -> subprocess.CompletedProcess[str]:
+    """`chime.py page` as the page's unit runs it after Dinner's run (invocation 0123abcd, ended
+    with `result`), with a journalctl on PATH that holds the run's lines from its third read on
+    (each read counted in tmp_path/reads)."""
     config_path = off_today(tmp_path)
     off = run_chime("play", "--config", str(config_path), "--", "Dinner")
     assert off.returncode == 0, off.stderr
@@ -455,9 +419,34 @@ exit 0
     fake.chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "MONITOR_INVOCATION_ID": "0123abcd",
            "MONITOR_SERVICE_RESULT": result}
-
-    done = subprocess.run([sys.executable, str(CHIME), "page", "--config", str(config_path), "--output", str(tmp_path / "index.html")],
+    return subprocess.run([sys.executable, str(CHIME), "page", "--config", str(config_path), "--output", str(page)],
                           capture_output=True, text=True, timeout=60, env=env, check=False)
+
+
+def test_chime_py_page_started_after_a_run_waits_for_its_runs_lines(tmp_path: Path) -> None:
+    """The deployed wiring: systemd gives the page's unit, started by the chime's OnSuccess=, the
+    run's MONITOR_INVOCATION_ID and MONITOR_SERVICE_RESULT; the journalctl on PATH holds the
+    run's closing line from its third read on."""
+    page = tmp_path / "index.html"
+
+    done = page_after_a_run(tmp_path, "success", page)
+
+    assert done.returncode == 0, done.stderr
+    assert len((tmp_path / "reads").read_text().splitlines()) == 3
+    assert 'class="day-off"' in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("result", "reads"), [
+    ("exit-code", 3),  # a zone failed: chime.py wrote its summary, then exited 1 (the page a household needs most)
+    ("signal", 1),  # killed: there is no closing line to wait for
+    ("timeout", 1),
+])
+def test_the_page_after_a_run_that_exited_by_itself_waits_for_it_a_killed_one_does_not(tmp_path: Path, result: str,
+                                                                                        reads: int) -> None:
+    """systemd's MONITOR_SERVICE_RESULT: `exit-code` is a run that ended by itself with an error
+    (its closing line was written); `signal`, `timeout` and the like ended it from outside."""
+
+    done = page_after_a_run(tmp_path, result, tmp_path / "index.html")
 
     assert done.returncode == 0, done.stderr
     assert len((tmp_path / "reads").read_text().splitlines()) == reads
